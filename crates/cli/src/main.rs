@@ -1,0 +1,505 @@
+//! `signpost`: the command-line front end of the directory. It parses arguments, calls
+//! `signpost-directory`, and prints; nothing else lives here.
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use clap::{Args, Parser, Subcommand};
+use signpost_directory::{
+    Directory, Filters, ImportReport, NearQuery, NearResult, Progress, Region,
+};
+use signpost_postcodes::Gazetteer;
+
+/// Signpost: what is near me, open now, free, needing no referral.
+#[derive(Parser)]
+#[command(name = "signpost", version, about)]
+struct Cli {
+    /// The directory database. Defaults to the platform data folder.
+    #[arg(long, global = true, env = "SIGNPOST_DB")]
+    db: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import HSDS 3.0 / ORUK 3.0 JSON, ORUK 1.0 JSON, or HSDS CSV data packages.
+    Import {
+        /// Files or package folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List what is near a point, postcode or place.
+    Near(NearArgs),
+    /// Show one listing in full.
+    Show {
+        /// The listing's id.
+        id: String,
+        /// Print the stored HSDS record as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counts of listings and locations.
+    Stats,
+    /// Load a region folder (one with a region.json).
+    LoadRegion {
+        /// The folder.
+        dir: PathBuf,
+    },
+    /// Regenerate the data shipped in the repository.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Convert mobile library stop CSVs into HSDS listings (gzip JSON).
+    ConvertStops {
+        /// Folder of stop CSVs.
+        dir: PathBuf,
+        /// Output file (.json.gz).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Pack an ONSPD postcode CSV (optionally gzip) into Signpost's compact form.
+    PackPostcodes {
+        /// postcodes.csv or postcodes.csv.gz.
+        source: PathBuf,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct NearArgs {
+    /// A point: LAT,LON.
+    #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true, conflicts_with_all = ["postcode", "place"])]
+    at: Option<String>,
+    /// A UK postcode, sector or district: "BS3 4AB", "BS3 4", "BS3".
+    #[arg(long, conflicts_with = "place")]
+    postcode: Option<String>,
+    /// A town or place name: "Bedminster", or "Newport, Isle of Wight".
+    #[arg(long)]
+    place: Option<String>,
+    /// Search radius in kilometres.
+    #[arg(long, default_value_t = 10.0)]
+    radius_km: f64,
+    /// Maximum number of results.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// Only drop-in or self-referral listings.
+    #[arg(long)]
+    no_referral: bool,
+    /// CMHF domain (repeat for any of several).
+    #[arg(long)]
+    domain: Vec<String>,
+    /// Interest, e.g. walking (repeat for any of several).
+    #[arg(long)]
+    interest: Vec<String>,
+    /// Only free listings.
+    #[arg(long)]
+    free: bool,
+    /// Only wheelchair-accessible listings.
+    #[arg(long)]
+    wheelchair: bool,
+    /// Language code or name (repeat for any of several).
+    #[arg(long)]
+    language: Vec<String>,
+    /// Only listings open now.
+    #[arg(long, conflicts_with = "open_at")]
+    open_now: bool,
+    /// Only listings open at a UK local date and time, e.g. "2026-11-24 10:00".
+    #[arg(long, value_name = "DATETIME")]
+    open_at: Option<String>,
+    /// Words to find in the name, description, organization or categories.
+    #[arg(long)]
+    text: Option<String>,
+    /// Print a JSON array, nearest first.
+    #[arg(long)]
+    json: bool,
+}
+
+fn default_db() -> Result<PathBuf> {
+    let dirs = directories::ProjectDirs::from("uk.org", "Signpost", "Signpost")
+        .context("cannot find a home folder for the database; pass --db PATH")?;
+    Ok(dirs.data_dir().join("directory.db"))
+}
+
+fn open(db: &Option<PathBuf>, seed: bool) -> Result<Directory> {
+    let path = match db {
+        Some(p) => p.clone(),
+        None => default_db()?,
+    };
+    let mut dir = Directory::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    if seed {
+        let region = Region::embedded_default()?;
+        if let Some(report) = dir.ensure_region(&region)? {
+            eprintln!(
+                "Loaded the default region \"{}\": {} listings.",
+                region.manifest.name,
+                report.inserted + report.replaced + report.unchanged
+            );
+        }
+    }
+    Ok(dir)
+}
+
+/// Text from listings is untrusted: never let it move the cursor or recolour the terminal.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn progress_printer() -> impl FnMut(Progress) {
+    let tty = std::io::stderr().is_terminal();
+    let mut last = 0;
+    move |p: Progress| {
+        if p.total == 0 {
+            return;
+        }
+        if tty {
+            eprint!(
+                "\rimporting {}/{} ({}%)",
+                p.done,
+                p.total,
+                p.done * 100 / p.total
+            );
+            if p.done == p.total {
+                eprintln!();
+            }
+        } else if p.done == p.total || p.done >= last + 50_000 {
+            eprintln!("imported {}/{}", p.done, p.total);
+            last = p.done;
+        }
+    }
+}
+
+fn print_report(report: &ImportReport, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+        return Ok(());
+    }
+    println!(
+        "{} new, {} updated, {} unchanged, {} skipped, {} warnings",
+        report.inserted,
+        report.replaced,
+        report.unchanged,
+        report.errors.len(),
+        report.warnings.len()
+    );
+    for e in &report.errors {
+        println!("skipped: {}", printable(&e.to_string()));
+    }
+    for w in &report.warnings {
+        println!("warning: {}", printable(&w.to_string()));
+    }
+    Ok(())
+}
+
+fn parse_open_at(text: &str) -> Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for format in [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(text.trim(), format) {
+            return chrono_tz::Europe::London
+                .from_local_datetime(&naive)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+                .with_context(|| format!("{text} does not exist in UK time (the clocks skip it)"));
+        }
+    }
+    bail!("--open-at {text:?}: expected a UK local date and time like \"2026-11-24 10:00\"")
+}
+
+fn where_from(args: &NearArgs) -> Result<(f64, f64, String)> {
+    if let Some(at) = &args.at {
+        let (lat, lon) = at
+            .split_once(',')
+            .with_context(|| format!("--at {at:?}: expected LAT,LON such as 51.4386,-2.6034"))?;
+        let lat: f64 = lat
+            .trim()
+            .parse()
+            .with_context(|| format!("--at: latitude {lat:?} is not a number"))?;
+        let lon: f64 = lon
+            .trim()
+            .parse()
+            .with_context(|| format!("--at: longitude {lon:?} is not a number"))?;
+        return Ok((lat, lon, format!("{lat},{lon}")));
+    }
+    let gazetteer = Gazetteer::embedded();
+    if let Some(pc) = &args.postcode {
+        let r = gazetteer.resolve(pc)?;
+        return Ok((r.latitude, r.longitude, r.label));
+    }
+    if let Some(place) = &args.place {
+        let r = gazetteer.resolve_place(place).map_err(|e| {
+            let others = gazetteer.place_alternatives(place);
+            anyhow::anyhow!(
+                "{e}{}",
+                if others.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (known: {})", others.join("; "))
+                }
+            )
+        })?;
+        return Ok((r.latitude, r.longitude, r.label));
+    }
+    bail!("say where: --postcode, --place or --at")
+}
+
+fn near(db: &Option<PathBuf>, args: NearArgs) -> Result<()> {
+    let (latitude, longitude, label) = where_from(&args)?;
+    let now = Utc::now();
+    let open_at = match (&args.open_at, args.open_now) {
+        (Some(t), _) => Some(parse_open_at(t)?),
+        (None, true) => Some(now),
+        (None, false) => None,
+    };
+    if !(args.radius_km.is_finite() && args.radius_km > 0.0) {
+        bail!("--radius-km must be a positive number of kilometres");
+    }
+    let query = NearQuery {
+        latitude,
+        longitude,
+        radius_m: args.radius_km * 1000.0,
+        limit: args.limit,
+        filters: Filters {
+            no_referral: args.no_referral,
+            domains: args.domain,
+            interests: args.interest,
+            free: args.free,
+            wheelchair: args.wheelchair,
+            languages: args.language,
+            open_at,
+            text: args.text,
+        },
+    };
+    let dir = open(db, true)?;
+    let results = dir.near(&query, open_at.unwrap_or(now))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        print_table(&label, args.radius_km, &results)?;
+    }
+    Ok(())
+}
+
+fn print_table(label: &str, radius_km: f64, results: &[NearResult]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if results.is_empty() {
+        writeln!(out, "Nothing found within {radius_km} km of {label}.")?;
+        return Ok(());
+    }
+    writeln!(out, "Near {label} (nearest first):")?;
+    writeln!(
+        out,
+        "{:>8}  {:<48}  {:<18}  {:<5}  open",
+        "distance", "name", "access", "free"
+    )?;
+    for r in results {
+        let distance = if r.distance_m < 1000.0 {
+            format!("{:.0} m", r.distance_m)
+        } else {
+            format!("{:.1} km", r.distance_m / 1000.0)
+        };
+        let open = match (r.open_now, r.next_opens_at) {
+            (Some(true), _) => "open now".to_string(),
+            (_, Some(next)) => format!(
+                "next {}",
+                next.with_timezone(&chrono_tz::Europe::London)
+                    .format("%a %-d %b %H:%M")
+            ),
+            (Some(false), None) => "closed".into(),
+            (None, None) => "times not given".into(),
+        };
+        let mut name = printable(&r.name);
+        if name.chars().count() > 48 {
+            name = name.chars().take(47).collect::<String>() + "…";
+        }
+        writeln!(
+            out,
+            "{:>8}  {:<48}  {:<18}  {:<5}  {}",
+            distance,
+            name,
+            r.access.unwrap_or("unknown"),
+            match r.free {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "?",
+            },
+            open
+        )?;
+        writeln!(out, "{:>8}  id {}", "", printable(&r.service_id))?;
+    }
+    Ok(())
+}
+
+fn show(db: &Option<PathBuf>, id: &str, json: bool) -> Result<()> {
+    let dir = open(db, true)?;
+    let d = dir.listing(id)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&d.record)?);
+        return Ok(());
+    }
+    let s = &d.service;
+    let mut out = std::io::stdout().lock();
+    let line = |out: &mut dyn Write, label: &str, value: &str| -> std::io::Result<()> {
+        if value.trim().is_empty() {
+            return Ok(());
+        }
+        writeln!(out, "{label:<14}{}", printable(value))
+    };
+    writeln!(out, "{}", printable(&s.name))?;
+    line(
+        &mut out,
+        "Organization",
+        s.organization.as_ref().map_or("", |o| o.name.as_str()),
+    )?;
+    line(&mut out, "Status", &s.status)?;
+    line(
+        &mut out,
+        "Description",
+        s.description.as_deref().unwrap_or_default(),
+    )?;
+    line(
+        &mut out,
+        "When",
+        d.when.as_deref().unwrap_or("times not given"),
+    )?;
+    let how = match d.access {
+        Some("drop-in") => "Drop in: no need to contact anyone first.",
+        Some("self-referral") => "Contact them yourself; no referral needed.",
+        Some("booking-required") => "Book first; no referral needed.",
+        Some("referral-required") => "A professional must refer you.",
+        _ => "Not stated; contact them to ask.",
+    };
+    line(&mut out, "How to join", how)?;
+    line(
+        &mut out,
+        "Applying",
+        s.application_process.as_deref().unwrap_or_default(),
+    )?;
+    let cost = match d.free {
+        Some(true) => "Free".to_string(),
+        Some(false) => s
+            .fees_description
+            .clone()
+            .unwrap_or_else(|| "Costs money".into()),
+        None => s
+            .fees_description
+            .clone()
+            .unwrap_or_else(|| "Not stated".into()),
+    };
+    line(&mut out, "Cost", &cost)?;
+    for sal in &s.service_at_locations {
+        let l = &sal.location;
+        let mut place = vec![l.name.clone().unwrap_or_default()];
+        for a in &l.addresses {
+            place.extend(
+                [
+                    a.address_1.clone(),
+                    a.address_2.clone(),
+                    a.city.clone(),
+                    a.postal_code.clone(),
+                ]
+                .into_iter()
+                .flatten(),
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        place.retain(|p| !p.is_empty() && seen.insert(p.clone()));
+        line(&mut out, "Where", &place.join(", "))?;
+        for a in &l.accessibility {
+            line(
+                &mut out,
+                "Access",
+                a.description.as_deref().unwrap_or_default(),
+            )?;
+        }
+    }
+    for p in &s.phones {
+        line(&mut out, "Phone", &p.number)?;
+    }
+    line(&mut out, "Email", s.email.as_deref().unwrap_or_default())?;
+    line(&mut out, "Website", s.url.as_deref().unwrap_or_default())?;
+    if d.wheelchair {
+        line(&mut out, "Accessibility", "Wheelchair accessible")?;
+    }
+    let langs: Vec<String> = s
+        .languages
+        .iter()
+        .filter_map(|l| l.name.clone().or(l.code.clone()))
+        .collect();
+    line(&mut out, "Languages", &langs.join(", "))?;
+    line(&mut out, "Categories", &d.terms.join("; "))?;
+    line(
+        &mut out,
+        "Last verified",
+        s.assured_date.as_deref().unwrap_or("not stated"),
+    )?;
+    line(&mut out, "Id", &s.id)?;
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Import { paths, json } => {
+            let mut dir = open(&cli.db, false)?;
+            let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+            let report = dir.import_paths(&paths, &mut progress_printer())?;
+            print_report(&report, json)?;
+        }
+        Command::Near(args) => near(&cli.db, args)?,
+        Command::Show { id, json } => show(&cli.db, &id, json)?,
+        Command::Stats => {
+            let dir = open(&cli.db, true)?;
+            println!("{}", serde_json::to_string_pretty(&dir.stats()?)?);
+        }
+        Command::LoadRegion { dir: folder } => {
+            let region = Region::from_folder(&folder)?;
+            let mut dir = open(&cli.db, false)?;
+            let report = dir.load_region(&region, &mut progress_printer())?;
+            print_report(&report, false)?;
+        }
+        Command::Data(DataCommand::ConvertStops { dir, out }) => {
+            let listings = signpost_directory::stops::convert_stops(&dir)?;
+            let json = serde_json::to_vec_pretty(&listings)?;
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(&json)?;
+            std::fs::write(&out, gz.finish()?)
+                .with_context(|| format!("writing {}", out.display()))?;
+            eprintln!("{} listings written to {}", listings.len(), out.display());
+        }
+        Command::Data(DataCommand::PackPostcodes { source, out }) => {
+            let file = std::fs::File::open(&source)
+                .with_context(|| format!("opening {}", source.display()))?;
+            let reader: Box<dyn std::io::Read> = if source.extension().is_some_and(|e| e == "gz") {
+                Box::new(flate2::read::GzDecoder::new(file))
+            } else {
+                Box::new(file)
+            };
+            let (packed, stats) =
+                signpost_postcodes::pack_postcodes(std::io::BufReader::new(reader))?;
+            std::fs::write(&out, &packed).with_context(|| format!("writing {}", out.display()))?;
+            eprintln!(
+                "{} postcodes ({} without location) packed into {} bytes",
+                stats.postcodes, stats.without_location, stats.packed_bytes
+            );
+        }
+    }
+    Ok(())
+}

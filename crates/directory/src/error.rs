@@ -1,0 +1,84 @@
+//! Errors from the directory. Each variant is something a caller can act on or report.
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Everything that can go wrong in the directory crate.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// SQLite failed. The transaction in progress was rolled back.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database was written by a newer Signpost than this one.
+    #[error("this database has schema version {found}; this Signpost supports up to {supported}. Upgrade Signpost to open it")]
+    SchemaTooNew {
+        /// Version found in the file.
+        found: u32,
+        /// Highest version this build knows.
+        supported: u32,
+    },
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file is not in any format Signpost imports. Nothing from it was stored.
+    #[error("{path}: {message}")]
+    UnsupportedFile {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong, in plain words.
+        message: String,
+    },
+    /// A region manifest is missing or wrong.
+    #[error("region {name}: {message}")]
+    Region {
+        /// Region folder or name.
+        name: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A search point or filter is out of range.
+    #[error("{0}")]
+    BadQuery(String),
+    /// A postcode or place could not be resolved.
+    #[error(transparent)]
+    Postcode(#[from] signpost_postcodes::PostcodeError),
+    /// No listing with that id.
+    #[error("no listing with id {0:?}")]
+    NotFound(String),
+}
+
+/// Result alias for this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// One bad record in an import: reported, skipped, and nothing else is affected.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecordError {
+    /// The file (or feed URL) it came from.
+    pub source: String,
+    /// The record's id, or `#N` (its position) when it has none.
+    pub record: String,
+    /// The field at fault, as a JSON pointer (`/service_at_locations/0/location/latitude`).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl std::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let field = if self.field.is_empty() {
+            "(record)"
+        } else {
+            &self.field
+        };
+        write!(
+            f,
+            "{}: record {}: field {}: {}",
+            self.source, self.record, field, self.message
+        )
+    }
+}

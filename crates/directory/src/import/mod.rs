@@ -1,0 +1,270 @@
+//! Turning files into validated listings.
+//!
+//! Reading is separate from writing: everything here is pure (file in, [`Prepared`] listings
+//! and [`RecordError`]s out), so a bad file can never touch the database. The store then writes
+//! the prepared listings in transactions.
+//!
+//! Accepted inputs, detected by content rather than by name:
+//! - HSDS 3.0 / ORUK 3.0 JSON: one service, a paged list (`contents`), a plain array of
+//!   services, or an organization with its `services`;
+//! - ORUK 1.0 list responses (`content` / `totalElements`), mapped field by field;
+//! - the HSDS tabular data package (a folder with `datapackage.json` or `services.csv`);
+//! - any of these gzip-compressed (`.gz`).
+mod hsds;
+mod oruk1;
+mod tabular;
+
+use std::io::Read;
+use std::path::Path;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::coords::{self, CoordStatus};
+use crate::error::{Error, RecordError, Result};
+use crate::model::Service;
+use crate::taxonomy::Facets;
+use crate::validate;
+
+pub use hsds::records_from_json;
+
+/// A listing that passed validation, ready to store.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The typed record.
+    pub service: Service,
+    /// Canonical JSON (sorted keys) of the normalised record.
+    pub record: String,
+    /// SHA-256 of `record`.
+    pub hash: [u8; 32],
+    /// What the filters need.
+    pub facets: Facets,
+    /// One per `service.service_at_locations`, in order.
+    pub coord_status: Vec<CoordStatus>,
+}
+
+/// The outcome of preparing a batch: good listings, and problems by record and field.
+#[derive(Debug, Default)]
+pub struct PreparedBatch {
+    /// Listings to store.
+    pub listings: Vec<Prepared>,
+    /// Records skipped, with why.
+    pub errors: Vec<RecordError>,
+    /// Records stored with a caveat (e.g. a location left out of the index).
+    pub warnings: Vec<RecordError>,
+}
+
+/// Normalise, validate and type one record. `position` is used when it has no id.
+pub fn prepare(source: &str, position: usize, mut value: Value, batch: &mut PreparedBatch) {
+    let record_name = value
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("#{}", position + 1));
+    let error = |field: &str, message: String| RecordError {
+        source: source.to_string(),
+        record: record_name.clone(),
+        field: field.to_string(),
+        message,
+    };
+    if !value.is_object() {
+        batch.errors.push(error(
+            "",
+            "is not a JSON object (expected an HSDS service)".into(),
+        ));
+        return;
+    }
+    if oruk1::looks_like_v1(&value) {
+        value = oruk1::to_hsds3(value);
+    }
+    hsds::normalise(&mut value);
+    let problems = validate::listing_errors(&value);
+    if !problems.is_empty() {
+        for (field, message) in problems {
+            batch.errors.push(error(&field, message));
+        }
+        return;
+    }
+    let service: Service = match Service::deserialize_from(&value) {
+        Ok(s) => s,
+        Err(e) => {
+            batch.errors.push(error("", e.to_string()));
+            return;
+        }
+    };
+    let coord_status: Vec<CoordStatus> = service
+        .service_at_locations
+        .iter()
+        .map(|sal| {
+            let l = &sal.location;
+            let uk = l
+                .addresses
+                .iter()
+                .any(|a| coords::is_uk_address(a.country.as_deref(), a.postal_code.as_deref()));
+            coords::check(l.latitude, l.longitude, uk)
+        })
+        .collect();
+    for (i, status) in coord_status.iter().enumerate() {
+        let virtual_location = service.service_at_locations[i]
+            .location
+            .location_type
+            .as_deref()
+            == Some("virtual");
+        if *status != CoordStatus::Ok && !(virtual_location && *status == CoordStatus::Missing) {
+            batch.warnings.push(error(
+                &format!("/service_at_locations/{i}/location/latitude"),
+                status.explain().to_string(),
+            ));
+        }
+    }
+    let record = value.to_string();
+    let hash: [u8; 32] = Sha256::digest(record.as_bytes()).into();
+    let facets = Facets::of(&service);
+    batch.listings.push(Prepared {
+        service,
+        record,
+        hash,
+        facets,
+        coord_status,
+    });
+}
+
+impl Service {
+    fn deserialize_from(value: &Value) -> std::result::Result<Service, serde_json::Error> {
+        serde::Deserialize::deserialize(value)
+    }
+}
+
+/// Read every record from a file or folder, as raw JSON values in HSDS 3 shape (ORUK 1.0 still
+/// in v1 shape; [`prepare`] maps it). A file that is not JSON, CSV or a tabular package is one
+/// clear error.
+pub fn read_path(path: &Path) -> Result<Vec<Value>> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if path.is_dir() {
+        return tabular::read_package(path);
+    }
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    if name == "datapackage.json" {
+        return tabular::read_package(path.parent().unwrap_or(Path::new(".")));
+    }
+    let mut bytes = std::fs::read(path).map_err(io)?;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(bytes.as_slice())
+            .read_to_end(&mut out)
+            .map_err(|e| Error::UnsupportedFile {
+                path: path.to_path_buf(),
+                message: format!("looks gzip-compressed but could not be decompressed: {e}"),
+            })?;
+        bytes = out;
+    }
+    read_bytes(path, &bytes)
+}
+
+/// Like [`read_path`] for bytes already in memory (embedded regions, HTTP bodies).
+pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<Value>> {
+    let first = bytes
+        .iter()
+        .copied()
+        .find(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF);
+    match first {
+        Some(b'{') | Some(b'[') => {
+            let value: Value =
+                serde_json::from_slice(bytes).map_err(|e| Error::UnsupportedFile {
+                    path: path.to_path_buf(),
+                    message: format!("is not valid JSON: {e}"),
+                })?;
+            records_from_json(value).map_err(|message| Error::UnsupportedFile {
+                path: path.to_path_buf(),
+                message,
+            })
+        }
+        _ if path.extension().is_some_and(|e| e == "csv") => {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            if dir.join("services.csv").is_file() {
+                tabular::read_package(dir)
+            } else {
+                Err(Error::UnsupportedFile {
+                    path: path.to_path_buf(),
+                    message: "is a CSV file, but not part of an HSDS tabular data package (expected services.csv or datapackage.json beside it)".into(),
+                })
+            }
+        }
+        _ => Err(Error::UnsupportedFile {
+            path: path.to_path_buf(),
+            message: "is neither JSON nor an HSDS CSV data package; nothing was imported".into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bad_record_names_id_and_field() {
+        let mut batch = PreparedBatch::default();
+        prepare(
+            "f.json",
+            0,
+            json!({"id": "s1", "name": "", "status": "active"}),
+            &mut batch,
+        );
+        prepare(
+            "f.json",
+            1,
+            json!({"name": "No id", "status": "active"}),
+            &mut batch,
+        );
+        prepare(
+            "f.json",
+            2,
+            json!({"id": "s3", "name": "x", "status": "open"}),
+            &mut batch,
+        );
+        prepare("f.json", 3, json!(42), &mut batch);
+        assert!(batch.listings.is_empty());
+        let by_record: Vec<_> = batch
+            .errors
+            .iter()
+            .map(|e| (e.record.as_str(), e.field.as_str()))
+            .collect();
+        assert!(by_record.contains(&("s1", "/name")), "{by_record:?}");
+        assert!(by_record.contains(&("#2", "")), "{by_record:?}");
+        assert!(by_record.contains(&("s3", "/status")), "{by_record:?}");
+        assert!(by_record.contains(&("#4", "")), "{by_record:?}");
+    }
+
+    #[test]
+    fn flags_bad_coordinates_but_keeps_listing() {
+        let mut batch = PreparedBatch::default();
+        let v = json!({"id": "s", "name": "n", "status": "active", "service_at_locations": [
+            {"location": {"id": "l1", "latitude": 0, "longitude": 0}},
+            {"location": {"id": "l2", "latitude": -2.6, "longitude": 51.44,
+                          "addresses": [{"postal_code": "BS3 4AB"}]}},
+            {"location": {"id": "l3", "latitude": 25.77, "longitude": -80.19}}
+        ]});
+        prepare("f.json", 0, v, &mut batch);
+        assert_eq!(batch.listings.len(), 1, "{:?}", batch.errors);
+        assert_eq!(
+            batch.listings[0].coord_status,
+            [CoordStatus::Zero, CoordStatus::Swapped, CoordStatus::Ok]
+        );
+        assert_eq!(batch.warnings.len(), 2);
+    }
+
+    #[test]
+    fn not_json_or_csv_is_one_error() {
+        let e = read_bytes(Path::new("x.bin"), b"\x00\x01binary").unwrap_err();
+        assert!(e.to_string().contains("neither JSON nor"), "{e}");
+        let e = read_bytes(Path::new("x.json"), b"{not json").unwrap_err();
+        assert!(e.to_string().contains("not valid JSON"), "{e}");
+    }
+}

@@ -1,0 +1,43 @@
+//! The Signpost directory: community assets in the HSDS 3.0 / ORUK 3.0 data model, stored in
+//! SQLite, searched by true distance with filters, offline.
+//!
+//! [`Directory`] is the API. Everything under it is a private concern:
+//! - [`schema`] migrations, [`db`] connection settings, `write` (all SQL that changes listings);
+//! - [`import`] reads files (HSDS/ORUK JSON, ORUK 1.0, HSDS CSV packages) into validated
+//!   listings, checked against `assets-schema/listing.schema.json` by [`validate`];
+//! - [`search`] and [`spatial`] answer near-me queries exactly, [`schedule`] answers "open now";
+//! - [`region`] loads a bundle of listings (the default region is compiled in), and [`stops`]
+//!   builds that default region from mobile library timetables.
+//!
+//! ```no_run
+//! use signpost_directory::{Directory, NearQuery};
+//! let dir = Directory::open(std::path::Path::new("directory.db")).unwrap();
+//! let mut q = NearQuery::at(51.4386, -2.6034);
+//! q.filters.no_referral = true;
+//! for r in dir.near(&q, chrono::Utc::now()).unwrap() {
+//!     println!("{:>6.0} m  {}", r.distance_m, r.name);
+//! }
+//! ```
+#![deny(missing_docs)]
+
+pub mod coords;
+pub mod db;
+mod error;
+pub mod import;
+pub mod model;
+pub mod region;
+pub mod schedule;
+pub mod schema;
+pub mod search;
+pub mod spatial;
+pub mod stops;
+mod store;
+pub mod taxonomy;
+pub mod validate;
+mod write;
+
+pub use error::{Error, RecordError, Result};
+pub use region::Region;
+pub use search::{Filters, Hit, NearQuery};
+pub use store::{Directory, ImportReport, ListingDetail, NearResult, Progress, Stats};
+pub use taxonomy::Access;

@@ -1,0 +1,246 @@
+//! The SQLite schema and its numbered migrations.
+//!
+//! The version lives in `PRAGMA user_version`. A new database gets every migration in order, an
+//! older one gets the ones it lacks, and a newer one is refused rather than misread. Shipped
+//! migrations are never edited: a change is a new number.
+//!
+//! Why not a migration crate: `rusqlite_migration` 2.6 needs rusqlite 0.40 and 2.5 needs 0.39,
+//! and `refinery` stops at 0.37, while the workspace pins rusqlite 0.41. This is the
+//! mozilla/application-services shape instead: a list of steps applied in one transaction each.
+use rusqlite::{Connection, Transaction};
+
+use crate::error::{Error, Result};
+
+/// A step that needs Rust as well as SQL (a data backfill).
+type Backfill = fn(&Transaction<'_>) -> Result<()>;
+
+/// One migration: SQL, then optionally a Rust backfill.
+struct Migration {
+    sql: &'static str,
+    backfill: Option<Backfill>,
+}
+
+/// Migration N (1-based) brings a database from version N-1 to N.
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        sql: V1_HSDS_TABLES,
+        backfill: None,
+    },
+    Migration {
+        sql: V2_SEARCH,
+        backfill: Some(crate::write::backfill_search_columns),
+    },
+];
+
+/// The schema version this build writes.
+pub const VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Version 1: the HSDS 3.0 entities.
+///
+/// Every foreign key column is indexed: SQLite does not do it for us, and without the index a
+/// cascading delete scans the whole child table.
+///
+/// Shared entities (organization, location, taxonomy, taxonomy_term) are keyed by their HSDS id.
+/// Everything a service owns carries `service_rowid` with `ON DELETE CASCADE`, so replacing a
+/// listing is one delete and one insert, and a half-written listing can never survive a rollback.
+/// `service.record` keeps the record exactly as validated (canonical JSON) and
+/// `service.content_hash` its SHA-256, which is how re-imports of unchanged data become no-ops.
+const V1_HSDS_TABLES: &str = r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+
+CREATE TABLE organization (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT,
+    email TEXT,
+    website TEXT
+) STRICT;
+
+CREATE TABLE service (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    organization_id TEXT REFERENCES organization(id),
+    name TEXT NOT NULL,
+    alternate_name TEXT,
+    description TEXT,
+    url TEXT,
+    email TEXT,
+    status TEXT NOT NULL,
+    application_process TEXT,
+    fees_description TEXT,
+    eligibility_description TEXT,
+    minimum_age REAL,
+    maximum_age REAL,
+    assured_date TEXT,
+    last_modified TEXT,
+    source TEXT,
+    content_hash BLOB NOT NULL,
+    record TEXT NOT NULL
+) STRICT;
+CREATE INDEX service_organization ON service(organization_id);
+
+CREATE TABLE location (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    location_type TEXT,
+    name TEXT,
+    description TEXT,
+    latitude REAL,
+    longitude REAL,
+    -- 'ok', or why the point is not indexed: 'missing', 'zero', 'out_of_range', 'swapped'.
+    coord_status TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE service_at_location (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    service_rowid INTEGER NOT NULL REFERENCES service(rowid) ON DELETE CASCADE,
+    location_rowid INTEGER NOT NULL REFERENCES location(rowid),
+    description TEXT
+) STRICT;
+CREATE INDEX sal_service ON service_at_location(service_rowid);
+CREATE INDEX sal_location ON service_at_location(location_rowid);
+
+CREATE TABLE address (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT,
+    location_rowid INTEGER NOT NULL REFERENCES location(rowid) ON DELETE CASCADE,
+    address_1 TEXT, address_2 TEXT, city TEXT, region TEXT, state_province TEXT,
+    postal_code TEXT, country TEXT, address_type TEXT
+) STRICT;
+CREATE INDEX address_location ON address(location_rowid);
+
+CREATE TABLE accessibility (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT,
+    location_rowid INTEGER NOT NULL REFERENCES location(rowid) ON DELETE CASCADE,
+    description TEXT, details TEXT, url TEXT
+) STRICT;
+CREATE INDEX accessibility_location ON accessibility(location_rowid);
+
+CREATE TABLE phone (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT,
+    service_rowid INTEGER NOT NULL REFERENCES service(rowid) ON DELETE CASCADE,
+    sal_rowid INTEGER REFERENCES service_at_location(rowid) ON DELETE CASCADE,
+    contact_id TEXT,
+    number TEXT NOT NULL, type TEXT, description TEXT
+) STRICT;
+CREATE INDEX phone_service ON phone(service_rowid);
+CREATE INDEX phone_sal ON phone(sal_rowid);
+
+CREATE TABLE schedule (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT,
+    service_rowid INTEGER NOT NULL REFERENCES service(rowid) ON DELETE CASCADE,
+    sal_rowid INTEGER REFERENCES service_at_location(rowid) ON DELETE CASCADE,
+    valid_from TEXT, valid_to TEXT, dtstart TEXT, until TEXT, count INTEGER,
+    freq TEXT, interval INTEGER, byday TEXT, bymonthday TEXT,
+    opens_at TEXT, closes_at TEXT, description TEXT
+) STRICT;
+CREATE INDEX schedule_service ON schedule(service_rowid);
+CREATE INDEX schedule_sal ON schedule(sal_rowid);
+
+CREATE TABLE taxonomy (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT, uri TEXT, version TEXT
+) STRICT;
+
+CREATE TABLE taxonomy_term (
+    id TEXT PRIMARY KEY, code TEXT, name TEXT NOT NULL, description TEXT,
+    parent_id TEXT, taxonomy TEXT, taxonomy_id TEXT
+) STRICT;
+
+CREATE TABLE attribute (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT,
+    service_rowid INTEGER NOT NULL REFERENCES service(rowid) ON DELETE CASCADE,
+    taxonomy_term_id TEXT NOT NULL,
+    value TEXT
+) STRICT;
+CREATE INDEX attribute_service ON attribute(service_rowid);
+CREATE INDEX attribute_term ON attribute(taxonomy_term_id);
+
+CREATE TABLE cost_option (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT,
+    service_rowid INTEGER NOT NULL REFERENCES service(rowid) ON DELETE CASCADE,
+    option TEXT, currency TEXT, amount REAL, amount_description TEXT
+) STRICT;
+CREATE INDEX cost_option_service ON cost_option(service_rowid);
+
+CREATE TABLE language (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT,
+    service_rowid INTEGER NOT NULL REFERENCES service(rowid) ON DELETE CASCADE,
+    location_rowid INTEGER REFERENCES location(rowid) ON DELETE CASCADE,
+    name TEXT, code TEXT, note TEXT
+) STRICT;
+CREATE INDEX language_service ON language(service_rowid);
+CREATE INDEX language_location ON language(location_rowid);
+
+CREATE TABLE contact (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT,
+    service_rowid INTEGER NOT NULL REFERENCES service(rowid) ON DELETE CASCADE,
+    sal_rowid INTEGER REFERENCES service_at_location(rowid) ON DELETE CASCADE,
+    name TEXT, title TEXT, email TEXT
+) STRICT;
+CREATE INDEX contact_service ON contact(service_rowid);
+CREATE INDEX contact_sal ON contact(sal_rowid);
+
+CREATE TABLE service_area (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT,
+    service_rowid INTEGER NOT NULL REFERENCES service(rowid) ON DELETE CASCADE,
+    name TEXT, description TEXT
+) STRICT;
+CREATE INDEX service_area_service ON service_area(service_rowid);
+"#;
+
+/// Version 2: what near-me search reads.
+///
+/// The facet columns are a cache of what `Facets::of` derives from the record, so the in-memory
+/// index can be built from one scan of `service` instead of joins over `attribute`. The FTS5
+/// table indexes name, description, organization and taxonomy term names. It is contentless
+/// (the text is already in `service`) and keeps no positions (`detail=none`): Signpost asks
+/// "which listings have these words", never for phrases or snippets, and this halves import time.
+const V2_SEARCH: &str = r#"
+ALTER TABLE service ADD COLUMN access TEXT;
+ALTER TABLE service ADD COLUMN is_free INTEGER;
+ALTER TABLE service ADD COLUMN wheelchair INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE service ADD COLUMN domain_bits INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE service ADD COLUMN interest_bits INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE service ADD COLUMN languages TEXT NOT NULL DEFAULT '';
+CREATE VIRTUAL TABLE service_fts USING fts5(
+    name, description, organization, terms,
+    tokenize = 'unicode61 remove_diacritics 2',
+    content = '', contentless_delete = 1, detail = none
+);
+"#;
+
+/// Bring `conn` to [`VERSION`], one transaction per step. Refuses databases from the future.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    migrate_to(conn, VERSION)
+}
+
+/// Bring `conn` to `target` (≤ [`VERSION`]). Tests use this to build old-version databases.
+pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<()> {
+    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > VERSION {
+        return Err(Error::SchemaTooNew {
+            found,
+            supported: VERSION,
+        });
+    }
+    for version in found..target.min(VERSION) {
+        let step = &MIGRATIONS[version as usize];
+        let tx = conn.transaction()?;
+        tx.execute_batch(step.sql)?;
+        if let Some(backfill) = step.backfill {
+            backfill(&tx)?;
+        }
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,619 @@
+//! Near-me search: the query, its filters, the indexed search and the brute-force reference.
+//!
+//! [`SearchIndex::search`] and [`SearchIndex::brute_force`] answer the same question and must
+//! give the same answer; a property test holds them to it. The index walks locations nearest
+//! first (see [`crate::spatial`]), keeps the first — hence nearest — location of each service
+//! that passes the filters, and stops as soon as `limit` services are found and the next
+//! location is farther than the last one kept (so ties at the cut are settled by id exactly as
+//! the brute force settles them).
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use geo::{Distance, Haversine, Point};
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+use crate::model::ScheduleRecord;
+use crate::schedule::{self, Schedule};
+use crate::spatial::{self, Facet, IndexedPoint, SpatialIndex};
+use crate::taxonomy::{Access, Taxonomy};
+
+/// The default search radius: 10 km.
+pub const DEFAULT_RADIUS_M: f64 = 10_000.0;
+/// The default number of results.
+pub const DEFAULT_LIMIT: usize = 20;
+
+/// A text match set at most this large is searched directly rather than through the tree.
+const DIRECT_TEXT_LIMIT: usize = 2_000;
+
+/// Filters, all combinable (AND across kinds; several values of one kind mean any of them).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filters {
+    /// Only drop-in or self-referral.
+    pub no_referral: bool,
+    /// Domain codes (`personal-interests`).
+    pub domains: Vec<String>,
+    /// Interest codes (`walking`).
+    pub interests: Vec<String>,
+    /// Only free.
+    pub free: bool,
+    /// Only wheelchair accessible.
+    pub wheelchair: bool,
+    /// Language codes or names (`ur`, `Urdu`).
+    pub languages: Vec<String>,
+    /// Only those open at this instant.
+    pub open_at: Option<DateTime<Utc>>,
+    /// Words to match in name, description, organization and taxonomy terms.
+    pub text: Option<String>,
+}
+
+/// A near-me query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NearQuery {
+    /// WGS84 latitude.
+    pub latitude: f64,
+    /// WGS84 longitude.
+    pub longitude: f64,
+    /// Radius in metres.
+    pub radius_m: f64,
+    /// Maximum results.
+    pub limit: usize,
+    /// Filters.
+    pub filters: Filters,
+}
+
+impl NearQuery {
+    /// A query at a point with the default radius and limit and no filters.
+    pub fn at(latitude: f64, longitude: f64) -> NearQuery {
+        NearQuery {
+            latitude,
+            longitude,
+            radius_m: DEFAULT_RADIUS_M,
+            limit: DEFAULT_LIMIT,
+            filters: Filters::default(),
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        if !(self.latitude.is_finite() && self.latitude.abs() <= 90.0) {
+            return Err(Error::BadQuery(format!(
+                "latitude {} is out of range (-90 to 90)",
+                self.latitude
+            )));
+        }
+        if !(self.longitude.is_finite() && self.longitude.abs() <= 180.0) {
+            return Err(Error::BadQuery(format!(
+                "longitude {} is out of range (-180 to 180)",
+                self.longitude
+            )));
+        }
+        if !(self.radius_m.is_finite() && self.radius_m > 0.0) {
+            return Err(Error::BadQuery("radius must be a positive number".into()));
+        }
+        Ok(())
+    }
+}
+
+/// One result of the index: which service, at which of its points, how far.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    /// Position in the index's service table.
+    pub service: u32,
+    /// Position in the index's point table.
+    pub point: u32,
+    /// Great-circle distance in metres.
+    pub distance_m: f64,
+}
+
+/// What the index keeps per service to filter without touching SQLite.
+#[derive(Debug, Clone)]
+pub struct ServiceEntry {
+    /// `service.rowid`.
+    pub rowid: i64,
+    /// HSDS id.
+    pub id: Box<str>,
+    /// Access route, if stated.
+    pub access: Option<Access>,
+    /// Free, if stated.
+    pub free: Option<bool>,
+    /// Wheelchair accessible.
+    pub wheelchair: bool,
+    /// Domain bits.
+    pub domains: u32,
+    /// Interest bits.
+    pub interests: u64,
+    /// Interned language ids.
+    pub languages: Box<[u32]>,
+    /// Its points in the point table.
+    pub points: Range<u32>,
+}
+
+struct Schedules {
+    by_service: HashMap<i64, Vec<Schedule>>,
+    by_sal: HashMap<i64, Vec<Schedule>>,
+}
+
+/// Everything near-me search needs in memory.
+pub struct SearchIndex {
+    services: Vec<ServiceEntry>,
+    by_rowid: HashMap<i64, u32>,
+    languages: HashMap<String, u32>,
+    spatial: SpatialIndex,
+    /// Points per facet, to pick the most selective facet tree without building any.
+    facet_counts: HashMap<Facet, usize>,
+    schedules: OnceLock<Schedules>,
+}
+
+/// Filters resolved against the index: codes to bits, languages to ids, text to a service set.
+struct Compiled {
+    no_referral: bool,
+    domains: u32,
+    interests: u64,
+    free: bool,
+    wheelchair: bool,
+    languages: Option<Vec<u32>>,
+    open_at: Option<DateTime<Utc>>,
+    text: Option<HashSet<u32>>,
+}
+
+fn bits<T: From<u8> + std::ops::Shl<usize, Output = T> + std::ops::BitOr<Output = T> + Default>(
+    group: &str,
+    codes: &[String],
+) -> Result<T> {
+    let tax = Taxonomy::signpost();
+    let mut out = T::default();
+    for code in codes {
+        let i = tax.term_index(group, code).ok_or_else(|| {
+            let known: Vec<&str> = tax
+                .group(group)
+                .map(|g| g.terms.iter().map(|t| t.code.as_str()).collect())
+                .unwrap_or_default();
+            Error::BadQuery(format!(
+                "unknown {group} {code:?}; choose from: {}",
+                known.join(", ")
+            ))
+        })?;
+        out = out | (T::from(1u8) << i);
+    }
+    Ok(out)
+}
+
+/// Turn free text into an FTS5 query: every word must match (as a prefix), and nothing the
+/// user types can be read as FTS5 syntax.
+pub fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+impl SearchIndex {
+    /// Build the index from the database: one scan of active services and their located places.
+    pub fn load(conn: &Connection) -> Result<SearchIndex> {
+        let mut stmt = conn.prepare(
+            "SELECT s.rowid, s.id, s.access, s.is_free, s.wheelchair, s.domain_bits, s.interest_bits, s.languages,
+                    sal.rowid, l.rowid, l.latitude, l.longitude
+             FROM service s
+             JOIN service_at_location sal ON sal.service_rowid = s.rowid
+             JOIN location l ON l.rowid = sal.location_rowid
+             WHERE s.status = 'active' AND l.coord_status = 'ok'
+             ORDER BY s.rowid",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut services: Vec<ServiceEntry> = Vec::new();
+        let mut points: Vec<IndexedPoint> = Vec::new();
+        let mut languages: HashMap<String, u32> = HashMap::new();
+        let mut counts: HashMap<Facet, usize> = HashMap::new();
+        while let Some(row) = rows.next()? {
+            let rowid: i64 = row.get(0)?;
+            if services.last().is_none_or(|s| s.rowid != rowid) {
+                let lang_text: String = row.get(7)?;
+                let langs: Box<[u32]> = lang_text
+                    .split_whitespace()
+                    .map(|l| {
+                        let next = languages.len() as u32;
+                        *languages.entry(l.to_string()).or_insert(next)
+                    })
+                    .collect();
+                let access: Option<String> = row.get(2)?;
+                let start = points.len() as u32;
+                services.push(ServiceEntry {
+                    rowid,
+                    id: row.get::<_, String>(1)?.into_boxed_str(),
+                    access: access.as_deref().and_then(Access::from_code),
+                    free: row.get(3)?,
+                    wheelchair: row.get(4)?,
+                    domains: row.get::<_, i64>(5)? as u32,
+                    interests: row.get::<_, i64>(6)? as u64,
+                    languages: langs,
+                    points: start..start,
+                });
+            }
+            let service = services.len() as u32 - 1;
+            let point = points.len() as u32;
+            points.push(IndexedPoint {
+                service,
+                sal_rowid: row.get(8)?,
+                location_rowid: row.get(9)?,
+                latitude: row.get(10)?,
+                longitude: row.get(11)?,
+            });
+            services.last_mut().expect("pushed above").points.end = point + 1;
+        }
+        for s in &services {
+            for facet in facets_of(s) {
+                *counts.entry(facet).or_default() += s.points.len();
+            }
+        }
+        let by_rowid = services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.rowid, i as u32))
+            .collect();
+        Ok(SearchIndex {
+            services,
+            by_rowid,
+            languages,
+            spatial: SpatialIndex::build(points),
+            facet_counts: counts,
+            schedules: OnceLock::new(),
+        })
+    }
+
+    /// Number of indexed services.
+    pub fn service_count(&self) -> usize {
+        self.services.len()
+    }
+
+    /// Number of indexed (service, location) points.
+    pub fn point_count(&self) -> usize {
+        self.spatial.points.len()
+    }
+
+    /// A service entry.
+    pub fn service(&self, i: u32) -> &ServiceEntry {
+        &self.services[i as usize]
+    }
+
+    /// A point.
+    pub fn point(&self, i: u32) -> &IndexedPoint {
+        &self.spatial.points[i as usize]
+    }
+
+    /// Build all facet trees and load schedules now, so no query pays for them.
+    pub fn warm(&self, conn: &Connection) -> Result<()> {
+        for facet in self.facet_counts.keys() {
+            self.facet_tree(*facet);
+        }
+        self.schedules(conn)?;
+        Ok(())
+    }
+
+    fn facet_size(&self, facet: Facet) -> usize {
+        self.facet_counts.get(&facet).copied().unwrap_or(0)
+    }
+
+    fn facet_tree(&self, facet: Facet) -> std::sync::Arc<rstar::RTree<spatial::TreePoint>> {
+        self.spatial.facet_tree(facet, |p| {
+            has_facet(&self.services[p.service as usize], facet)
+        })
+    }
+
+    fn schedules(&self, conn: &Connection) -> Result<&Schedules> {
+        if let Some(s) = self.schedules.get() {
+            return Ok(s);
+        }
+        let mut by_service: HashMap<i64, Vec<Schedule>> = HashMap::new();
+        let mut by_sal: HashMap<i64, Vec<Schedule>> = HashMap::new();
+        let mut stmt = conn.prepare(
+            "SELECT service_rowid, sal_rowid, valid_from, valid_to, dtstart, until, count, freq, interval,
+                    byday, bymonthday, opens_at, closes_at FROM schedule",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let record = ScheduleRecord {
+                valid_from: r.get(2)?,
+                valid_to: r.get(3)?,
+                dtstart: r.get(4)?,
+                until: r.get(5)?,
+                count: r.get(6)?,
+                freq: r.get(7)?,
+                interval: r.get(8)?,
+                byday: r.get(9)?,
+                bymonthday: r.get(10)?,
+                opens_at: r.get(11)?,
+                closes_at: r.get(12)?,
+                ..Default::default()
+            };
+            let Some(s) = Schedule::from_record(&record) else {
+                continue;
+            };
+            match r.get::<_, Option<i64>>(1)? {
+                Some(sal) => by_sal.entry(sal).or_default().push(s),
+                None => by_service.entry(r.get(0)?).or_default().push(s),
+            }
+        }
+        Ok(self
+            .schedules
+            .get_or_init(|| Schedules { by_service, by_sal }))
+    }
+
+    fn compile(&self, conn: &Connection, f: &Filters) -> Result<Compiled> {
+        let text = match f.text.as_deref().and_then(fts_query) {
+            None => None,
+            Some(q) => {
+                let mut stmt = conn
+                    .prepare_cached("SELECT rowid FROM service_fts WHERE service_fts MATCH ?1")?;
+                let mut set = HashSet::new();
+                let mut rows = stmt.query([q])?;
+                while let Some(r) = rows.next()? {
+                    if let Some(&i) = self.by_rowid.get(&r.get::<_, i64>(0)?) {
+                        set.insert(i);
+                    }
+                }
+                Some(set)
+            }
+        };
+        if f.open_at.is_some() {
+            self.schedules(conn)?;
+        }
+        Ok(Compiled {
+            no_referral: f.no_referral,
+            domains: bits("domain", &f.domains)?,
+            interests: bits("interest", &f.interests)?,
+            free: f.free,
+            wheelchair: f.wheelchair,
+            languages: (!f.languages.is_empty()).then(|| {
+                f.languages
+                    .iter()
+                    .filter_map(|l| self.languages.get(&l.trim().to_lowercase()).copied())
+                    .collect()
+            }),
+            open_at: f.open_at,
+            text,
+        })
+    }
+
+    fn service_passes(&self, i: u32, c: &Compiled) -> bool {
+        let s = &self.services[i as usize];
+        (!c.no_referral || s.access.is_some_and(Access::no_referral))
+            && (c.domains == 0 || s.domains & c.domains != 0)
+            && (c.interests == 0 || s.interests & c.interests != 0)
+            && (!c.free || s.free == Some(true))
+            && (!c.wheelchair || s.wheelchair)
+            && c.languages
+                .as_ref()
+                .is_none_or(|want| s.languages.iter().any(|l| want.contains(l)))
+            && c.text.as_ref().is_none_or(|set| set.contains(&i))
+    }
+
+    fn point_passes(&self, p: &IndexedPoint, c: &Compiled) -> bool {
+        let Some(t) = c.open_at else { return true };
+        let Some(sched) = self.schedules.get() else {
+            return false;
+        };
+        let list = sched.by_sal.get(&p.sal_rowid).or_else(|| {
+            sched
+                .by_service
+                .get(&self.services[p.service as usize].rowid)
+        });
+        list.is_some_and(|l| schedule::open_at(l, t) == Some(true))
+    }
+
+    /// The most selective facet tree usable for these filters, if it is worth using.
+    fn best_facet(&self, f: &Filters, c: &Compiled) -> Option<Facet> {
+        let tax = Taxonomy::signpost();
+        let mut candidates = Vec::new();
+        if c.no_referral {
+            candidates.push(Facet::NoReferral);
+        }
+        if c.free {
+            candidates.push(Facet::Free);
+        }
+        if c.wheelchair {
+            candidates.push(Facet::Wheelchair);
+        }
+        if let [d] = f.domains.as_slice() {
+            candidates.extend(tax.term_index("domain", d).map(|i| Facet::Domain(i as u8)));
+        }
+        if let [i] = f.interests.as_slice() {
+            candidates.extend(
+                tax.term_index("interest", i)
+                    .map(|i| Facet::Interest(i as u8)),
+            );
+        }
+        if let Some([l]) = c.languages.as_deref() {
+            candidates.push(Facet::Language(*l));
+        }
+        candidates
+            .into_iter()
+            .min_by_key(|f| self.facet_size(*f))
+            .filter(|f| self.facet_size(*f) * 2 < self.point_count())
+    }
+
+    /// Exact k-nearest services within the radius that pass every filter, nearest first
+    /// (ties by service id).
+    pub fn search(&self, conn: &Connection, q: &NearQuery) -> Result<Vec<Hit>> {
+        q.check()?;
+        let c = self.compile(conn, &q.filters)?;
+        if q.limit == 0 {
+            return Ok(Vec::new());
+        }
+        if c.languages.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Vec::new());
+        }
+        let origin = spatial::unit_vector(q.latitude, q.longitude);
+        let r2 = spatial::metres_to_chord2(q.radius_m);
+        if let Some(set) = c.text.as_ref().filter(|s| s.len() <= DIRECT_TEXT_LIMIT) {
+            return Ok(self.search_within(set, &c, origin, r2, q.limit));
+        }
+        let facet_tree = self.best_facet(&q.filters, &c).map(|f| self.facet_tree(f));
+        let tree = facet_tree.as_deref().unwrap_or(self.spatial.all());
+        let mut hits: Vec<(f64, Hit)> = Vec::with_capacity(q.limit + 1);
+        // Service -> its hit's position in `hits`, or None when the service fails the filters.
+        let mut seen: HashMap<u32, Option<usize>> = HashMap::new();
+        for (entry, d2) in tree.nearest_neighbor_iter_with_distance_2(&origin) {
+            if d2 > r2 || (hits.len() >= q.limit && d2 > hits[q.limit - 1].0) {
+                break;
+            }
+            let point = entry.data;
+            let p = &self.spatial.points[point as usize];
+            match seen.get(&p.service) {
+                Some(None) => continue,
+                Some(Some(at)) => {
+                    // Two locations of one service at exactly the same distance: keep the
+                    // first in index order, as the brute force does.
+                    let hit = &mut hits[*at];
+                    if hit.0 == d2 && point < hit.1.point && self.point_passes(p, &c) {
+                        hit.1.point = point;
+                    }
+                    continue;
+                }
+                None => {}
+            }
+            if !self.service_passes(p.service, &c) {
+                seen.insert(p.service, None);
+                continue;
+            }
+            if !self.point_passes(p, &c) {
+                continue;
+            }
+            seen.insert(p.service, Some(hits.len()));
+            hits.push((
+                d2,
+                Hit {
+                    service: p.service,
+                    point,
+                    distance_m: spatial::chord2_to_metres(d2),
+                },
+            ));
+        }
+        Ok(self.finish(hits, q.limit))
+    }
+
+    fn search_within(
+        &self,
+        set: &HashSet<u32>,
+        c: &Compiled,
+        origin: [f64; 3],
+        r2: f64,
+        limit: usize,
+    ) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        for &s in set {
+            if !self.service_passes(s, c) {
+                continue;
+            }
+            let mut best: Option<(f64, u32)> = None;
+            for point in self.services[s as usize].points.clone() {
+                let p = &self.spatial.points[point as usize];
+                let v = spatial::unit_vector(p.latitude, p.longitude);
+                let d2: f64 = (0..3).map(|i| (v[i] - origin[i]).powi(2)).sum();
+                if d2 <= r2 && best.is_none_or(|(b, _)| d2 < b) && self.point_passes(p, c) {
+                    best = Some((d2, point));
+                }
+            }
+            if let Some((d2, point)) = best {
+                hits.push((
+                    d2,
+                    Hit {
+                        service: s,
+                        point,
+                        distance_m: spatial::chord2_to_metres(d2),
+                    },
+                ));
+            }
+        }
+        self.finish(hits, limit)
+    }
+
+    fn finish(&self, mut hits: Vec<(f64, Hit)>, limit: usize) -> Vec<Hit> {
+        hits.sort_by(|a, b| {
+            a.0.total_cmp(&b.0).then_with(|| {
+                self.services[a.1.service as usize]
+                    .id
+                    .cmp(&self.services[b.1.service as usize].id)
+            })
+        });
+        hits.truncate(limit);
+        hits.into_iter().map(|(_, h)| h).collect()
+    }
+
+    /// The reference answer: every point, haversine distance, filter, nearest per service, sort.
+    pub fn brute_force(&self, conn: &Connection, q: &NearQuery) -> Result<Vec<Hit>> {
+        q.check()?;
+        let c = self.compile(conn, &q.filters)?;
+        let origin = Point::new(q.longitude, q.latitude);
+        let mut best: HashMap<u32, (f64, u32)> = HashMap::new();
+        for (i, p) in self.spatial.points.iter().enumerate() {
+            if !self.service_passes(p.service, &c) || !self.point_passes(p, &c) {
+                continue;
+            }
+            let d = Haversine.distance(origin, Point::new(p.longitude, p.latitude));
+            if d > q.radius_m {
+                continue;
+            }
+            let e = best.entry(p.service).or_insert((d, i as u32));
+            if d < e.0 {
+                *e = (d, i as u32);
+            }
+        }
+        let mut hits: Vec<Hit> = best
+            .into_iter()
+            .map(|(service, (distance_m, point))| Hit {
+                service,
+                point,
+                distance_m,
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            a.distance_m.total_cmp(&b.distance_m).then_with(|| {
+                self.services[a.service as usize]
+                    .id
+                    .cmp(&self.services[b.service as usize].id)
+            })
+        });
+        hits.truncate(q.limit);
+        Ok(hits)
+    }
+}
+
+fn has_facet(s: &ServiceEntry, facet: Facet) -> bool {
+    match facet {
+        Facet::NoReferral => s.access.is_some_and(Access::no_referral),
+        Facet::Free => s.free == Some(true),
+        Facet::Wheelchair => s.wheelchair,
+        Facet::Domain(i) => s.domains & (1 << i) != 0,
+        Facet::Interest(i) => s.interests & (1 << i) != 0,
+        Facet::Language(l) => s.languages.contains(&l),
+    }
+}
+
+fn facets_of(s: &ServiceEntry) -> Vec<Facet> {
+    let mut out = Vec::new();
+    if s.access.is_some_and(Access::no_referral) {
+        out.push(Facet::NoReferral);
+    }
+    if s.free == Some(true) {
+        out.push(Facet::Free);
+    }
+    if s.wheelchair {
+        out.push(Facet::Wheelchair);
+    }
+    out.extend(
+        (0..32)
+            .filter(|i| s.domains & (1 << i) != 0)
+            .map(|i| Facet::Domain(i as u8)),
+    );
+    out.extend(
+        (0..64)
+            .filter(|i| s.interests & (1 << i) != 0)
+            .map(|i| Facet::Interest(i as u8)),
+    );
+    out.extend(s.languages.iter().map(|&l| Facet::Language(l)));
+    out
+}

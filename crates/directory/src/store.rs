@@ -1,0 +1,465 @@
+//! [`Directory`]: the public API over one directory database.
+use std::cell::OnceCell;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Error, RecordError, Result};
+use crate::import::{self, PreparedBatch};
+use crate::model::{ScheduleRecord, Service};
+use crate::region::Region;
+use crate::schedule::{self, Schedule};
+use crate::search::{Hit, NearQuery, SearchIndex};
+use crate::taxonomy::Facets;
+use crate::{db, write};
+
+/// Listings written per transaction. A crash loses at most the batch in flight, never half of
+/// one, and readers never see a half-written batch.
+const WRITE_BATCH: usize = 10_000;
+
+/// What an import did.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ImportReport {
+    /// New listings.
+    pub inserted: usize,
+    /// Listings whose content changed and were replaced.
+    pub replaced: usize,
+    /// Listings already present with identical content.
+    pub unchanged: usize,
+    /// Records skipped, by file, record and field.
+    pub errors: Vec<RecordError>,
+    /// Records stored with a caveat.
+    pub warnings: Vec<RecordError>,
+}
+
+impl ImportReport {
+    fn absorb(&mut self, other: ImportReport) {
+        self.inserted += other.inserted;
+        self.replaced += other.replaced;
+        self.unchanged += other.unchanged;
+        self.errors.extend(other.errors);
+        self.warnings.extend(other.warnings);
+    }
+}
+
+/// Import progress, for a progress bar: records handled so far out of the total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Records written or skipped so far.
+    pub done: usize,
+    /// All records being imported.
+    pub total: usize,
+}
+
+/// One near-me result, ready to show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NearResult {
+    /// HSDS service id.
+    pub service_id: String,
+    /// HSDS location id of the nearest location.
+    pub location_id: String,
+    /// Service name.
+    pub name: String,
+    /// Organization name, if any.
+    pub organization: Option<String>,
+    /// Great-circle distance in metres.
+    pub distance_m: f64,
+    /// Location latitude.
+    pub latitude: f64,
+    /// Location longitude.
+    pub longitude: f64,
+    /// Access term code, or `None` when the listing does not say.
+    pub access: Option<&'static str>,
+    /// Free, costs money, or not stated.
+    pub free: Option<bool>,
+    /// Open at the evaluation time; `None` when the listing has no usable schedule.
+    pub open_now: Option<bool>,
+    /// Start of the next session (UTC), if known within 60 days.
+    pub next_opens_at: Option<DateTime<Utc>>,
+    /// Postcode of the location, if known.
+    pub postcode: Option<String>,
+}
+
+/// One listing in full, for `show`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListingDetail {
+    /// The typed record.
+    pub service: Service,
+    /// When it runs, in plain English (`None` when it has no schedules).
+    pub when: Option<String>,
+    /// Access code.
+    pub access: Option<&'static str>,
+    /// Free?
+    pub free: Option<bool>,
+    /// Wheelchair accessible.
+    pub wheelchair: bool,
+    /// Taxonomy term names, e.g. "Walking".
+    pub terms: Vec<String>,
+    /// The stored record, verbatim.
+    pub record: Value,
+    /// Where it came from.
+    pub source: Option<String>,
+}
+
+/// Counts for `signpost stats` and for benchmarks.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stats {
+    /// Listings of any status.
+    pub listings: usize,
+    /// Active listings.
+    pub active: usize,
+    /// Locations.
+    pub locations: usize,
+    /// Locations not indexed because their coordinates are missing or wrong.
+    pub unindexed_locations: usize,
+    /// Name of the loaded region, if any.
+    pub region: Option<String>,
+}
+
+/// A directory database and its search index.
+pub struct Directory {
+    conn: Connection,
+    index: OnceCell<SearchIndex>,
+}
+
+impl Directory {
+    /// Open or create the database at `path`, migrating it if needed.
+    pub fn open(path: &Path) -> Result<Directory> {
+        let conn = db::open(path)?;
+        Directory::from_connection(conn)
+    }
+
+    /// A private in-memory directory (tests, benchmarks).
+    pub fn open_in_memory() -> Result<Directory> {
+        let mut conn = Connection::open_in_memory()?;
+        db::configure(&conn)?;
+        crate::schema::migrate(&mut conn)?;
+        Directory::from_connection(conn)
+    }
+
+    fn from_connection(mut conn: Connection) -> Result<Directory> {
+        let tx = conn.transaction()?;
+        write::seed_taxonomy(&tx)?;
+        tx.commit()?;
+        Ok(Directory {
+            conn,
+            index: OnceCell::new(),
+        })
+    }
+
+    /// The underlying connection, for read-only use by benchmarks and tests.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Load `region` if this database has never had a region or any listing. Returns the
+    /// report when it loaded.
+    pub fn ensure_region(&mut self, region: &Region) -> Result<Option<ImportReport>> {
+        let has_region: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'region'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let listings: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM service", [], |r| r.get(0))?;
+        if has_region.is_some() || listings > 0 {
+            return Ok(None);
+        }
+        self.load_region(region, &mut |_| {}).map(Some)
+    }
+
+    /// Import every source of a region and record its name.
+    pub fn load_region(
+        &mut self,
+        region: &Region,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<ImportReport> {
+        let report = self.import_sources(region.records()?, progress)?;
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('region', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [&region.manifest.name],
+        )?;
+        Ok(report)
+    }
+
+    /// Import files or folders. Every path is read and parsed before anything is written, so a
+    /// path that is not an importable file is one error and the database is unchanged.
+    pub fn import_paths(
+        &mut self,
+        paths: &[&Path],
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<ImportReport> {
+        let mut sources = Vec::new();
+        for path in paths {
+            sources.push((path.display().to_string(), import::read_path(path)?));
+        }
+        self.import_sources(sources, progress)
+    }
+
+    /// Import records already parsed, grouped by source name.
+    ///
+    /// Validation runs on a second thread, one batch ahead of the writer, so both cores work.
+    pub fn import_sources(
+        &mut self,
+        sources: Vec<(String, Vec<Value>)>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<ImportReport> {
+        let total: usize = sources.iter().map(|(_, r)| r.len()).sum();
+        let mut done = 0;
+        let mut report = ImportReport::default();
+        progress(Progress { done, total });
+        std::thread::scope(|scope| {
+            let (sender, batches) = std::sync::mpsc::sync_channel::<(String, PreparedBatch)>(1);
+            scope.spawn(move || {
+                for (source, records) in sources {
+                    let mut position = 0;
+                    let mut records = records.into_iter().peekable();
+                    while records.peek().is_some() {
+                        let mut batch = PreparedBatch::default();
+                        for value in records.by_ref().take(WRITE_BATCH) {
+                            import::prepare(&source, position, value, &mut batch);
+                            position += 1;
+                        }
+                        if sender.send((source.clone(), batch)).is_err() {
+                            return; // The writer stopped on an error.
+                        }
+                    }
+                }
+            });
+            for (source, batch) in batches {
+                let handled = batch.listings.len() + batch.errors.len();
+                report.absorb(self.write_batch(&source, batch)?);
+                done += handled;
+                progress(Progress { done, total });
+            }
+            Ok::<(), Error>(())
+        })?;
+        Ok(report)
+    }
+
+    fn write_batch(&mut self, source: &str, batch: PreparedBatch) -> Result<ImportReport> {
+        let mut report = ImportReport {
+            errors: batch.errors,
+            warnings: batch.warnings,
+            ..Default::default()
+        };
+        let tx = self.conn.transaction()?;
+        let mut written = Vec::with_capacity(batch.listings.len());
+        for listing in &batch.listings {
+            match write::upsert_listing(&tx, listing, source)? {
+                write::Outcome::Inserted(rowid) => {
+                    report.inserted += 1;
+                    written.push((rowid, &listing.service));
+                }
+                write::Outcome::Replaced(rowid) => {
+                    report.replaced += 1;
+                    written.push((rowid, &listing.service));
+                }
+                write::Outcome::Unchanged => report.unchanged += 1,
+            }
+        }
+        for (rowid, service) in written {
+            write::insert_fts(&tx, rowid, service)?;
+        }
+        tx.commit()?;
+        if report.inserted + report.replaced > 0 {
+            self.index = OnceCell::new();
+        }
+        Ok(report)
+    }
+
+    /// Delete a listing. Returns whether it existed.
+    pub fn delete(&mut self, id: &str) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let existed = write::delete_listing(&tx, id)?;
+        tx.commit()?;
+        if existed {
+            self.index = OnceCell::new();
+        }
+        Ok(existed)
+    }
+
+    /// The search index, built on first use after opening or after a change.
+    pub fn index(&self) -> Result<&SearchIndex> {
+        if let Some(i) = self.index.get() {
+            return Ok(i);
+        }
+        let built = SearchIndex::load(&self.conn)?;
+        Ok(self.index.get_or_init(|| built))
+    }
+
+    /// Exact nearest listings (index hits only, no row fetches).
+    pub fn search(&self, q: &NearQuery) -> Result<Vec<Hit>> {
+        self.index()?.search(&self.conn, q)
+    }
+
+    /// Near-me search with each result's details, `open_now` evaluated at `now`.
+    pub fn near(&self, q: &NearQuery, now: DateTime<Utc>) -> Result<Vec<NearResult>> {
+        let hits = self.search(q)?;
+        self.describe_hits(&hits, now)
+    }
+
+    /// The same answer by scanning every point (the reference for tests and benchmarks).
+    pub fn near_brute_force(&self, q: &NearQuery, now: DateTime<Utc>) -> Result<Vec<NearResult>> {
+        let hits = self.index()?.brute_force(&self.conn, q)?;
+        self.describe_hits(&hits, now)
+    }
+
+    fn describe_hits(&self, hits: &[Hit], now: DateTime<Utc>) -> Result<Vec<NearResult>> {
+        let index = self.index()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.name, o.name, l.id,
+                    (SELECT postal_code FROM address a WHERE a.location_rowid = l.rowid LIMIT 1)
+             FROM service s LEFT JOIN organization o ON o.id = s.organization_id, location l
+             WHERE s.rowid = ?1 AND l.rowid = ?2",
+        )?;
+        let mut out = Vec::with_capacity(hits.len());
+        for hit in hits {
+            let s = index.service(hit.service);
+            let p = index.point(hit.point);
+            let (name, organization, location_id, postcode): (
+                String,
+                Option<String>,
+                String,
+                Option<String>,
+            ) = stmt.query_row(params![s.rowid, p.location_rowid], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            let schedules = self.schedules_for(s.rowid, Some(p.sal_rowid))?;
+            let evaluable: Vec<Schedule> =
+                schedules.iter().filter_map(Schedule::from_record).collect();
+            out.push(NearResult {
+                service_id: s.id.to_string(),
+                location_id,
+                name,
+                organization,
+                distance_m: hit.distance_m,
+                latitude: p.latitude,
+                longitude: p.longitude,
+                access: s.access.map(|a| a.code()),
+                free: s.free,
+                open_now: schedule::open_at(&evaluable, now),
+                next_opens_at: evaluable
+                    .iter()
+                    .filter_map(|e| e.next_session(now, 60))
+                    .map(|(s, _)| s)
+                    .min(),
+                postcode,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Schedules that apply at a service-at-location: its own if it has any, else the service's.
+    fn schedules_for(
+        &self,
+        service_rowid: i64,
+        sal_rowid: Option<i64>,
+    ) -> Result<Vec<ScheduleRecord>> {
+        let read = |sql: &str, id: i64| -> Result<Vec<ScheduleRecord>> {
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            let rows = stmt.query_map([id], |r| {
+                Ok(ScheduleRecord {
+                    id: r.get(0)?,
+                    valid_from: r.get(1)?,
+                    valid_to: r.get(2)?,
+                    dtstart: r.get(3)?,
+                    until: r.get(4)?,
+                    count: r.get(5)?,
+                    freq: r.get(6)?,
+                    interval: r.get(7)?,
+                    byday: r.get(8)?,
+                    bymonthday: r.get(9)?,
+                    opens_at: r.get(10)?,
+                    closes_at: r.get(11)?,
+                    description: r.get(12)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        };
+        const COLS: &str = "id, valid_from, valid_to, dtstart, until, count, freq, interval, byday, bymonthday, opens_at, closes_at, description";
+        if let Some(sal) = sal_rowid {
+            let own = read(
+                &format!("SELECT {COLS} FROM schedule WHERE sal_rowid = ?1 ORDER BY rowid"),
+                sal,
+            )?;
+            if !own.is_empty() {
+                return Ok(own);
+            }
+        }
+        read(
+            &format!("SELECT {COLS} FROM schedule WHERE service_rowid = ?1 AND sal_rowid IS NULL ORDER BY rowid"),
+            service_rowid,
+        )
+    }
+
+    /// One listing in full.
+    pub fn listing(&self, id: &str) -> Result<ListingDetail> {
+        let row: Option<(String, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT record, source FROM service WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (record, source) = row.ok_or_else(|| Error::NotFound(id.to_string()))?;
+        let record: Value =
+            serde_json::from_str(&record).map_err(|e| Error::BadQuery(e.to_string()))?;
+        let service: Service =
+            serde::Deserialize::deserialize(&record).map_err(|e| Error::BadQuery(e.to_string()))?;
+        let facets = Facets::of(&service);
+        let mut all_schedules = service.schedules.clone();
+        for sal in &service.service_at_locations {
+            all_schedules.extend(sal.schedules.iter().cloned());
+        }
+        let tax = crate::taxonomy::Taxonomy::signpost();
+        let terms = service
+            .attributes
+            .iter()
+            .filter_map(|a| {
+                let id = a
+                    .taxonomy_term_id
+                    .as_deref()
+                    .or(a.taxonomy_term.as_ref().map(|t| t.id.as_str()))?;
+                tax.lookup(id)
+                    .map(|(g, t)| format!("{g}: {}", t.name))
+                    .or_else(|| a.taxonomy_term.as_ref().and_then(|t| t.name.clone()))
+            })
+            .collect();
+        Ok(ListingDetail {
+            when: (!all_schedules.is_empty()).then(|| schedule::describe_all(&all_schedules)),
+            access: facets.access.map(|a| a.code()),
+            free: facets.free,
+            wheelchair: facets.wheelchair,
+            terms,
+            service,
+            record,
+            source,
+        })
+    }
+
+    /// Counts.
+    pub fn stats(&self) -> Result<Stats> {
+        let count = |sql: &str| -> Result<usize> {
+            Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as usize)
+        };
+        Ok(Stats {
+            listings: count("SELECT count(*) FROM service")?,
+            active: count("SELECT count(*) FROM service WHERE status = 'active'")?,
+            locations: count("SELECT count(*) FROM location")?,
+            unindexed_locations: count("SELECT count(*) FROM location WHERE coord_status != 'ok'")?,
+            region: self
+                .conn
+                .query_row("SELECT value FROM meta WHERE key = 'region'", [], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+        })
+    }
+}

@@ -1,0 +1,274 @@
+//! Importing every accepted format, idempotency, replacement, and bad input.
+use std::path::Path;
+
+use serde_json::json;
+use signpost_directory::{Directory, NearQuery};
+
+use crate::{fixture, quiet, temp_directory};
+
+fn import(db: &mut Directory, rel: &str) -> signpost_directory::ImportReport {
+    db.import_paths(&[fixture(rel).as_path()], &mut quiet)
+        .unwrap()
+}
+
+#[test]
+fn imports_hsds_and_oruk_examples_in_every_shape() {
+    let (_t, mut db) = temp_directory();
+    let single = import(&mut db, "hsds-3.0/service_full.json");
+    assert_eq!(single.inserted, 1, "{:?}", single.errors);
+    // The example's location is at latitude 100: kept, flagged, not indexed.
+    assert!(
+        single
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("out of range")),
+        "{:?}",
+        single.warnings
+    );
+    let d = db.listing("ac148810-d857-441c-9679-408f346de14b").unwrap();
+    assert_eq!(d.service.name, "Community Counselling");
+    assert!(d.when.unwrap().contains("10:00–18:00"));
+    let list = import(&mut db, "hsds-3.0/service_list.json");
+    assert_eq!(
+        list.inserted + list.replaced + list.unchanged,
+        1,
+        "{:?}",
+        list.errors
+    );
+    let oruk = import(&mut db, "oruk-3.0/service_list.json");
+    assert!(oruk.errors.is_empty(), "{:?}", oruk.errors);
+    let org = import(&mut db, "hsds-3.0/organization_full.json");
+    assert!(org.errors.is_empty(), "{:?}", org.errors);
+    let test_feed = import(
+        &mut db,
+        "oruk-validator/mocks/V3.0-UK-Test/service_list.json",
+    );
+    assert!(
+        test_feed.errors.is_empty(),
+        "{:?}",
+        &test_feed.errors[..test_feed.errors.len().min(3)]
+    );
+    assert!(test_feed.inserted + test_feed.replaced + test_feed.unchanged > 10);
+}
+
+#[test]
+fn imports_the_tabular_package() {
+    let (_t, mut db) = temp_directory();
+    let report = import(&mut db, "hsds-3.0/csv");
+    assert_eq!(report.inserted, 1, "{:?}", report.errors);
+    let d = db.listing("ac148810-d857-441c-9679-408f346de14b").unwrap();
+    assert_eq!(
+        d.service.organization.as_ref().unwrap().name,
+        "Example Organization Inc."
+    );
+    assert!(
+        !d.service.schedules.is_empty() || !d.service.service_at_locations[0].schedules.is_empty()
+    );
+    // The same record from JSON and from CSV is one listing.
+    let json = import(&mut db, "hsds-3.0/service_full.json");
+    assert_eq!(json.inserted, 0);
+}
+
+#[test]
+fn imports_oruk_1_and_reports_bad_records_by_id_and_field() {
+    let (_t, mut db) = temp_directory();
+    let report = import(&mut db, "oruk-1.0/services.json");
+    assert_eq!(report.inserted, 2);
+    assert_eq!(report.errors.len(), 1);
+    let e = &report.errors[0];
+    assert_eq!(e.record, "v1-broken-003");
+    assert!(e.message.contains("name"), "{e}");
+    assert!(e.source.ends_with("services.json"));
+    let walk = db.listing("v1-walk-001").unwrap();
+    assert_eq!(walk.service.schedules[0].byday.as_deref(), Some("TU"));
+    assert!(
+        walk.wheelchair,
+        "accessibility_for_disabilities maps to accessibility"
+    );
+    assert_eq!(walk.access, None, "no Signpost taxonomy: access unknown");
+    // A listing without Signpost's taxonomy imports but --no-referral leaves it out.
+    let mut q = NearQuery::at(51.4399, -2.5859);
+    assert_eq!(db.search(&q).unwrap().len(), 2);
+    q.filters.no_referral = true;
+    assert!(db.search(&q).unwrap().is_empty());
+    q.filters.no_referral = false;
+    q.filters.wheelchair = true;
+    assert_eq!(db.search(&q).unwrap().len(), 1);
+}
+
+#[test]
+fn fail_feed_records_are_skipped_with_their_fields() {
+    let (_t, mut db) = temp_directory();
+    let report = import(
+        &mut db,
+        "oruk-validator/mocks/V3.0-UK-Fail/service_list.json",
+    );
+    // The fail mock lacks required names; each such record is named with its field.
+    for e in &report.errors {
+        assert!(!e.record.is_empty() && !e.message.is_empty());
+    }
+    let stats = db.stats().unwrap();
+    assert_eq!(stats.listings, report.inserted);
+}
+
+#[test]
+fn reimport_is_a_no_op_and_changes_replace() {
+    let (t, mut db) = temp_directory();
+    let first = import(&mut db, "oruk-1.0/services.json");
+    assert_eq!(first.inserted, 2);
+    let again = import(&mut db, "oruk-1.0/services.json");
+    assert_eq!((again.inserted, again.replaced, again.unchanged), (0, 0, 2));
+    let counts = |db: &Directory| -> Vec<i64> {
+        [
+            "service",
+            "location",
+            "schedule",
+            "attribute",
+            "address",
+            "service_fts",
+            "service_at_location",
+        ]
+        .iter()
+        .map(|t| {
+            db.connection()
+                .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+                .unwrap()
+        })
+        .collect()
+    };
+    let before = counts(&db);
+    import(&mut db, "oruk-1.0/services.json");
+    assert_eq!(
+        counts(&db),
+        before,
+        "re-import must not duplicate child rows"
+    );
+
+    let changed = t.path().join("changed.json");
+    std::fs::write(
+        &changed,
+        json!([{"id": "v1-walk-001", "name": "Bedminster Health Walk (new time)", "status": "active",
+                "schedules": [{"freq": "WEEKLY", "byday": "WE", "opens_at": "11:00", "closes_at": "12:00"}],
+                "service_at_locations": [{"location": {"id": "v1-loc-victoria-park", "latitude": 51.4399, "longitude": -2.5859}}]}])
+        .to_string(),
+    )
+    .unwrap();
+    let r = db.import_paths(&[changed.as_path()], &mut quiet).unwrap();
+    assert_eq!(r.replaced, 1);
+    let walk = db.listing("v1-walk-001").unwrap();
+    assert_eq!(walk.service.name, "Bedminster Health Walk (new time)");
+    assert_eq!(walk.service.schedules.len(), 1);
+    let schedules: i64 = db
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM schedule WHERE service_rowid = (SELECT rowid FROM service WHERE id = 'v1-walk-001')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(schedules, 1, "old schedules are gone");
+    let fts: i64 = db
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM service_fts WHERE service_fts MATCH 'time'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(fts, 1);
+}
+
+#[test]
+fn a_file_that_is_not_a_feed_changes_nothing() {
+    let (_t, mut db) = temp_directory();
+    import(&mut db, "oruk-1.0/services.json");
+    let before = db.stats().unwrap().listings;
+    let good = fixture("oruk-3.0/service_list.json");
+    let bad = fixture("bad/not-a-feed.zip");
+    let err = db
+        .import_paths(&[good.as_path(), bad.as_path()], &mut quiet)
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("not-a-feed.zip") && text.contains("neither JSON nor"),
+        "{text}"
+    );
+    assert_eq!(
+        db.stats().unwrap().listings,
+        before,
+        "nothing from the good file either"
+    );
+    let missing = Path::new("/nonexistent/feed.json");
+    assert!(db.import_paths(&[missing], &mut quiet).is_err());
+}
+
+#[test]
+fn coordinates_anywhere_on_earth_but_not_nonsense() {
+    let (_t, mut db) = temp_directory();
+    let records = json!([
+        {"id": "miami", "name": "Miami", "status": "active",
+         "service_at_locations": [{"location": {"id": "lm", "latitude": 25.77, "longitude": -80.19,
+            "addresses": [{"country": "US", "postal_code": "33101"}]}}]},
+        {"id": "edinburgh", "name": "Edinburgh", "status": "active",
+         "service_at_locations": [{"location": {"id": "le", "latitude": 55.95, "longitude": -3.19}}]},
+        {"id": "null-island", "name": "Zero", "status": "active",
+         "service_at_locations": [{"location": {"id": "lz", "latitude": 0, "longitude": 0}}]},
+        {"id": "swapped", "name": "Swapped", "status": "active",
+         "service_at_locations": [{"location": {"id": "ls", "latitude": -2.6, "longitude": 51.44,
+            "addresses": [{"postal_code": "BS3 4AB", "country": "GB"}]}}]}
+    ]);
+    let r = db
+        .import_sources(
+            vec![("inline".into(), records.as_array().unwrap().clone())],
+            &mut quiet,
+        )
+        .unwrap();
+    assert_eq!(r.inserted, 4);
+    assert_eq!(r.warnings.len(), 2);
+    let stats = db.stats().unwrap();
+    assert_eq!(stats.unindexed_locations, 2);
+    let whole_earth = |lat, lon| NearQuery {
+        radius_m: 2.1e7,
+        limit: 10,
+        ..NearQuery::at(lat, lon)
+    };
+    let ids: Vec<String> = db
+        .near(&whole_earth(0.0, 0.0), chrono::Utc::now())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.service_id)
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.contains(&"miami".to_string()) && ids.contains(&"edinburgh".to_string()));
+}
+
+#[test]
+fn inactive_services_are_not_returned() {
+    let (_t, mut db) = temp_directory();
+    let records = vec![
+        json!({"id": "a", "name": "Active", "status": "active",
+               "service_at_locations": [{"location": {"id": "l", "latitude": 51.0, "longitude": -1.0}}]}),
+        json!({"id": "b", "name": "Gone", "status": "defunct",
+               "service_at_locations": [{"location": {"id": "l", "latitude": 51.0, "longitude": -1.0}}]}),
+    ];
+    db.import_sources(vec![("inline".into(), records)], &mut quiet)
+        .unwrap();
+    let hits = db
+        .near(&NearQuery::at(51.0, -1.0), chrono::Utc::now())
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].service_id, "a");
+}
+
+#[test]
+fn listing_text_is_stored_verbatim() {
+    let (_t, mut db) = temp_directory();
+    let payload = "<script>alert(1)</script><img src=x onerror=alert(2)> \"quoted\" 'single'";
+    let records =
+        vec![json!({"id": "xss", "name": payload, "description": payload, "status": "active"})];
+    db.import_sources(vec![("inline".into(), records)], &mut quiet)
+        .unwrap();
+    let d = db.listing("xss").unwrap();
+    assert_eq!(d.service.name, payload);
+    assert_eq!(d.service.description.as_deref(), Some(payload));
+}

@@ -1,0 +1,84 @@
+//! Databases written by older versions upgrade; newer ones are refused.
+use rusqlite::{params, Connection};
+use signpost_directory::{schema, Directory, NearQuery};
+
+#[test]
+fn upgrades_a_version_1_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        // What Signpost schema version 1 wrote: tables, no search columns, no FTS.
+        let mut conn = Connection::open(&path).unwrap();
+        schema::migrate_to(&mut conn, 1).unwrap();
+        let record = serde_json::json!({
+            "id": "old-1", "name": "Old choir", "status": "active",
+            "attributes": [{"id": "a1", "taxonomy_term_id": "signpost:access:drop-in"},
+                           {"id": "a2", "taxonomy_term_id": "signpost:interest:music"}]
+        })
+        .to_string();
+        conn.execute(
+            "INSERT INTO service(id, name, status, content_hash, record) VALUES ('old-1', 'Old choir', 'active', x'00', ?1)",
+            [record],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO location(id, latitude, longitude, coord_status) VALUES ('loc', 51.45, -2.58, 'ok')",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO service_at_location(id, service_rowid, location_rowid) VALUES ('sal', 1, 1)",
+            params![],
+        )
+        .unwrap();
+        let v: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 1);
+    }
+    let db = Directory::open(&path).unwrap();
+    let v: u32 = db
+        .connection()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, schema::VERSION);
+    let mut q = NearQuery::at(51.45, -2.58);
+    q.filters.no_referral = true;
+    q.filters.interests = vec!["music".into()];
+    q.filters.text = Some("choir".into());
+    let hits = db.near(&q, chrono::Utc::now()).unwrap();
+    assert_eq!(hits.len(), 1, "facets and FTS were backfilled");
+    assert_eq!(hits[0].access, Some("drop-in"));
+}
+
+#[test]
+fn upgraded_schema_matches_a_fresh_one() {
+    let dump = |conn: &Connection| -> Vec<(String, String)> {
+        let mut stmt = conn
+            .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let mut old = Connection::open_in_memory().unwrap();
+    schema::migrate_to(&mut old, 1).unwrap();
+    schema::migrate(&mut old).unwrap();
+    let mut fresh = Connection::open_in_memory().unwrap();
+    schema::migrate(&mut fresh).unwrap();
+    assert_eq!(dump(&old), dump(&fresh));
+}
+
+#[test]
+fn refuses_a_database_from_the_future() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("future.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", schema::VERSION + 1)
+            .unwrap();
+    }
+    let err = Directory::open(&path).err().expect("must refuse");
+    assert!(err.to_string().contains("Upgrade Signpost"), "{err}");
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerates the data files compiled into Signpost from their sources.
+# The stop timetables are in the repository; the ONSPD postcode extract is large and is read from
+# SHARED (default ../shared/data, the team's data folder) when present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED="${SHARED:-../shared/data}"
+cargo build --release --locked -p signpost-cli
+bin=./target/release/signpost
+$bin data convert-stops data/sources/uk-mobile-library-stops --out regions/default/mobile-library-stops.json.gz
+if [ -f "$SHARED/uk-postcodes-onspd/postcodes.csv.gz" ]; then
+  $bin data pack-postcodes "$SHARED/uk-postcodes-onspd/postcodes.csv.gz" --out data/postcodes/postcodes.pack.gz
+  cp "$SHARED/uk-postcodes-onspd/postcode_districts.csv" "$SHARED/uk-postcodes-onspd/postcode_sectors.csv" data/postcodes/
+  gzip -9 -n -c "$SHARED/uk-place-names-os-open-names/places.csv" > data/postcodes/places.csv.gz
+else
+  echo "no ONSPD extract at $SHARED; postcode tables left as they are"
+fi
