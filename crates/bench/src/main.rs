@@ -35,6 +35,10 @@ struct Args {
     /// Seed for the synthetic data.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Keep the built databases in this folder and reuse them on the next run (import figures
+    /// are then not measured).
+    #[arg(long)]
+    keep: Option<std::path::PathBuf>,
 }
 
 const ACCESS: &[(&str, f64)] = &[
@@ -171,9 +175,10 @@ impl RtreeBaseline {
              CREATE VIRTUAL TABLE bench_rtree USING rtree(id, min_lat, max_lat, min_lon, max_lon, +no_referral INT);
              INSERT INTO bench_rtree
                SELECT sal.rowid, l.latitude, l.latitude, l.longitude, l.longitude,
-                      s.access IN ('drop-in', 'self-referral')
+                      f.access IN ('drop-in', 'self-referral')
                FROM service_at_location sal JOIN location l ON l.rowid = sal.location_rowid
-               JOIN service s ON s.rowid = sal.service_rowid WHERE l.coord_status = 'ok';",
+               JOIN service_facet f ON f.service_rowid = sal.service_rowid
+               WHERE l.coord_status = 'ok' AND f.active = 1;",
         )?;
         Ok(RtreeBaseline { conn })
     }
@@ -222,14 +227,21 @@ fn haversine(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 
 fn bench_size(n: usize, args: &Args, anchors: &[(f64, f64)]) -> Result<()> {
     let tmp = tempfile::tempdir()?;
-    let db_path = tmp.path().join("bench.db");
+    let db_path = match &args.keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir.join(format!("bench-{n}-{}.db", args.seed))
+        }
+        None => tmp.path().join("bench.db"),
+    };
     let mut rng = StdRng::seed_from_u64(args.seed);
+    let reuse = db_path.exists();
 
     // Import, in chunks so memory stays bounded; generation is not timed.
     let mut dir = Directory::open(&db_path)?;
     let mut import_time = Duration::ZERO;
     let chunk = 50_000;
-    let mut i = 0;
+    let mut i = if reuse { n } else { 0 };
     while i < n {
         let records: Vec<Value> = (i..(i + chunk).min(n))
             .map(|j| listing(j, &mut rng, anchors))
@@ -353,11 +365,13 @@ fn bench_size(n: usize, args: &Args, anchors: &[(f64, f64)]) -> Result<()> {
         ratio(rt.0, nr.0),
         ratio(brute.0, nr.0)
     );
-    println!(
-        "- import: {:.0} listings/s ({n} in {:.1} s)",
-        n as f64 / import_time.as_secs_f64(),
-        import_time.as_secs_f64()
-    );
+    if !reuse {
+        println!(
+            "- import: {:.0} listings/s ({n} in {:.1} s)",
+            n as f64 / import_time.as_secs_f64(),
+            import_time.as_secs_f64()
+        );
+    }
     println!(
         "- database: {} bytes, {:.0} bytes per listing",
         bytes,

@@ -11,6 +11,10 @@ use signpost_directory::{
 };
 use signpost_postcodes::Gazetteer;
 
+/// Import validates on one thread and frees on another; glibc's allocator serialises that.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Signpost: what is near me, open now, free, needing no referral.
 #[derive(Parser)]
 #[command(name = "signpost", version, about)]

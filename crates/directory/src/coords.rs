@@ -68,6 +68,15 @@ pub fn check(latitude: Option<f64>, longitude: Option<f64>, uk_address: bool) ->
     CoordStatus::Ok
 }
 
+/// Classify a location from its coordinates and addresses.
+pub fn location_status(l: &crate::model::Location) -> CoordStatus {
+    let uk = l
+        .addresses
+        .iter()
+        .any(|a| is_uk_address(a.country.as_deref(), a.postal_code.as_deref()));
+    check(l.latitude, l.longitude, uk)
+}
+
 /// True when an address is in the UK: a UK country name or code, or a full UK postcode.
 pub fn is_uk_address(country: Option<&str>, postal_code: Option<&str>) -> bool {
     let country_says = country.is_some_and(|c| {

@@ -43,8 +43,9 @@ pub const VERSION: u32 = MIGRATIONS.len() as u32;
 /// Shared entities (organization, location, taxonomy, taxonomy_term) are keyed by their HSDS id.
 /// Everything a service owns carries `service_rowid` with `ON DELETE CASCADE`, so replacing a
 /// listing is one delete and one insert, and a half-written listing can never survive a rollback.
-/// `service.record` keeps the record exactly as validated (canonical JSON) and
-/// `service.content_hash` its SHA-256, which is how re-imports of unchanged data become no-ops.
+/// `service_record.record` keeps the record exactly as validated (canonical JSON), in its own
+/// table so that scanning `service` (to build the search index) reads narrow rows, and
+/// `service.content_hash` is its SHA-256, which is how re-imports of unchanged data become no-ops.
 const V1_HSDS_TABLES: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 
@@ -74,10 +75,15 @@ CREATE TABLE service (
     assured_date TEXT,
     last_modified TEXT,
     source TEXT,
-    content_hash BLOB NOT NULL,
-    record TEXT NOT NULL
+    content_hash BLOB NOT NULL
 ) STRICT;
 CREATE INDEX service_organization ON service(organization_id);
+
+-- The record as validated, kept apart so scans of `service` stay narrow.
+CREATE TABLE service_record (
+    service_rowid INTEGER PRIMARY KEY REFERENCES service(rowid) ON DELETE CASCADE,
+    record TEXT NOT NULL
+) STRICT;
 
 CREATE TABLE location (
     rowid INTEGER PRIMARY KEY,
@@ -199,22 +205,27 @@ CREATE INDEX service_area_service ON service_area(service_rowid);
 
 /// Version 2: what near-me search reads.
 ///
-/// The facet columns are a cache of what `Facets::of` derives from the record, so the in-memory
-/// index can be built from one scan of `service` instead of joins over `attribute`. The FTS5
-/// table indexes name, description, organization and taxonomy term names. It is contentless
-/// (the text is already in `service`) and keeps no positions (`detail=none`): Signpost asks
-/// "which listings have these words", never for phrases or snippets, and this halves import time.
+/// `service_facet` caches what `Facets::of` derives from each record, in narrow rows, so the
+/// in-memory index is built from one fast scan instead of joins over `attribute`. The FTS5
+/// table indexes name, description, organization and taxonomy term names, plus the grid cells
+/// of the listing's locations (`spatial::cells`) so a text search can be limited to the area
+/// searched. It is contentless (the text is already in `service`) and keeps no positions
+/// (`detail=column`): Signpost asks "which listings have these words", never for phrases.
 const V2_SEARCH: &str = r#"
-ALTER TABLE service ADD COLUMN access TEXT;
-ALTER TABLE service ADD COLUMN is_free INTEGER;
-ALTER TABLE service ADD COLUMN wheelchair INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE service ADD COLUMN domain_bits INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE service ADD COLUMN interest_bits INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE service ADD COLUMN languages TEXT NOT NULL DEFAULT '';
+CREATE TABLE service_facet (
+    service_rowid INTEGER PRIMARY KEY REFERENCES service(rowid) ON DELETE CASCADE,
+    active INTEGER NOT NULL,
+    access TEXT,
+    is_free INTEGER,
+    wheelchair INTEGER NOT NULL,
+    domain_bits INTEGER NOT NULL,
+    interest_bits INTEGER NOT NULL,
+    languages TEXT NOT NULL
+) STRICT;
 CREATE VIRTUAL TABLE service_fts USING fts5(
-    name, description, organization, terms,
+    name, description, organization, terms, cells,
     tokenize = 'unicode61 remove_diacritics 2',
-    content = '', contentless_delete = 1, detail = none
+    content = '', contentless_delete = 1, detail = column
 );
 "#;
 

@@ -250,8 +250,9 @@ impl Directory {
         };
         let tx = self.conn.transaction()?;
         let mut written = Vec::with_capacity(batch.listings.len());
+        let mut memo = write::BatchMemo::default();
         for listing in &batch.listings {
-            match write::upsert_listing(&tx, listing, source)? {
+            match write::upsert_listing(&tx, listing, source, &mut memo)? {
                 write::Outcome::Inserted(rowid) => {
                     report.inserted += 1;
                     written.push((rowid, &listing.service));
@@ -313,7 +314,7 @@ impl Directory {
     fn describe_hits(&self, hits: &[Hit], now: DateTime<Utc>) -> Result<Vec<NearResult>> {
         let index = self.index()?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT s.name, o.name, l.id,
+            "SELECT s.id, s.name, o.name, l.id,
                     (SELECT postal_code FROM address a WHERE a.location_rowid = l.rowid LIMIT 1)
              FROM service s LEFT JOIN organization o ON o.id = s.organization_id, location l
              WHERE s.rowid = ?1 AND l.rowid = ?2",
@@ -322,19 +323,20 @@ impl Directory {
         for hit in hits {
             let s = index.service(hit.service);
             let p = index.point(hit.point);
-            let (name, organization, location_id, postcode): (
+            let (service_id, name, organization, location_id, postcode): (
+                String,
                 String,
                 Option<String>,
                 String,
                 Option<String>,
             ) = stmt.query_row(params![s.rowid, p.location_rowid], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?;
             let schedules = self.schedules_for(s.rowid, Some(p.sal_rowid))?;
             let evaluable: Vec<Schedule> =
                 schedules.iter().filter_map(Schedule::from_record).collect();
             out.push(NearResult {
-                service_id: s.id.to_string(),
+                service_id,
                 location_id,
                 name,
                 organization,
@@ -403,7 +405,8 @@ impl Directory {
         let row: Option<(String, Option<String>)> = self
             .conn
             .query_row(
-                "SELECT record, source FROM service WHERE id = ?1",
+                "SELECT r.record, s.source FROM service s JOIN service_record r ON r.service_rowid = s.rowid
+                 WHERE s.id = ?1",
                 [id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )

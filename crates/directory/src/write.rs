@@ -1,10 +1,14 @@
 //! Writing prepared listings into the HSDS tables. All SQL that changes listings lives here.
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use crate::coords::CoordStatus;
+use crate::coords::{self, CoordStatus};
 use crate::error::Result;
 use crate::import::Prepared;
 use crate::model::{Phone, ScheduleRecord, Service};
+use crate::spatial::cells;
 use crate::taxonomy::{self, Facets, Taxonomy};
 
 /// What happened to one listing.
@@ -18,7 +22,8 @@ pub enum Outcome {
     Unchanged,
 }
 
-/// Index a stored listing for text search.
+/// Index a stored listing for text search: its words, and the grid cells of its indexed
+/// locations (see [`crate::spatial::cells`]).
 ///
 /// Callers add the FTS rows of a batch after its other rows: interleaving FTS5 inserts with
 /// the table inserts makes both slower (measured: import throughput up by half).
@@ -28,10 +33,24 @@ pub fn insert_fts(tx: &Transaction<'_>, rowid: i64, s: &Service) -> Result<()> {
         .as_ref()
         .map(|o| o.name.as_str())
         .unwrap_or_default();
+    let mut cells: Vec<String> = s
+        .service_at_locations
+        .iter()
+        .filter(|sal| coords::location_status(&sal.location) == CoordStatus::Ok)
+        .filter_map(|sal| {
+            Some(cells::words(
+                sal.location.latitude?,
+                sal.location.longitude?,
+            ))
+        })
+        .flatten()
+        .collect();
+    cells.sort();
+    cells.dedup();
     tx.prepare_cached(
-        "INSERT INTO service_fts(rowid, name, description, organization, terms) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO service_fts(rowid, name, description, organization, terms, cells) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![rowid, s.name, s.description, org, term_names(s)])?;
+    .execute(params![rowid, s.name, s.description, org, term_names(s), cells.join(" ")])?;
     Ok(())
 }
 
@@ -103,8 +122,20 @@ pub fn delete_listing(tx: &Transaction<'_>, id: &str) -> Result<bool> {
     Ok(rowid.is_some())
 }
 
+/// What one write transaction has already written, so shared records are written once.
+#[derive(Default)]
+pub struct BatchMemo {
+    /// Hashes of (id, fields) of organizations upserted in this transaction.
+    organizations: HashSet<u64>,
+}
+
 /// Insert or replace one listing. Unchanged content is detected by hash and not rewritten.
-pub fn upsert_listing(tx: &Transaction<'_>, p: &Prepared, source: &str) -> Result<Outcome> {
+pub fn upsert_listing(
+    tx: &Transaction<'_>,
+    p: &Prepared,
+    source: &str,
+    memo: &mut BatchMemo,
+) -> Result<Outcome> {
     let s = &p.service;
     let existing: Option<Vec<u8>> = tx
         .prepare_cached("SELECT content_hash FROM service WHERE id = ?1")?
@@ -118,23 +149,30 @@ pub fn upsert_listing(tx: &Transaction<'_>, p: &Prepared, source: &str) -> Resul
         }
         None => false,
     };
-    if let Some(o) = &s.organization {
+    let org_key = |o: &crate::model::Organization| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&o.id, &o.name, &o.description, &o.email, &o.website).hash(&mut h);
+        h.finish()
+    };
+    if let Some(o) = s
+        .organization
+        .as_ref()
+        .filter(|o| memo.organizations.insert(org_key(o)))
+    {
         tx.prepare_cached(
-                "INSERT INTO organization(id, name, description, email, website) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description,
-                     email = excluded.email, website = excluded.website",
-            )?
-            .execute(params![o.id, o.name, o.description, o.email, o.website])?;
+            "INSERT INTO organization(id, name, description, email, website) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(id) DO UPDATE SET name = excluded.name, description = excluded.description,
+                 email = excluded.email, website = excluded.website",
+        )?
+        .execute(params![o.id, o.name, o.description, o.email, o.website])?;
     }
     let f = &p.facets;
     let service_rowid: i64 = tx
         .prepare_cached(
             "INSERT INTO service(id, organization_id, name, alternate_name, description, url, email, status,
                  application_process, fees_description, eligibility_description, minimum_age, maximum_age,
-                 assured_date, last_modified, source, content_hash, record,
-                 access, is_free, wheelchair, domain_bits, interest_bits, languages)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                     ?19, ?20, ?21, ?22, ?23, ?24)
+                 assured_date, last_modified, source, content_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
              RETURNING rowid",
         )?
         .query_row(
@@ -156,16 +194,12 @@ pub fn upsert_listing(tx: &Transaction<'_>, p: &Prepared, source: &str) -> Resul
                 s.last_modified,
                 source,
                 &p.hash[..],
-                p.record,
-                f.access.map(|a| a.code()),
-                f.free,
-                f.wheelchair,
-                f.domains as i64,
-                f.interests as i64,
-                f.languages.join(" "),
             ],
             |r| r.get(0),
         )?;
+    tx.prepare_cached("INSERT INTO service_record(service_rowid, record) VALUES (?1, ?2)")?
+        .execute(params![service_rowid, p.record])?;
+    insert_facets(tx, service_rowid, s, f)?;
 
     for (i, sal) in s.service_at_locations.iter().enumerate() {
         let l = &sal.location;
@@ -174,23 +208,32 @@ pub fn upsert_listing(tx: &Transaction<'_>, p: &Prepared, source: &str) -> Resul
             .get(i)
             .copied()
             .unwrap_or(CoordStatus::Missing);
-        let location_rowid: i64 = tx
-            .prepare_cached(
-                "INSERT INTO location(id, location_type, name, description, latitude, longitude, coord_status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT(id) DO UPDATE SET location_type = excluded.location_type, name = excluded.name,
-                     description = excluded.description, latitude = excluded.latitude,
-                     longitude = excluded.longitude, coord_status = excluded.coord_status
-                 RETURNING rowid",
-            )?
-            .query_row(
-                params![l.id, l.location_type, l.name, l.description, l.latitude, l.longitude, status.as_str()],
-                |r| r.get(0),
-            )?;
-        tx.prepare_cached("DELETE FROM address WHERE location_rowid = ?1")?
-            .execute([location_rowid])?;
-        tx.prepare_cached("DELETE FROM accessibility WHERE location_rowid = ?1")?
-            .execute([location_rowid])?;
+        let existing_location: Option<i64> = tx
+            .prepare_cached("SELECT rowid FROM location WHERE id = ?1")?
+            .query_row([&l.id], |r| r.get(0))
+            .optional()?;
+        let location_rowid = match existing_location {
+            Some(rowid) => {
+                tx.prepare_cached(
+                    "UPDATE location SET location_type = ?2, name = ?3, description = ?4, latitude = ?5,
+                         longitude = ?6, coord_status = ?7 WHERE rowid = ?1",
+                )?
+                .execute(params![rowid, l.location_type, l.name, l.description, l.latitude, l.longitude, status.as_str()])?;
+                tx.prepare_cached("DELETE FROM address WHERE location_rowid = ?1")?
+                    .execute([rowid])?;
+                tx.prepare_cached("DELETE FROM accessibility WHERE location_rowid = ?1")?
+                    .execute([rowid])?;
+                rowid
+            }
+            None => {
+                tx.prepare_cached(
+                    "INSERT INTO location(id, location_type, name, description, latitude, longitude, coord_status)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![l.id, l.location_type, l.name, l.description, l.latitude, l.longitude, status.as_str()])?;
+                tx.last_insert_rowid()
+            }
+        };
         for a in &l.addresses {
             tx.prepare_cached(
                 "INSERT INTO address(id, location_rowid, address_1, address_2, city, region, state_province,
@@ -353,30 +396,36 @@ fn insert_contact(
     Ok(())
 }
 
+/// Record what the search index filters on.
+fn insert_facets(tx: &Transaction<'_>, rowid: i64, s: &Service, f: &Facets) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO service_facet(service_rowid, active, access, is_free, wheelchair, domain_bits,
+             interest_bits, languages) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        rowid,
+        s.status == "active",
+        f.access.map(|a| a.code()),
+        f.free,
+        f.wheelchair,
+        f.domains as i64,
+        f.interests as i64,
+        f.languages.join(" ")
+    ])?;
+    Ok(())
+}
+
 /// Migration 2's backfill: derive the facet columns and the FTS rows from stored records.
 pub fn backfill_search_columns(tx: &Transaction<'_>) -> Result<()> {
     let rows: Vec<(i64, String)> = tx
-        .prepare("SELECT rowid, record FROM service")?
+        .prepare("SELECT service_rowid, record FROM service_record")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     for (rowid, record) in rows {
         let Ok(service) = serde_json::from_str::<Service>(&record) else {
             continue;
         };
-        let f = Facets::of(&service);
-        tx.execute(
-            "UPDATE service SET access = ?2, is_free = ?3, wheelchair = ?4, domain_bits = ?5,
-                 interest_bits = ?6, languages = ?7 WHERE rowid = ?1",
-            params![
-                rowid,
-                f.access.map(|a| a.code()),
-                f.free,
-                f.wheelchair,
-                f.domains as i64,
-                f.interests as i64,
-                f.languages.join(" ")
-            ],
-        )?;
+        insert_facets(tx, rowid, &service, &Facets::of(&service))?;
         insert_fts(tx, rowid, &service)?;
     }
     Ok(())

@@ -355,6 +355,25 @@ mod tests {
     }
 
     #[test]
+    fn the_28_non_geographic_outcodes_have_no_location() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/outcodes.csv"
+        );
+        let t = CentroidTable::from_csv("outcodes", std::fs::File::open(path).unwrap()).unwrap();
+        assert_eq!(
+            t.len(),
+            3003,
+            "3,002 districts plus one row the provenance note does not count"
+        );
+        let mut none: Vec<&str> = t.without_location().collect();
+        none.sort();
+        assert_eq!(none.len(), 28, "{none:?}");
+        assert!(none.contains(&"WF90") && none.contains(&"BS0"));
+        assert!(t.get("BS3").unwrap().is_some());
+    }
+
+    #[test]
     fn resolves_towns() {
         let g = Gazetteer::embedded();
         let p = g.resolve_place("bedminster").unwrap();

@@ -95,14 +95,7 @@ pub fn prepare(source: &str, position: usize, mut value: Value, batch: &mut Prep
     let coord_status: Vec<CoordStatus> = service
         .service_at_locations
         .iter()
-        .map(|sal| {
-            let l = &sal.location;
-            let uk = l
-                .addresses
-                .iter()
-                .any(|a| coords::is_uk_address(a.country.as_deref(), a.postal_code.as_deref()));
-            coords::check(l.latitude, l.longitude, uk)
-        })
+        .map(|sal| coords::location_status(&sal.location))
         .collect();
     for (i, status) in coord_status.iter().enumerate() {
         let virtual_location = service.service_at_locations[i]

@@ -13,11 +13,17 @@ fn upgrades_a_version_1_database() {
         let record = serde_json::json!({
             "id": "old-1", "name": "Old choir", "status": "active",
             "attributes": [{"id": "a1", "taxonomy_term_id": "signpost:access:drop-in"},
-                           {"id": "a2", "taxonomy_term_id": "signpost:interest:music"}]
+                           {"id": "a2", "taxonomy_term_id": "signpost:interest:music"}],
+            "service_at_locations": [{"id": "sal", "location": {"id": "loc", "latitude": 51.45, "longitude": -2.58}}]
         })
         .to_string();
         conn.execute(
-            "INSERT INTO service(id, name, status, content_hash, record) VALUES ('old-1', 'Old choir', 'active', x'00', ?1)",
+            "INSERT INTO service(id, name, status, content_hash) VALUES ('old-1', 'Old choir', 'active', x'00')",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO service_record(service_rowid, record) VALUES (1, ?1)",
             [record],
         )
         .unwrap();
