@@ -8,6 +8,7 @@ SHARED="${SHARED:-../shared/data}"
 cargo build --release --locked -p signpost-cli
 bin=./target/release/signpost
 $bin data convert-stops data/sources/uk-mobile-library-stops --out regions/default/mobile-library-stops.json.gz
+$bin data convert-gm data/sources/gm-community-assets/gm_community_assets.csv --out regions/greater-manchester/gm-community-assets.json.gz
 if [ -f "$SHARED/uk-postcodes-onspd/postcodes.csv.gz" ]; then
   $bin data pack-postcodes "$SHARED/uk-postcodes-onspd/postcodes.csv.gz" --out data/postcodes/postcodes.pack.gz
   cp "$SHARED/uk-postcodes-onspd/postcode_districts.csv" "$SHARED/uk-postcodes-onspd/postcode_sectors.csv" data/postcodes/

@@ -69,6 +69,14 @@ enum DataCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Convert the Greater Manchester community assets CSV into HSDS listings (gzip JSON).
+    ConvertGm {
+        /// gm_community_assets.csv.
+        csv: PathBuf,
+        /// Output file (.json.gz).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Pack an ONSPD postcode CSV (optionally gzip) into Signpost's compact form.
     PackPostcodes {
         /// postcodes.csv or postcodes.csv.gz.
@@ -458,6 +466,16 @@ fn show(db: &Option<PathBuf>, id: &str, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// Write converted listings as gzip JSON, the form regions ship in.
+fn write_listings(listings: &[serde_json::Value], out: &Path) -> Result<()> {
+    let json = serde_json::to_vec_pretty(listings)?;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&json)?;
+    std::fs::write(out, gz.finish()?).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("{} listings written to {}", listings.len(), out.display());
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -479,14 +497,14 @@ fn main() -> Result<()> {
             let report = dir.load_region(&region, &mut progress_printer())?;
             print_report(&report, false)?;
         }
+        Command::Data(DataCommand::ConvertGm { csv, out }) => {
+            write_listings(
+                &signpost_directory::gm_assets::convert_gm_assets(&csv)?,
+                &out,
+            )?;
+        }
         Command::Data(DataCommand::ConvertStops { dir, out }) => {
-            let listings = signpost_directory::stops::convert_stops(&dir)?;
-            let json = serde_json::to_vec_pretty(&listings)?;
-            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-            gz.write_all(&json)?;
-            std::fs::write(&out, gz.finish()?)
-                .with_context(|| format!("writing {}", out.display()))?;
-            eprintln!("{} listings written to {}", listings.len(), out.display());
+            write_listings(&signpost_directory::stops::convert_stops(&dir)?, &out)?;
         }
         Command::Data(DataCommand::PackPostcodes { source, out }) => {
             let file = std::fs::File::open(&source)

@@ -6,8 +6,9 @@
 //! - [`import`] reads files (HSDS/ORUK JSON, ORUK 1.0, HSDS CSV packages) into validated
 //!   listings, checked against `assets-schema/listing.schema.json` by [`validate`];
 //! - [`search`] and [`spatial`] answer near-me queries exactly, [`schedule`] answers "open now";
-//! - [`region`] loads a bundle of listings (the default region is compiled in), and [`stops`]
-//!   builds that default region from mobile library timetables.
+//! - [`region`] loads a bundle of listings (the default region is compiled in); [`stops`]
+//!   builds that default region from mobile library timetables, and [`gm_assets`] a second one
+//!   from Greater Manchester's open data.
 //!
 //! ```no_run
 //! use signpost_directory::{Directory, NearQuery};
@@ -23,6 +24,7 @@
 pub mod coords;
 pub mod db;
 mod error;
+pub mod gm_assets;
 pub mod import;
 pub mod model;
 pub mod region;

@@ -207,10 +207,9 @@ CREATE INDEX service_area_service ON service_area(service_rowid);
 ///
 /// `service_facet` caches what `Facets::of` derives from each record, in narrow rows, so the
 /// in-memory index is built from one fast scan instead of joins over `attribute`. The FTS5
-/// table indexes name, description, organization and taxonomy term names, plus the grid cells
-/// of the listing's locations (`spatial::cells`) so a text search can be limited to the area
-/// searched. It is contentless (the text is already in `service`) and keeps no positions
-/// (`detail=column`): Signpost asks "which listings have these words", never for phrases.
+/// table indexes name, description, organization and taxonomy term names, Porter-stemmed. It is
+/// contentless (the text is already in `service`) and keeps no positions (`detail=column`):
+/// Signpost asks "which listings have these words", never for phrases.
 const V2_SEARCH: &str = r#"
 CREATE TABLE service_facet (
     service_rowid INTEGER PRIMARY KEY REFERENCES service(rowid) ON DELETE CASCADE,
@@ -223,8 +222,8 @@ CREATE TABLE service_facet (
     languages TEXT NOT NULL
 ) STRICT;
 CREATE VIRTUAL TABLE service_fts USING fts5(
-    name, description, organization, terms, cells,
-    tokenize = 'unicode61 remove_diacritics 2',
+    name, description, organization, terms,
+    tokenize = 'porter unicode61 remove_diacritics 2',
     content = '', contentless_delete = 1, detail = column
 );
 "#;

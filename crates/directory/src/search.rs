@@ -194,13 +194,14 @@ fn bits<T: From<u8> + std::ops::Shl<usize, Output = T> + std::ops::BitOr<Output 
     Ok(out)
 }
 
-/// Turn free text into an FTS5 query: every word must match (as a prefix), and nothing the
-/// user types can be read as FTS5 syntax.
+/// Turn free text into an FTS5 query: every word must match (after Porter stemming, so "walks"
+/// finds "walking"), and nothing the user types can be read as FTS5 syntax. Whole words, not
+/// prefixes: a prefix query costs several times more at a million listings (BENCHMARKS.md).
 pub fn fts_query(text: &str) -> Option<String> {
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{w}\"*"))
+        .map(|w| format!("\"{w}\""))
         .collect();
     (!words.is_empty()).then(|| words.join(" "))
 }
@@ -367,13 +368,7 @@ impl SearchIndex {
         let text = match words {
             None => None,
             Some(words) => {
-                let q = match spatial::cells::cover(q.latitude, q.longitude, q.radius_m) {
-                    Some(cover) => format!(
-                        "{{name description organization terms}} : ({words}) AND {{cells}} : ({})",
-                        cover.join(" OR ")
-                    ),
-                    None => format!("{{name description organization terms}} : ({words})"),
-                };
+                let q = format!("{{name description organization terms}} : ({words})");
                 let mut stmt = conn
                     .prepare_cached("SELECT rowid FROM service_fts WHERE service_fts MATCH ?1")?;
                 let mut matches = TextMatches {

@@ -63,73 +63,6 @@ pub fn metres_to_chord2(m: f64) -> f64 {
     chord * chord
 }
 
-/// Grid cells as words, so the text index can answer "these words, near here" in one query.
-///
-/// Every located listing carries the names of the cells its locations fall in, at two sizes
-/// (0.1° and 1°). A text search near a point adds "and in one of these cells" for the cells
-/// covering its search circle, so FTS5 returns only nearby matches instead of every match in
-/// the country. The cover is a superset of the circle, so the final distance check keeps the
-/// answer exact.
-pub mod cells {
-    const FINE: f64 = 0.1;
-    const COARSE: f64 = 1.0;
-    /// Beyond this many cells a cover is not worth sending to FTS5.
-    const MAX_CELLS: usize = 40;
-
-    fn index(value: f64, offset: f64, size: f64) -> i64 {
-        ((value + offset) / size).floor() as i64
-    }
-
-    /// The cell words for one point: `f<lat>x<lon>` (0.1°) and `c<lat>x<lon>` (1°).
-    pub fn words(lat: f64, lon: f64) -> [String; 2] {
-        [
-            format!("f{}x{}", index(lat, 90.0, FINE), index(lon, 180.0, FINE)),
-            format!(
-                "c{}x{}",
-                index(lat, 90.0, COARSE),
-                index(lon, 180.0, COARSE)
-            ),
-        ]
-    }
-
-    /// Cell words whose cells together cover the circle of `radius_m` around a point, at the
-    /// finest size that needs at most `MAX_CELLS`; `None` when no small cover exists (a huge
-    /// radius, or a circle that reaches a pole or the antimeridian).
-    pub fn cover(lat: f64, lon: f64, radius_m: f64) -> Option<Vec<String>> {
-        let delta = (radius_m / super::EARTH_RADIUS_M).to_degrees();
-        let top = lat.abs() + delta;
-        if top >= 89.0 {
-            return None;
-        }
-        // Longitude half-width of the circle, bounded using its most poleward latitude.
-        let dlon = (delta.to_radians().sin() / top.to_radians().cos())
-            .min(1.0)
-            .asin()
-            .to_degrees();
-        if lon - dlon < -180.0 || lon + dlon >= 180.0 {
-            return None;
-        }
-        for (size, prefix) in [(FINE, 'f'), (COARSE, 'c')] {
-            let (la0, la1) = (
-                index(lat - delta, 90.0, size),
-                index(lat + delta, 90.0, size),
-            );
-            let (lo0, lo1) = (
-                index(lon - dlon, 180.0, size),
-                index(lon + dlon, 180.0, size),
-            );
-            if ((la1 - la0 + 1) * (lo1 - lo0 + 1)) as usize <= MAX_CELLS {
-                return Some(
-                    (la0..=la1)
-                        .flat_map(|a| (lo0..=lo1).map(move |o| format!("{prefix}{a}x{o}")))
-                        .collect(),
-                );
-            }
-        }
-        None
-    }
-}
-
 /// Which subset of points a facet tree holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Facet {
@@ -221,32 +154,6 @@ impl SpatialIndex {
 mod tests {
     use super::*;
     use geo::{Distance, Haversine, Point};
-
-    #[test]
-    fn cell_cover_contains_every_point_of_the_circle() {
-        use rand::{Rng, SeedableRng};
-        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        for _ in 0..2000 {
-            let (lat, lon) = (rng.random_range(49.0..61.0), rng.random_range(-8.0..2.0));
-            let radius = rng.random_range(100.0..60_000.0);
-            let Some(cover) = cells::cover(lat, lon, radius) else {
-                continue;
-            };
-            // A point on the circle's edge in a random direction.
-            let bearing: f64 = rng.random_range(0.0..std::f64::consts::TAU);
-            let d = radius / EARTH_RADIUS_M * 0.999;
-            let (p1, l1) = (lat.to_radians(), lon.to_radians());
-            let p2 = (p1.sin() * d.cos() + p1.cos() * d.sin() * bearing.cos()).asin();
-            let l2 = l1 + (bearing.sin() * d.sin() * p1.cos()).atan2(d.cos() - p1.sin() * p2.sin());
-            let words = cells::words(p2.to_degrees(), l2.to_degrees());
-            assert!(
-                words.iter().any(|w| cover.contains(w)),
-                "{lat},{lon} r={radius}"
-            );
-        }
-        assert!(cells::cover(51.0, 0.0, 1e7).is_none());
-        assert!(cells::cover(89.5, 0.0, 1000.0).is_none());
-    }
 
     #[test]
     fn chord_distance_matches_haversine() {

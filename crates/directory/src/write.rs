@@ -4,11 +4,10 @@ use std::hash::{Hash, Hasher};
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use crate::coords::{self, CoordStatus};
+use crate::coords::CoordStatus;
 use crate::error::Result;
 use crate::import::Prepared;
 use crate::model::{Phone, ScheduleRecord, Service};
-use crate::spatial::cells;
 use crate::taxonomy::{self, Facets, Taxonomy};
 
 /// What happened to one listing.
@@ -22,8 +21,7 @@ pub enum Outcome {
     Unchanged,
 }
 
-/// Index a stored listing for text search: its words, and the grid cells of its indexed
-/// locations (see [`crate::spatial::cells`]).
+/// Index a stored listing for text search.
 ///
 /// Callers add the FTS rows of a batch after its other rows: interleaving FTS5 inserts with
 /// the table inserts makes both slower (measured: import throughput up by half).
@@ -33,24 +31,10 @@ pub fn insert_fts(tx: &Transaction<'_>, rowid: i64, s: &Service) -> Result<()> {
         .as_ref()
         .map(|o| o.name.as_str())
         .unwrap_or_default();
-    let mut cells: Vec<String> = s
-        .service_at_locations
-        .iter()
-        .filter(|sal| coords::location_status(&sal.location) == CoordStatus::Ok)
-        .filter_map(|sal| {
-            Some(cells::words(
-                sal.location.latitude?,
-                sal.location.longitude?,
-            ))
-        })
-        .flatten()
-        .collect();
-    cells.sort();
-    cells.dedup();
     tx.prepare_cached(
-        "INSERT INTO service_fts(rowid, name, description, organization, terms, cells) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO service_fts(rowid, name, description, organization, terms) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![rowid, s.name, s.description, org, term_names(s), cells.join(" ")])?;
+    .execute(params![rowid, s.name, s.description, org, term_names(s)])?;
     Ok(())
 }
 

@@ -169,6 +169,29 @@ fn query() -> impl Strategy<Value = NearQuery> {
         })
 }
 
+/// The index's answer, after checking it equals the brute force's (distances to a millimetre:
+/// the two compute them by different formulas).
+fn same_as_brute_force(
+    index: &signpost_directory::search::SearchIndex,
+    conn: &rusqlite::Connection,
+    q: &NearQuery,
+) -> Result<Vec<signpost_directory::Hit>, TestCaseError> {
+    let fast = index.search(conn, q).unwrap();
+    let slow = index.brute_force(conn, q).unwrap();
+    prop_assert_eq!(fast.len(), slow.len(), "query {:?}", q);
+    for (a, b) in fast.iter().zip(&slow) {
+        prop_assert_eq!(a.service, b.service, "query {:?}", q);
+        prop_assert_eq!(a.point, b.point);
+        prop_assert!(
+            (a.distance_m - b.distance_m).abs() < 1e-3,
+            "{} vs {}",
+            a.distance_m,
+            b.distance_m
+        );
+    }
+    Ok(fast)
+}
+
 #[test]
 fn index_equals_brute_force() {
     let (_t, db) = load(4000, 7);
@@ -183,19 +206,7 @@ fn index_equals_brute_force() {
     let non_empty = std::cell::Cell::new(0);
     runner
         .run(&query(), |q| {
-            let fast = index.search(db.connection(), &q).unwrap();
-            let slow = index.brute_force(db.connection(), &q).unwrap();
-            prop_assert_eq!(fast.len(), slow.len(), "query {:?}", q);
-            for (a, b) in fast.iter().zip(&slow) {
-                prop_assert_eq!(a.service, b.service, "query {:?}", q);
-                prop_assert_eq!(a.point, b.point);
-                prop_assert!(
-                    (a.distance_m - b.distance_m).abs() < 1e-3,
-                    "{} vs {}",
-                    a.distance_m,
-                    b.distance_m
-                );
-            }
+            let fast = same_as_brute_force(index, db.connection(), &q)?;
             if !fast.is_empty() {
                 non_empty.set(non_empty.get() + 1);
             }
@@ -263,4 +274,61 @@ fn text_search_is_safe_for_any_input() {
         q.filters.text = Some(text.into());
         db.search(&q).unwrap();
     }
+}
+
+/// The second real region: 5,387 Greater Manchester assets, with its duplicates and clusters.
+#[test]
+fn greater_manchester_region_imports_and_searches_exactly() {
+    let (_t, mut db) = temp_directory();
+    let region =
+        signpost_directory::Region::from_folder(&crate::repo("regions/greater-manchester"))
+            .unwrap();
+    let report = db.load_region(&region, &mut quiet).unwrap();
+    assert_eq!(report.inserted, 5387, "{:?}", report.errors.first());
+    assert!(report.errors.is_empty());
+    assert_eq!(
+        report.warnings.len(),
+        2,
+        "the two assets without a location"
+    );
+    assert_eq!(
+        db.stats().unwrap().region.as_deref(),
+        Some("Greater Manchester community assets")
+    );
+    let index = db.index().unwrap();
+    let mut runner = TestRunner::new(Config {
+        cases: 200,
+        ..Config::default()
+    });
+    runner
+        .run(
+            &(
+                53.35f64..53.65,
+                -2.6f64..-2.0,
+                0.3f64..15.0,
+                1usize..30,
+                filters(),
+            ),
+            |(lat, lon, km, limit, filters)| {
+                let q = NearQuery {
+                    latitude: lat,
+                    longitude: lon,
+                    radius_m: km * 1000.0,
+                    limit,
+                    filters,
+                };
+                same_as_brute_force(index, db.connection(), &q)?;
+                Ok(())
+            },
+        )
+        .unwrap();
+    // Libraries are drop-in: the no-referral filter finds them near Manchester city centre.
+    let mut q = NearQuery::at(53.4794, -2.2453);
+    q.filters.no_referral = true;
+    q.filters.interests = vec!["reading".into()];
+    let libraries = db.near(&q, Utc::now()).unwrap();
+    assert!(!libraries.is_empty());
+    assert!(libraries
+        .iter()
+        .all(|r| r.access == Some("drop-in") && r.free == Some(true)));
 }
