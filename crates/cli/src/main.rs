@@ -49,6 +49,8 @@ enum Command {
     },
     /// Counts of listings and locations.
     Stats,
+    /// Print the hex digest of the whole directory (equal digests mean equal listings).
+    Digest,
     /// Load a region folder (one with a region.json).
     LoadRegion {
         /// The folder.
@@ -490,6 +492,10 @@ fn main() -> Result<()> {
         Command::Stats => {
             let dir = open(&cli.db, true)?;
             println!("{}", serde_json::to_string_pretty(&dir.stats()?)?);
+        }
+        Command::Digest => {
+            let dir = open(&cli.db, true)?;
+            println!("{}", dir.digest()?);
         }
         Command::LoadRegion { dir: folder } => {
             let region = Region::from_folder(&folder)?;

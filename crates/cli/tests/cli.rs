@@ -197,3 +197,17 @@ fn control_characters_in_listings_do_not_reach_the_terminal() {
         "shown literally: {table}"
     );
 }
+
+#[test]
+fn digests_are_equal_for_equal_directories() {
+    let t = tempfile::tempdir().unwrap();
+    let (a, b) = (t.path().join("a.db"), t.path().join("b.db"));
+    let feed = fixture("oruk-1.0/services.json");
+    ok(&signpost(&a, &["import", feed.to_str().unwrap()]));
+    ok(&signpost(&b, &["import", feed.to_str().unwrap()]));
+    let digest = |db: &Path| ok(&signpost(db, &["digest"])).trim().to_string();
+    assert_eq!(digest(&a), digest(&b));
+    assert_eq!(digest(&a).len(), 64);
+    ok(&signpost(&b, &["import", fixture("oruk-3.0/service_list.json").to_str().unwrap()]));
+    assert_ne!(digest(&a), digest(&b));
+}

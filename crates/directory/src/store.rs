@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, RecordError, Result};
 use crate::import::{self, PreparedBatch};
@@ -445,6 +446,25 @@ impl Directory {
             record,
             source,
         })
+    }
+
+    /// A digest of the whole directory: SHA-256 over every listing's id and content hash, in id
+    /// order. Two directories have the same digest exactly when they hold the same listings
+    /// (same ids, same canonical records), however and in whatever order they were loaded.
+    pub fn digest(&self) -> Result<String> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, content_hash FROM service ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        let mut hasher = Sha256::new();
+        while let Some(r) = rows.next()? {
+            let id = r.get_ref(0)?.as_bytes().map_err(rusqlite::Error::from)?;
+            // Length-prefixed, so no two different lists can hash the same bytes.
+            hasher.update((id.len() as u64).to_be_bytes());
+            hasher.update(id);
+            hasher.update(r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?);
+        }
+        Ok(hex::encode(hasher.finalize()))
     }
 
     /// Counts.

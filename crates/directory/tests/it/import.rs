@@ -272,3 +272,38 @@ fn listing_text_is_stored_verbatim() {
     assert_eq!(d.service.name, payload);
     assert_eq!(d.service.description.as_deref(), Some(payload));
 }
+
+#[test]
+fn digest_depends_on_content_not_on_order() {
+    let records: Vec<serde_json::Value> = (0..50)
+        .map(|i| json!({"id": format!("s{i}"), "name": format!("Listing {i}"), "status": "active"}))
+        .collect();
+    let (_a, mut a) = temp_directory();
+    let (_b, mut b) = temp_directory();
+    a.import_sources(vec![("x".into(), records.clone())], &mut quiet)
+        .unwrap();
+    let mut reversed = records.clone();
+    reversed.reverse();
+    b.import_sources(vec![("y".into(), reversed)], &mut quiet)
+        .unwrap();
+    assert_eq!(a.digest().unwrap(), b.digest().unwrap());
+    assert_eq!(a.digest().unwrap().len(), 64);
+    let (_e, empty) = temp_directory();
+    assert_ne!(a.digest().unwrap(), empty.digest().unwrap());
+    b.import_sources(
+        vec![(
+            "y".into(),
+            vec![json!({"id": "s7", "name": "Changed", "status": "active"})],
+        )],
+        &mut quiet,
+    )
+    .unwrap();
+    assert_ne!(a.digest().unwrap(), b.digest().unwrap());
+    a.delete("s7").unwrap();
+    b.delete("s7").unwrap();
+    assert_eq!(
+        a.digest().unwrap(),
+        b.digest().unwrap(),
+        "deleting the difference makes them equal again"
+    );
+}
