@@ -208,6 +208,12 @@ fn digests_are_equal_for_equal_directories() {
     let digest = |db: &Path| ok(&signpost(db, &["digest"])).trim().to_string();
     assert_eq!(digest(&a), digest(&b));
     assert_eq!(digest(&a).len(), 64);
-    ok(&signpost(&b, &["import", fixture("oruk-3.0/service_list.json").to_str().unwrap()]));
+    ok(&signpost(
+        &b,
+        &[
+            "import",
+            fixture("oruk-3.0/service_list.json").to_str().unwrap(),
+        ],
+    ));
     assert_ne!(digest(&a), digest(&b));
 }

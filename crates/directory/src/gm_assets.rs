@@ -101,13 +101,20 @@ pub fn convert_gm_assets(csv_path: &Path) -> Result<Vec<Value>> {
             .enumerate()
             .map(|(i, (g, c))| json!({"id": format!("{id}/attribute/{i}"), "taxonomy_term_id": term_id(g, c)}))
             .collect();
-        let mut address = json!({"id": format!("{id}/address"), "address_1": row.address, "country": "GB", "address_type": "physical"});
-        if let Some(pc) = text(&row.postcode) {
-            address["postal_code"] = json!(pc);
-        }
-        if let Some(city) = text(&row.lad_name) {
-            address["city"] = json!(city);
-        }
+        // HSDS and ORUK require a postcode in an address; without one, the address text
+        // becomes the location's description.
+        let addresses = match text(&row.postcode) {
+            None => json!([]),
+            Some(postcode) => json!([{
+                "id": format!("{id}/address"),
+                "address_1": row.address,
+                "city": text(&row.lad_name).unwrap_or("Greater Manchester"),
+                "state_province": "Greater Manchester",
+                "postal_code": postcode,
+                "country": "GB",
+                "address_type": "physical",
+            }]),
+        };
         let mut listing = json!({
             "id": id,
             "name": row.name.trim(),
@@ -119,9 +126,10 @@ pub fn convert_gm_assets(csv_path: &Path) -> Result<Vec<Value>> {
                     "id": format!("{id}/location"),
                     "location_type": "physical",
                     "name": row.name.trim(),
+                    "description": row.address,
                     "latitude": row.latitude.trim().parse::<f64>().ok(),
                     "longitude": row.longitude.trim().parse::<f64>().ok(),
-                    "addresses": [address],
+                    "addresses": addresses,
                 },
             }],
         });

@@ -21,6 +21,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod catalogue;
 pub mod coords;
 pub mod db;
 mod error;
@@ -38,6 +39,7 @@ pub mod taxonomy;
 pub mod validate;
 mod write;
 
+pub use catalogue::{Page, ServiceQuery};
 pub use error::{Error, RecordError, Result};
 pub use region::Region;
 pub use search::{Filters, Hit, NearQuery};

@@ -157,16 +157,20 @@ pub fn convert_stops(dir: &Path) -> Result<Vec<Value>> {
             first.geoy.parse::<f64>().ok(),
             first.geox.parse::<f64>().ok(),
         );
-        let mut address = json!({
-            "id": format!("{id}/address"),
-            "address_1": first.address,
-            "city": first.community,
-            "country": "GB",
-            "address_type": "physical",
-        });
-        if !first.postcode.trim().is_empty() {
-            address["postal_code"] = json!(first.postcode.trim());
-        }
+        // HSDS and ORUK require a postcode in an address; stops without one carry their
+        // address as the location's description instead.
+        let addresses = match first.postcode.trim() {
+            "" => json!([]),
+            postcode => json!([{
+                "id": format!("{id}/address"),
+                "address_1": first.address,
+                "city": first.community,
+                "state_province": first.organisation,
+                "postal_code": postcode,
+                "country": "GB",
+                "address_type": "physical",
+            }]),
+        };
         let schedules: Vec<Value> = rows
             .iter()
             .enumerate()
@@ -201,9 +205,10 @@ pub fn convert_stops(dir: &Path) -> Result<Vec<Value>> {
                     "id": format!("{id}/location"),
                     "location_type": "physical",
                     "name": format!("{}, {}", first.stop, first.community),
+                    "description": first.address,
                     "latitude": lat,
                     "longitude": lon,
-                    "addresses": [address],
+                    "addresses": addresses,
                 },
             }],
             "schedules": schedules,

@@ -1,0 +1,77 @@
+//! The regional feed server: publishes a Signpost directory through the ORUK 3.0 API, the open
+//! read-only API UK councils publish, so any ORUK client can read it.
+//!
+//! The HTTP layer is thin: handlers parse parameters, call `signpost-directory` on a blocking
+//! thread, and shape the response. [`router`] builds the whole app so tests can serve it on a
+//! random port.
+#![deny(missing_docs)]
+
+mod error;
+mod oruk;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use signpost_directory::Directory;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// No request body is larger than this (the ORUK API takes none; submissions will be small).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// No request runs longer than this.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    directory: Arc<Mutex<Directory>>,
+}
+
+impl AppState {
+    /// Serve this directory.
+    pub fn new(directory: Directory) -> AppState {
+        AppState {
+            directory: Arc::new(Mutex::new(directory)),
+        }
+    }
+
+    /// Run `f` with the directory on a blocking thread, so SQLite never stalls the async runtime.
+    pub(crate) async fn with_directory<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Directory) -> Result<T, ApiError> + Send + 'static,
+    {
+        let directory = self.directory.clone();
+        tokio::task::spawn_blocking(move || {
+            let guard = directory
+                .lock()
+                .map_err(|_| ApiError::Internal("directory lock poisoned".into()))?;
+            f(&guard)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+    }
+}
+
+/// The whole HTTP app.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(oruk::api_details))
+        .route("/openapi.json", get(oruk::openapi))
+        .route("/services", get(oruk::services))
+        .route("/services/{id}", get(oruk::service))
+        .with_state(state)
+        .layer(CorsLayer::new().allow_origin(Any).allow_methods(Any))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(TraceLayer::new_for_http())
+}

@@ -1,0 +1,97 @@
+//! `signpost-feed`: run the regional feed server, or manage its directory.
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use signpost_directory::Directory;
+use signpost_feed::{router, AppState};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The Signpost regional feed server.
+#[derive(Parser)]
+#[command(name = "signpost-feed", version, about)]
+struct Cli {
+    /// The folder holding the feed's directory (created if missing).
+    #[arg(long, global = true, default_value = "signpost-feed-data")]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the ORUK API.
+    Serve {
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Import listing files into the published directory (the formats `signpost import` takes).
+    Import {
+        /// Files or package folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Print the hex digest of the published directory.
+    Digest,
+}
+
+fn open(data: &Path) -> Result<Directory> {
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    let path = data.join("feed.db");
+    Directory::open(&path).with_context(|| format!("opening {}", path.display()))
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { listen } => {
+            tracing_subscriber::fmt()
+                .json()
+                .with_writer(std::io::stderr)
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info".into()),
+                )
+                .init();
+            let directory = open(&cli.data)?;
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| format!("listening on {listen}"))?;
+                let addr = listener.local_addr()?;
+                println!("listening on http://{addr}");
+                std::io::stdout().flush()?;
+                axum::serve(listener, router(AppState::new(directory)))
+                    .with_graceful_shutdown(async {
+                        let _ = tokio::signal::ctrl_c().await;
+                    })
+                    .await?;
+                Ok::<(), anyhow::Error>(())
+            })?;
+        }
+        Command::Import { paths } => {
+            let mut directory = open(&cli.data)?;
+            let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+            let report = directory.import_paths(&paths, &mut |_| {})?;
+            println!(
+                "{} new, {} updated, {} unchanged, {} skipped, {} warnings",
+                report.inserted,
+                report.replaced,
+                report.unchanged,
+                report.errors.len(),
+                report.warnings.len()
+            );
+            for e in &report.errors {
+                println!("skipped: {e}");
+            }
+        }
+        Command::Digest => println!("{}", open(&cli.data)?.digest()?),
+    }
+    Ok(())
+}

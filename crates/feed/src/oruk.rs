@@ -1,0 +1,140 @@
+//! ORUK 3.0 endpoints. Paged lists use the ORUK envelope; optional fields without a value are
+//! omitted (records are stored without nulls).
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::{json, Value};
+use signpost_directory::ServiceQuery;
+
+use crate::{ApiError, AppState};
+
+const OPENAPI: &str = include_str!("../openapi/oruk-3.0.json");
+const DEFAULT_PER_PAGE: u64 = 50;
+const MAX_PER_PAGE: u64 = 500;
+
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// `GET /`: what this API is.
+pub async fn api_details(headers: HeaderMap) -> impl IntoResponse {
+    Json(json!({
+        "version": "HSDS-UK-3.0",
+        "profile": "https://openreferraluk.org/specifications/3.0",
+        "openapi_url": format!("{}/openapi.json", base_url(&headers)),
+    }))
+}
+
+/// `GET /openapi.json`.
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+fn number(
+    params: &HashMap<String, String>,
+    name: &str,
+    default: u64,
+    max: u64,
+) -> Result<u64, ApiError> {
+    match params.get(name) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::BadRequest(format!(
+                "{name} must be a whole number from 1 to {max}, not {v:?}"
+            ))),
+        },
+    }
+}
+
+fn flag(params: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
+    match params.get(name).map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(v) if v == "true" || v == "1" || v.is_empty() => Ok(true),
+        Some(v) if v == "false" || v == "0" => Ok(false),
+        Some(v) => Err(ApiError::BadRequest(format!(
+            "{name} must be true or false, not {v:?}"
+        ))),
+    }
+}
+
+/// The top level of a service, for `minimal=true`: no nested objects or lists.
+fn minimal(record: Value) -> Value {
+    match record {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_object() && !v.is_array())
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// `GET /services`: a page of services, filtered.
+pub async fn services(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let page = number(&params, "page", 1, u32::MAX as u64)?;
+    let per_page = number(&params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
+    let minimal_view = flag(&params, "minimal")?;
+    if let Some(after) = params.get("modified_after") {
+        if after.len() < 10 || !after.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
+            return Err(ApiError::BadRequest(format!(
+                "modified_after must be an ISO 8601 date or time, not {after:?}"
+            )));
+        }
+    }
+    let text = |k: &str| params.get(k).filter(|v| !v.trim().is_empty()).cloned();
+    let query = ServiceQuery {
+        search: text("search"),
+        organization_id: text("organization_id"),
+        taxonomy_term_id: text("taxonomy_term_id"),
+        taxonomy_id: text("taxonomy_id"),
+        modified_after: text("modified_after"),
+        page,
+        per_page,
+    };
+    let result = state
+        .with_directory(move |d| Ok(d.service_page(&query)?))
+        .await?;
+    let total_pages = result.total_items.div_ceil(per_page).max(1);
+    let contents: Vec<Value> = if minimal_view {
+        result.items.into_iter().map(minimal).collect()
+    } else {
+        result.items
+    };
+    Ok(Json(json!({
+        "total_items": result.total_items,
+        "total_pages": total_pages,
+        "page_number": page,
+        "size": per_page,
+        "first_page": page == 1,
+        "last_page": page >= total_pages,
+        "empty": contents.is_empty(),
+        "contents": contents,
+    })))
+}
+
+/// `GET /services/{id}`: one fully nested service.
+pub async fn service(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        state
+            .with_directory(move |d| Ok(d.service_record(&id)?))
+            .await?,
+    ))
+}

@@ -1,0 +1,227 @@
+//! The real feed server binary on 127.0.0.1 with a random port, checked with the ORUK 3.0
+//! schemas the official validator uses.
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+fn repo(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
+fn feed(data: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_signpost-feed"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A running server, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_signpost-feed"))
+            .arg("--data")
+            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("announces its address")
+            .to_string();
+        Server { child, base }
+    }
+
+    fn get(&self, path: &str) -> (u16, reqwest::header::HeaderMap, Value) {
+        let r = reqwest::blocking::get(format!("{}{path}", self.base)).unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, headers, r.json().unwrap())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Resolves the ORUK schemas' absolute `$ref`s to the copies in tests/fixtures.
+struct LocalOruk;
+
+impl jsonschema::Retrieve for LocalOruk {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let name = uri.as_str().rsplit('/').next().unwrap_or_default();
+        let bytes = std::fs::read(repo("tests/fixtures/oruk-3.0-schema").join(name))?;
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+}
+
+fn oruk_validator(schema: &str) -> jsonschema::Validator {
+    let schema: Value = serde_json::from_slice(
+        &std::fs::read(repo("tests/fixtures/oruk-3.0-schema").join(schema)).unwrap(),
+    )
+    .unwrap();
+    jsonschema::options()
+        .with_retriever(LocalOruk)
+        .build(&schema)
+        .unwrap()
+}
+
+fn assert_valid(validator: &jsonschema::Validator, value: &Value, what: &str) {
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .take(5)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {errors:#?}");
+}
+
+fn published(t: &tempfile::TempDir) -> PathBuf {
+    let data = t.path().join("feed");
+    let out = feed(
+        &data,
+        &[
+            "import",
+            repo("regions/default/mobile-library-stops.json.gz")
+                .to_str()
+                .unwrap(),
+            repo("tests/fixtures/oruk-1.0/services.json")
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    data
+}
+
+#[test]
+fn level_1_conformance_against_the_oruk_schemas() {
+    let t = tempfile::tempdir().unwrap();
+    let server = Server::start(&published(&t));
+
+    let (status, headers, details) = server.get("/");
+    assert_eq!(status, 200);
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    assert_valid(&oruk_validator("api_details.json"), &details, "/");
+    assert_eq!(details["version"], "HSDS-UK-3.0");
+    let (status, _, openapi) = server.get("/openapi.json");
+    assert_eq!(status, 200);
+    assert!(openapi["paths"]["/services"].is_object());
+
+    let list = oruk_validator("service_list.json");
+    let one = oruk_validator("service.json");
+    let (_, _, first) = server.get("/services?per_page=100");
+    assert_valid(&list, &first, "/services page 1");
+    let total = first["total_items"].as_u64().unwrap();
+    assert_eq!(total, 4440);
+    let pages = first["total_pages"].as_u64().unwrap();
+    assert_eq!(pages, 45);
+    assert_eq!(
+        (first["first_page"].as_bool(), first["last_page"].as_bool()),
+        (Some(true), Some(false))
+    );
+    for page in [pages / 2, pages] {
+        let (_, _, p) = server.get(&format!("/services?per_page=100&page={page}"));
+        assert_valid(&list, &p, &format!("/services page {page}"));
+        assert_eq!(p["page_number"], page);
+        assert_eq!(p["last_page"], page == pages);
+    }
+    let (_, _, last) = server.get(&format!("/services?per_page=100&page={pages}"));
+    assert_eq!(last["contents"].as_array().unwrap().len(), 40);
+    for item in first["contents"].as_array().unwrap().iter().take(25) {
+        let id = item["id"].as_str().unwrap();
+        let (status, _, full) = server.get(&format!("/services/{id}"));
+        assert_eq!(status, 200);
+        assert_valid(&one, &full, id);
+        assert_eq!(&full, item, "the list carries the full record");
+    }
+}
+
+#[test]
+fn filters_errors_and_not_found() {
+    let t = tempfile::tempdir().unwrap();
+    let server = Server::start(&published(&t));
+    let count = |q: &str| {
+        server.get(&format!("/services?{q}")).2["total_items"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(count("search=foodbank"), 1);
+    assert_eq!(
+        count("organization_id=3f1d7a52-6d1e-4f0b-9f60-1b2c3d4e5f60"),
+        1
+    );
+    assert_eq!(count("taxonomy_term_id=esd-walking"), 1);
+    assert_eq!(count("taxonomy_term_id=signpost:access:drop-in"), 4438);
+    assert_eq!(
+        count("taxonomy_term_id=signpost:access:drop-in&search=foodbank"),
+        0,
+        "filters combine with AND"
+    );
+    assert_eq!(count("taxonomy_id=signpost"), 4438);
+    assert_eq!(count("modified_after=2030-01-01"), 0);
+    let (_, _, minimal) = server.get("/services?minimal=true&per_page=1");
+    let item = minimal["contents"][0].as_object().unwrap();
+    assert!(item.contains_key("id") && !item.contains_key("service_at_locations"));
+    assert!(item.values().all(|v| !v.is_null()), "no nulls");
+    let (status, _, body) = server.get("/services/does-not-exist");
+    assert_eq!(status, 404);
+    assert_eq!(body["error"], "not_found");
+    for bad in [
+        "per_page=0",
+        "per_page=abc",
+        "page=-1",
+        "minimal=maybe",
+        "modified_after=yesterday",
+    ] {
+        let (status, _, body) = server.get(&format!("/services?{bad}"));
+        assert_eq!(status, 400, "{bad}");
+        assert_eq!(body["error"], "bad_request");
+        assert!(body["message"].as_str().unwrap().len() > 10);
+    }
+    let (_, _, empty) = server.get("/services?page=1000");
+    assert_eq!(empty["empty"], true);
+}
+
+#[test]
+fn digest_matches_the_app_side() {
+    let t = tempfile::tempdir().unwrap();
+    let data = published(&t);
+    let out = feed(&data, &["digest"]);
+    let feed_digest = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert_eq!(feed_digest.len(), 64);
+    let mut app = signpost_directory::Directory::open(&t.path().join("app.db")).unwrap();
+    let paths = [
+        repo("regions/default/mobile-library-stops.json.gz"),
+        repo("tests/fixtures/oruk-1.0/services.json"),
+    ];
+    let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    app.import_paths(&paths, &mut |_| {}).unwrap();
+    assert_eq!(app.digest().unwrap(), feed_digest);
+}
