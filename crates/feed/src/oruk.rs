@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
-use signpost_directory::ServiceQuery;
+use signpost_directory::{ListQuery, Page, ServiceQuery};
 
 use crate::{ApiError, AppState};
 
@@ -106,25 +106,122 @@ pub async fn services(
         page,
         per_page,
     };
-    let result = state
+    let mut result = state
         .with_directory(move |d| Ok(d.service_page(&query)?))
         .await?;
+    if minimal_view {
+        result.items = result.items.into_iter().map(minimal).collect();
+    }
+    Ok(envelope(page, per_page, result))
+}
+
+/// The ORUK paged envelope.
+fn envelope(page: u64, per_page: u64, result: Page) -> Json<Value> {
     let total_pages = result.total_items.div_ceil(per_page).max(1);
-    let contents: Vec<Value> = if minimal_view {
-        result.items.into_iter().map(minimal).collect()
-    } else {
-        result.items
-    };
-    Ok(Json(json!({
+    Json(json!({
         "total_items": result.total_items,
         "total_pages": total_pages,
         "page_number": page,
         "size": per_page,
         "first_page": page == 1,
         "last_page": page >= total_pages,
-        "empty": contents.is_empty(),
-        "contents": contents,
-    })))
+        "empty": result.items.is_empty(),
+        "contents": result.items,
+    }))
+}
+
+fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ApiError> {
+    let text = |k: &str| params.get(k).filter(|v| !v.trim().is_empty()).cloned();
+    Ok(ListQuery {
+        search: text("search"),
+        taxonomy_id: text("taxonomy_id"),
+        parent_id: text("parent_id"),
+        top_only: flag(params, "top_only")?,
+        page: number(params, "page", 1, u32::MAX as u64)?,
+        per_page: number(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)?,
+    })
+}
+
+/// `GET /taxonomies`.
+pub async fn taxonomies(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let q = list_query(&params)?;
+    let (page, per_page) = (q.page, q.per_page);
+    Ok(envelope(
+        page,
+        per_page,
+        state
+            .with_directory(move |d| Ok(d.taxonomy_page(&q)?))
+            .await?,
+    ))
+}
+
+/// `GET /taxonomies/{id}`.
+pub async fn taxonomy(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        state.with_directory(move |d| Ok(d.taxonomy(&id)?)).await?,
+    ))
+}
+
+/// `GET /taxonomy_terms`.
+pub async fn taxonomy_terms(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let q = list_query(&params)?;
+    let (page, per_page) = (q.page, q.per_page);
+    Ok(envelope(
+        page,
+        per_page,
+        state
+            .with_directory(move |d| Ok(d.taxonomy_term_page(&q)?))
+            .await?,
+    ))
+}
+
+/// `GET /taxonomy_terms/{id}`.
+pub async fn taxonomy_term(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        state
+            .with_directory(move |d| Ok(d.taxonomy_term(&id)?))
+            .await?,
+    ))
+}
+
+/// `GET /organizations`.
+pub async fn organizations(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let q = list_query(&params)?;
+    let (page, per_page) = (q.page, q.per_page);
+    Ok(envelope(
+        page,
+        per_page,
+        state
+            .with_directory(move |d| Ok(d.organization_page(&q)?))
+            .await?,
+    ))
+}
+
+/// `GET /organizations/{id}`.
+pub async fn organization(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        state
+            .with_directory(move |d| Ok(d.organization(&id)?))
+            .await?,
+    ))
 }
 
 /// `GET /services/{id}`: one fully nested service.

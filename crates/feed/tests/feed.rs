@@ -163,6 +163,57 @@ fn level_1_conformance_against_the_oruk_schemas() {
     }
 }
 
+/// Level 2: the other lists, their first, middle and last pages, and `/{id}` with ids from them.
+#[test]
+fn level_2_conformance_for_taxonomies_terms_and_organizations() {
+    let t = tempfile::tempdir().unwrap();
+    let server = Server::start(&published(&t));
+    for (path, list_schema, item_schema, min_items) in [
+        ("/taxonomies", "taxonomy_list.json", "taxonomy.json", 1),
+        (
+            "/taxonomy_terms",
+            "taxonomy_term_list.json",
+            "taxonomy_term.json",
+            29,
+        ),
+        (
+            "/organizations",
+            "organization_list.json",
+            "organization.json",
+            20,
+        ),
+    ] {
+        let (list, one) = (oruk_validator(list_schema), oruk_validator(item_schema));
+        let (status, _, first) = server.get(&format!("{path}?per_page=5"));
+        assert_eq!(status, 200, "{path}");
+        assert_valid(&list, &first, path);
+        let total = first["total_items"].as_u64().unwrap();
+        assert!(total >= min_items, "{path}: {total}");
+        let pages = first["total_pages"].as_u64().unwrap();
+        for page in [pages.div_ceil(2), pages] {
+            let (_, _, p) = server.get(&format!("{path}?per_page=5&page={page}"));
+            assert_valid(&list, &p, &format!("{path} page {page}"));
+            assert!(!p["contents"].as_array().unwrap().is_empty());
+        }
+        for item in first["contents"].as_array().unwrap() {
+            let id = item["id"].as_str().unwrap();
+            let (status, _, full) = server.get(&format!("{path}/{}", id.replace(':', "%3A")));
+            assert_eq!(status, 200, "{path}/{id}");
+            assert_valid(&one, &full, id);
+            assert_eq!(&full, item);
+        }
+        let (status, _, _) = server.get(&format!("{path}/no-such-id"));
+        assert_eq!(status, 404);
+    }
+    let count = |q: &str| server.get(q).2["total_items"].as_u64().unwrap();
+    assert_eq!(
+        count("/taxonomy_terms?taxonomy_id=signpost&parent_id=signpost:interest"),
+        17
+    );
+    assert_eq!(count("/organizations?search=norfolk"), 1);
+    assert!(count("/taxonomy_terms?top_only=true") >= 1);
+}
+
 #[test]
 fn filters_errors_and_not_found() {
     let t = tempfile::tempdir().unwrap();
