@@ -37,52 +37,185 @@ pub struct Page {
     pub items: Vec<Value>,
 }
 
+/// The WHERE clause (over `service s`) and its parameters for a [`ServiceQuery`]'s filters.
+fn service_filter(q: &ServiceQuery) -> (String, Vec<SqlValue>) {
+    let mut clauses: Vec<&str> = Vec::new();
+    let mut params: Vec<SqlValue> = Vec::new();
+    if let Some(words) = q.search.as_deref() {
+        match fts_query(words) {
+            Some(m) => {
+                clauses
+                    .push("s.rowid IN (SELECT rowid FROM service_fts WHERE service_fts MATCH ?)");
+                params.push(SqlValue::Text(format!(
+                    "{{name description organization terms}} : ({m})"
+                )));
+            }
+            None => clauses.push("0"),
+        }
+    }
+    if let Some(org) = &q.organization_id {
+        clauses.push("s.organization_id = ?");
+        params.push(SqlValue::Text(org.clone()));
+    }
+    if let Some(term) = &q.taxonomy_term_id {
+        clauses.push("EXISTS (SELECT 1 FROM attribute a WHERE a.service_rowid = s.rowid AND a.taxonomy_term_id = ?)");
+        params.push(SqlValue::Text(term.clone()));
+    }
+    if let Some(tax) = &q.taxonomy_id {
+        clauses.push(
+            "EXISTS (SELECT 1 FROM attribute a JOIN taxonomy_term t ON t.id = a.taxonomy_term_id
+                     WHERE a.service_rowid = s.rowid AND (t.taxonomy_id = ? OR t.taxonomy = ?))",
+        );
+        params.push(SqlValue::Text(tax.clone()));
+        params.push(SqlValue::Text(tax.clone()));
+    }
+    if let Some(after) = &q.modified_after {
+        clauses.push("s.last_modified > ?");
+        params.push(SqlValue::Text(after.clone()));
+    }
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
+    (filter, params)
+}
+
+/// Where to look for services at locations: a point and a radius in metres.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Proximity {
+    /// WGS84 latitude.
+    pub latitude: f64,
+    /// WGS84 longitude.
+    pub longitude: f64,
+    /// Metres.
+    pub radius_m: f64,
+}
+
 impl Directory {
+    /// The `service_at_locations` entry `sal_id` of a stored record, with `service_id` and
+    /// `location_id` added as ORUK lists them.
+    fn sal_object(&self, service_rowid: i64, sal_id: &str) -> Result<Option<Value>> {
+        let record: String = self.connection().query_row(
+            "SELECT record FROM service_record WHERE service_rowid = ?1",
+            [service_rowid],
+            |r| r.get(0),
+        )?;
+        let record: Value = serde_json::from_str(&record)
+            .map_err(|e| Error::BadQuery(format!("stored record: {e}")))?;
+        let service_id = record["id"].clone();
+        let found = record["service_at_locations"]
+            .as_array()
+            .and_then(|sals| sals.iter().find(|s| s["id"] == sal_id))
+            .cloned();
+        Ok(found.map(|mut sal| {
+            sal["service_id"] = service_id;
+            sal["location_id"] = sal["location"]["id"].clone();
+            sal
+        }))
+    }
+
+    /// A page of services at locations: ordered by id, or, with `near`, nearest first within
+    /// its radius (only indexed, active listings have a distance).
+    pub fn service_at_location_page(
+        &self,
+        q: &ServiceQuery,
+        near: Option<Proximity>,
+    ) -> Result<Page> {
+        if q.page == 0 || q.per_page == 0 {
+            return Err(Error::BadQuery("page and per_page start at 1".into()));
+        }
+        let (filter, params) = service_filter(q);
+        let conn = self.connection();
+        let offset = (q.page - 1).saturating_mul(q.per_page) as usize;
+        let (total, rows): (usize, Vec<(i64, String)>) = match near {
+            None => {
+                let total: i64 = conn.query_row(
+                    &format!("SELECT count(*) FROM service_at_location sal JOIN service s ON s.rowid = sal.service_rowid {filter}"),
+                    rusqlite::params_from_iter(params.iter()),
+                    |r| r.get(0),
+                )?;
+                let mut page_params = params.clone();
+                page_params.push(SqlValue::Integer(q.per_page.min(i64::MAX as u64) as i64));
+                page_params.push(SqlValue::Integer(offset as i64));
+                let mut stmt = conn.prepare(&format!(
+                    "SELECT s.rowid, sal.id FROM service_at_location sal JOIN service s ON s.rowid = sal.service_rowid
+                     {filter} ORDER BY sal.id, sal.rowid LIMIT ? OFFSET ?"
+                ))?;
+                let rows = stmt
+                    .query_map(rusqlite::params_from_iter(page_params.iter()), |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?
+                    .collect::<rusqlite::Result<_>>()?;
+                (total as usize, rows)
+            }
+            Some(p) => {
+                let allowed: Option<std::collections::HashSet<i64>> = if filter.is_empty() {
+                    None
+                } else {
+                    let mut stmt =
+                        conn.prepare(&format!("SELECT s.rowid FROM service s {filter}"))?;
+                    let set = stmt
+                        .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?
+                        .collect::<rusqlite::Result<_>>()?;
+                    Some(set)
+                };
+                let index = self.index()?;
+                let within: Vec<(i64, i64)> = index
+                    .points_within(p.latitude, p.longitude, p.radius_m)?
+                    .into_iter()
+                    .map(|(point, _)| {
+                        (
+                            index.service(index.point(point).service).rowid,
+                            index.point(point).sal_rowid,
+                        )
+                    })
+                    .filter(|(service, _)| allowed.as_ref().is_none_or(|a| a.contains(service)))
+                    .collect();
+                let mut stmt =
+                    conn.prepare_cached("SELECT id FROM service_at_location WHERE rowid = ?1")?;
+                let mut rows = Vec::new();
+                for &(service, sal) in within.iter().skip(offset).take(q.per_page as usize) {
+                    rows.push((service, stmt.query_row([sal], |r| r.get(0))?));
+                }
+                (within.len(), rows)
+            }
+        };
+        let mut items = Vec::with_capacity(rows.len());
+        for (service_rowid, sal_id) in rows {
+            items.extend(self.sal_object(service_rowid, &sal_id)?);
+        }
+        Ok(Page {
+            total_items: total as u64,
+            items,
+        })
+    }
+
+    /// One service at a location, by its id.
+    pub fn service_at_location(&self, id: &str) -> Result<Value> {
+        use rusqlite::OptionalExtension;
+        let service_rowid: Option<i64> = self
+            .connection()
+            .query_row(
+                "SELECT service_rowid FROM service_at_location WHERE id = ?1 LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match service_rowid {
+            Some(rowid) => self
+                .sal_object(rowid, id)?
+                .ok_or_else(|| Error::NotFound(id.to_string())),
+            None => Err(Error::NotFound(id.to_string())),
+        }
+    }
+
     /// A page of full service records, ordered by id.
     pub fn service_page(&self, q: &ServiceQuery) -> Result<Page> {
         if q.page == 0 || q.per_page == 0 {
             return Err(Error::BadQuery("page and per_page start at 1".into()));
         }
-        let mut clauses: Vec<&str> = Vec::new();
-        let mut params: Vec<SqlValue> = Vec::new();
-        if let Some(words) = q.search.as_deref() {
-            match fts_query(words) {
-                Some(m) => {
-                    clauses.push(
-                        "s.rowid IN (SELECT rowid FROM service_fts WHERE service_fts MATCH ?)",
-                    );
-                    params.push(SqlValue::Text(format!(
-                        "{{name description organization terms}} : ({m})"
-                    )));
-                }
-                None => clauses.push("0"),
-            }
-        }
-        if let Some(org) = &q.organization_id {
-            clauses.push("s.organization_id = ?");
-            params.push(SqlValue::Text(org.clone()));
-        }
-        if let Some(term) = &q.taxonomy_term_id {
-            clauses.push("EXISTS (SELECT 1 FROM attribute a WHERE a.service_rowid = s.rowid AND a.taxonomy_term_id = ?)");
-            params.push(SqlValue::Text(term.clone()));
-        }
-        if let Some(tax) = &q.taxonomy_id {
-            clauses.push(
-                "EXISTS (SELECT 1 FROM attribute a JOIN taxonomy_term t ON t.id = a.taxonomy_term_id
-                         WHERE a.service_rowid = s.rowid AND (t.taxonomy_id = ? OR t.taxonomy = ?))",
-            );
-            params.push(SqlValue::Text(tax.clone()));
-            params.push(SqlValue::Text(tax.clone()));
-        }
-        if let Some(after) = &q.modified_after {
-            clauses.push("s.last_modified > ?");
-            params.push(SqlValue::Text(after.clone()));
-        }
-        let filter = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
-        };
+        let (filter, mut params) = service_filter(q);
         let conn = self.connection();
         let total_items: i64 = conn.query_row(
             &format!("SELECT count(*) FROM service s {filter}"),

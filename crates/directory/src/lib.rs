@@ -39,7 +39,7 @@ pub mod taxonomy;
 pub mod validate;
 mod write;
 
-pub use catalogue::{ListQuery, Page, ServiceQuery};
+pub use catalogue::{ListQuery, Page, Proximity, ServiceQuery};
 pub use error::{Error, RecordError, Result};
 pub use region::Region;
 pub use search::{Filters, Hit, NearQuery};

@@ -584,6 +584,29 @@ impl SearchIndex {
         hits.into_iter().map(|(_, h)| h).collect()
     }
 
+    /// Every indexed point within `radius_m`, nearest first, as (point, metres).
+    pub fn points_within(
+        &self,
+        latitude: f64,
+        longitude: f64,
+        radius_m: f64,
+    ) -> Result<Vec<(u32, f64)>> {
+        NearQuery {
+            radius_m,
+            ..NearQuery::at(latitude, longitude)
+        }
+        .check()?;
+        let origin = spatial::unit_vector(latitude, longitude);
+        let r2 = spatial::metres_to_chord2(radius_m);
+        Ok(self
+            .spatial
+            .all()
+            .nearest_neighbor_iter_with_distance_2(&origin)
+            .take_while(|(_, d2)| *d2 <= r2)
+            .map(|(entry, d2)| (entry.data, spatial::chord2_to_metres(d2)))
+            .collect())
+    }
+
     /// The reference answer: every point, haversine distance, filter, nearest per service, sort.
     pub fn brute_force(&self, conn: &Connection, q: &NearQuery) -> Result<Vec<Hit>> {
         q.check()?;

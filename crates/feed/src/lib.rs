@@ -66,6 +66,8 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(oruk::openapi))
         .route("/services", get(oruk::services))
         .route("/services/{id}", get(oruk::service))
+        .route("/service_at_locations", get(oruk::service_at_locations))
+        .route("/service_at_locations/{id}", get(oruk::service_at_location))
         .route("/taxonomies", get(oruk::taxonomies))
         .route("/taxonomies/{id}", get(oruk::taxonomy))
         .route("/taxonomy_terms", get(oruk::taxonomy_terms))

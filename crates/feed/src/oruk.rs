@@ -7,13 +7,16 @@ use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
-use signpost_directory::{ListQuery, Page, ServiceQuery};
+use signpost_directory::{ListQuery, Page, Proximity, ServiceQuery};
 
 use crate::{ApiError, AppState};
 
 const OPENAPI: &str = include_str!("../openapi/oruk-3.0.json");
 const DEFAULT_PER_PAGE: u64 = 50;
 const MAX_PER_PAGE: u64 = 500;
+/// Search radius when a postcode is given without `proximity`, as in the app.
+const DEFAULT_PROXIMITY_M: f64 = 10_000.0;
+const MAX_PROXIMITY_M: f64 = 1_000_000.0;
 
 fn base_url(headers: &HeaderMap) -> String {
     let host = headers
@@ -81,14 +84,8 @@ fn minimal(record: Value) -> Value {
     }
 }
 
-/// `GET /services`: a page of services, filtered.
-pub async fn services(
-    State(state): State<AppState>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
-    let page = number(&params, "page", 1, u32::MAX as u64)?;
-    let per_page = number(&params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
-    let minimal_view = flag(&params, "minimal")?;
+/// The service filters shared by `/services` and `/service_at_locations`.
+fn service_query(params: &HashMap<String, String>) -> Result<ServiceQuery, ApiError> {
     if let Some(after) = params.get("modified_after") {
         if after.len() < 10 || !after.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
             return Err(ApiError::BadRequest(format!(
@@ -97,15 +94,25 @@ pub async fn services(
         }
     }
     let text = |k: &str| params.get(k).filter(|v| !v.trim().is_empty()).cloned();
-    let query = ServiceQuery {
+    Ok(ServiceQuery {
         search: text("search"),
         organization_id: text("organization_id"),
         taxonomy_term_id: text("taxonomy_term_id"),
         taxonomy_id: text("taxonomy_id"),
         modified_after: text("modified_after"),
-        page,
-        per_page,
-    };
+        page: number(params, "page", 1, u32::MAX as u64)?,
+        per_page: number(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)?,
+    })
+}
+
+/// `GET /services`: a page of services, filtered.
+pub async fn services(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let minimal_view = flag(&params, "minimal")?;
+    let query = service_query(&params)?;
+    let (page, per_page) = (query.page, query.per_page);
     let mut result = state
         .with_directory(move |d| Ok(d.service_page(&query)?))
         .await?;
@@ -232,6 +239,63 @@ pub async fn service(
     Ok(Json(
         state
             .with_directory(move |d| Ok(d.service_record(&id)?))
+            .await?,
+    ))
+}
+
+/// `postcode` and `proximity` (metres) as a search circle.
+fn proximity(params: &HashMap<String, String>) -> Result<Option<Proximity>, ApiError> {
+    let radius_m = match params.get("proximity") {
+        None => DEFAULT_PROXIMITY_M,
+        Some(v) => match v.trim().parse::<f64>() {
+            Ok(m) if m > 0.0 && m <= MAX_PROXIMITY_M => m,
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "proximity must be a distance in metres from 1 to {MAX_PROXIMITY_M}, not {v:?}"
+                )))
+            }
+        },
+    };
+    match params.get("postcode").filter(|p| !p.trim().is_empty()) {
+        None if params.contains_key("proximity") => Err(ApiError::BadRequest(
+            "proximity needs a postcode to measure from".into(),
+        )),
+        None => Ok(None),
+        Some(pc) => {
+            let at = signpost_postcodes::Gazetteer::embedded()
+                .resolve(pc)
+                .map_err(|e| ApiError::BadRequest(format!("postcode: {e}")))?;
+            Ok(Some(Proximity {
+                latitude: at.latitude,
+                longitude: at.longitude,
+                radius_m,
+            }))
+        }
+    }
+}
+
+/// `GET /service_at_locations`: nearest first with `postcode` (and `proximity`), else by id.
+pub async fn service_at_locations(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let query = service_query(&params)?;
+    let near = proximity(&params)?;
+    let (page, per_page) = (query.page, query.per_page);
+    let result = state
+        .with_directory(move |d| Ok(d.service_at_location_page(&query, near)?))
+        .await?;
+    Ok(envelope(page, per_page, result))
+}
+
+/// `GET /service_at_locations/{id}`.
+pub async fn service_at_location(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        state
+            .with_directory(move |d| Ok(d.service_at_location(&id)?))
             .await?,
     ))
 }

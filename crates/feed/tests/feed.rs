@@ -197,7 +197,11 @@ fn level_2_conformance_for_taxonomies_terms_and_organizations() {
         }
         for item in first["contents"].as_array().unwrap() {
             let id = item["id"].as_str().unwrap();
-            let (status, _, full) = server.get(&format!("{path}/{}", id.replace(':', "%3A")));
+            let encoded = id
+                .replace('%', "%25")
+                .replace('/', "%2F")
+                .replace(':', "%3A");
+            let (status, _, full) = server.get(&format!("{path}/{encoded}"));
             assert_eq!(status, 200, "{path}/{id}");
             assert_valid(&one, &full, id);
             assert_eq!(&full, item);
@@ -275,4 +279,77 @@ fn digest_matches_the_app_side() {
     let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
     app.import_paths(&paths, &mut |_| {}).unwrap();
     assert_eq!(app.digest().unwrap(), feed_digest);
+}
+
+fn haversine_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (p1, p2) = (a.0.to_radians(), b.0.to_radians());
+    let h = ((p2 - p1) / 2.0).sin().powi(2)
+        + p1.cos() * p2.cos() * ((b.1 - a.1).to_radians() / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * h.sqrt().asin()
+}
+
+#[test]
+fn services_at_locations_near_a_postcode() {
+    let t = tempfile::tempdir().unwrap();
+    let server = Server::start(&published(&t));
+    let (status, _, near) =
+        server.get("/service_at_locations?postcode=NR20&proximity=3000&per_page=100");
+    assert_eq!(status, 200);
+    assert_valid(
+        &oruk_validator("service_at_location_list.json"),
+        &near,
+        "near NR20",
+    );
+    let items = near["contents"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert_eq!(near["total_items"].as_u64().unwrap() as usize, items.len());
+    // NR20's centroid, from the shipped ONSPD district table.
+    let centre = (52.721002, 0.979056);
+    let distances: Vec<f64> = items
+        .iter()
+        .map(|s| {
+            haversine_m(
+                centre,
+                (
+                    s["location"]["latitude"].as_f64().unwrap(),
+                    s["location"]["longitude"].as_f64().unwrap(),
+                ),
+            )
+        })
+        .collect();
+    assert!(distances.iter().all(|d| *d <= 3000.5), "{distances:?}");
+    assert!(
+        distances.windows(2).all(|w| w[0] <= w[1] + 1e-6),
+        "nearest first"
+    );
+    for item in items {
+        assert!(item["service_id"].is_string() && item["location_id"].is_string());
+    }
+    let wider = server
+        .get("/service_at_locations?postcode=NR20&proximity=20000")
+        .2["total_items"]
+        .as_u64()
+        .unwrap();
+    assert!(wider > items.len() as u64);
+    let filtered = server
+        .get("/service_at_locations?postcode=NR20&proximity=20000&search=swanton")
+        .2;
+    assert!(filtered["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["service_id"].as_str().unwrap().starts_with("mls-")));
+    assert!(filtered["total_items"].as_u64().unwrap() < wider);
+    for (bad, says) in [
+        ("proximity=100", "postcode"),
+        ("postcode=ZZ99%209ZZ", "unknown postcode"),
+        ("postcode=NR20&proximity=-5", "proximity"),
+    ] {
+        let (status, _, body) = server.get(&format!("/service_at_locations?{bad}"));
+        assert_eq!(status, 400, "{bad}");
+        assert!(
+            body["message"].as_str().unwrap().contains(says),
+            "{bad}: {body}"
+        );
+    }
 }
