@@ -199,14 +199,7 @@ fn print_report(report: &ImportReport, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(report)?);
         return Ok(());
     }
-    println!(
-        "{} new, {} updated, {} unchanged, {} skipped, {} warnings",
-        report.inserted,
-        report.replaced,
-        report.unchanged,
-        report.errors.len(),
-        report.warnings.len()
-    );
+    println!("{report}");
     for e in &report.errors {
         println!("skipped: {}", printable(&e.to_string()));
     }

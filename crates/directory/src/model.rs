@@ -156,6 +156,15 @@ pub struct Attribute {
     pub taxonomy_term: Option<TaxonomyTerm>,
 }
 
+impl Attribute {
+    /// The linked term's id, from `taxonomy_term_id` or the nested term.
+    pub fn term_id(&self) -> Option<&str> {
+        self.taxonomy_term_id
+            .as_deref()
+            .or(self.taxonomy_term.as_ref().map(|t| t.id.as_str()))
+    }
+}
+
 /// HSDS taxonomy_term.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]

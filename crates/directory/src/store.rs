@@ -36,6 +36,21 @@ pub struct ImportReport {
     pub warnings: Vec<RecordError>,
 }
 
+impl std::fmt::Display for ImportReport {
+    /// The one-line summary: "3 new, 1 updated, 10 unchanged, 2 skipped, 0 warnings".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} new, {} updated, {} unchanged, {} skipped, {} warnings",
+            self.inserted,
+            self.replaced,
+            self.unchanged,
+            self.errors.len(),
+            self.warnings.len()
+        )
+    }
+}
+
 impl ImportReport {
     fn absorb(&mut self, other: ImportReport) {
         self.inserted += other.inserted;
@@ -422,18 +437,12 @@ impl Directory {
         for sal in &service.service_at_locations {
             all_schedules.extend(sal.schedules.iter().cloned());
         }
-        let tax = crate::taxonomy::Taxonomy::signpost();
         let terms = service
             .attributes
             .iter()
-            .filter_map(|a| {
-                let id = a
-                    .taxonomy_term_id
-                    .as_deref()
-                    .or(a.taxonomy_term.as_ref().map(|t| t.id.as_str()))?;
-                tax.lookup(id)
-                    .map(|(g, t)| format!("{g}: {}", t.name))
-                    .or_else(|| a.taxonomy_term.as_ref().and_then(|t| t.name.clone()))
+            .filter_map(|a| match crate::taxonomy::term_label(a)? {
+                (Some(group), name) => Some(format!("{group}: {name}")),
+                (None, name) => Some(name),
             })
             .collect();
         Ok(ListingDetail {

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::model::Service;
+use crate::model::{Attribute, Service};
 
 /// The id of the Signpost taxonomy, used as `taxonomy_term.taxonomy_id`.
 pub const TAXONOMY_ID: &str = "signpost";
@@ -143,7 +143,7 @@ impl Taxonomy {
     }
 
     /// Resolve a term id (`signpost:interest:walking`) to (group code, term).
-    pub fn lookup(&self, id: &str) -> Option<(&str, &Term)> {
+    pub fn lookup(&'static self, id: &str) -> Option<(&'static str, &'static Term)> {
         let &(g, t) = self.by_id.get(id)?;
         Some((&self.groups[g].code, &self.groups[g].terms[t]))
     }
@@ -155,6 +155,16 @@ impl Taxonomy {
                 .iter()
                 .map(move |t| (term_id(&g.code, &t.code), g, t))
         })
+    }
+}
+
+/// The term an attribute links to, as (Signpost group, name): the group is `None` for a term
+/// from another taxonomy, named as the feed named it.
+pub fn term_label(a: &Attribute) -> Option<(Option<&'static str>, String)> {
+    let id = a.term_id()?;
+    match Taxonomy::signpost().lookup(id) {
+        Some((group, term)) => Some((Some(group), term.name.clone())),
+        None => Some((None, a.taxonomy_term.as_ref()?.name.clone()?)),
     }
 }
 
@@ -187,24 +197,23 @@ impl Facets {
         let mut f = Facets::default();
         let mut cost_term = None;
         for attribute in &service.attributes {
-            let id = attribute
-                .taxonomy_term_id
-                .as_deref()
-                .or(attribute.taxonomy_term.as_ref().map(|t| t.id.as_str()));
-            let resolved = id.and_then(|id| tax.lookup(id)).or_else(|| {
-                // A term given by code within the signpost taxonomy, without our id form.
-                let term = attribute.taxonomy_term.as_ref()?;
-                if term.taxonomy_id.as_deref() != Some(TAXONOMY_ID) {
-                    return None;
-                }
-                let code = term.code.as_deref()?;
-                tax.groups.iter().find_map(|g| {
-                    g.terms
-                        .iter()
-                        .find(|t| t.code == code)
-                        .map(|t| (g.code.as_str(), t))
-                })
-            });
+            let resolved = attribute
+                .term_id()
+                .and_then(|id| tax.lookup(id))
+                .or_else(|| {
+                    // A term given by code within the signpost taxonomy, without our id form.
+                    let term = attribute.taxonomy_term.as_ref()?;
+                    if term.taxonomy_id.as_deref() != Some(TAXONOMY_ID) {
+                        return None;
+                    }
+                    let code = term.code.as_deref()?;
+                    tax.groups.iter().find_map(|g| {
+                        g.terms
+                            .iter()
+                            .find(|t| t.code == code)
+                            .map(|t| (g.code.as_str(), t))
+                    })
+                });
             let Some((group, term)) = resolved else {
                 continue;
             };

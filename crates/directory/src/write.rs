@@ -74,19 +74,10 @@ pub fn seed_taxonomy(tx: &Transaction<'_>) -> Result<()> {
 }
 
 fn term_names(service: &Service) -> String {
-    let tax = Taxonomy::signpost();
     service
         .attributes
         .iter()
-        .filter_map(|a| {
-            let id = a
-                .taxonomy_term_id
-                .as_deref()
-                .or(a.taxonomy_term.as_ref().map(|t| t.id.as_str()))?;
-            tax.lookup(id)
-                .map(|(_, term)| term.name.clone())
-                .or_else(|| a.taxonomy_term.as_ref().and_then(|t| t.name.clone()))
-        })
+        .filter_map(|a| taxonomy::term_label(a).map(|(_, name)| name))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -292,10 +283,8 @@ pub fn upsert_listing(
             .execute(params![a.id, service_rowid, a.name, a.description])?;
     }
     for a in &s.attributes {
-        let term_id = match (&a.taxonomy_term_id, &a.taxonomy_term) {
-            (Some(id), _) => id.clone(),
-            (None, Some(t)) => t.id.clone(),
-            (None, None) => continue,
+        let Some(term_id) = a.term_id() else {
+            continue;
         };
         if let Some(t) = &a.taxonomy_term {
             // Feed terms are recorded; Signpost's own are never overwritten by a feed.

@@ -79,14 +79,7 @@ fn main() -> Result<()> {
             let mut directory = open(&cli.data)?;
             let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
             let report = directory.import_paths(&paths, &mut |_| {})?;
-            println!(
-                "{} new, {} updated, {} unchanged, {} skipped, {} warnings",
-                report.inserted,
-                report.replaced,
-                report.unchanged,
-                report.errors.len(),
-                report.warnings.len()
-            );
+            println!("{report}");
             for e in &report.errors {
                 println!("skipped: {e}");
             }

@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
-use signpost_directory::{ListQuery, Page, Proximity, ServiceQuery};
+use signpost_directory::{Directory, ListQuery, Page, Proximity, ServiceQuery};
 
 use crate::{ApiError, AppState};
 
@@ -122,6 +122,26 @@ pub async fn services(
     Ok(envelope(page, per_page, result))
 }
 
+/// One record by id.
+async fn one<F>(state: AppState, f: F) -> Result<Json<Value>, ApiError>
+where
+    F: FnOnce(&Directory) -> signpost_directory::Result<Value> + Send + 'static,
+{
+    Ok(Json(state.with_directory(move |d| Ok(f(d)?)).await?))
+}
+
+/// One page of a list, in the ORUK envelope.
+async fn paged<F>(state: AppState, page: u64, per_page: u64, f: F) -> Result<Json<Value>, ApiError>
+where
+    F: FnOnce(&Directory) -> signpost_directory::Result<Page> + Send + 'static,
+{
+    Ok(envelope(
+        page,
+        per_page,
+        state.with_directory(move |d| Ok(f(d)?)).await?,
+    ))
+}
+
 /// The ORUK paged envelope.
 fn envelope(page: u64, per_page: u64, result: Page) -> Json<Value> {
     let total_pages = result.total_items.div_ceil(per_page).max(1);
@@ -156,13 +176,7 @@ pub async fn taxonomies(
 ) -> Result<Json<Value>, ApiError> {
     let q = list_query(&params)?;
     let (page, per_page) = (q.page, q.per_page);
-    Ok(envelope(
-        page,
-        per_page,
-        state
-            .with_directory(move |d| Ok(d.taxonomy_page(&q)?))
-            .await?,
-    ))
+    paged(state, page, per_page, move |d| d.taxonomy_page(&q)).await
 }
 
 /// `GET /taxonomies/{id}`.
@@ -170,9 +184,7 @@ pub async fn taxonomy(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        state.with_directory(move |d| Ok(d.taxonomy(&id)?)).await?,
-    ))
+    one(state, move |d| d.taxonomy(&id)).await
 }
 
 /// `GET /taxonomy_terms`.
@@ -182,13 +194,7 @@ pub async fn taxonomy_terms(
 ) -> Result<Json<Value>, ApiError> {
     let q = list_query(&params)?;
     let (page, per_page) = (q.page, q.per_page);
-    Ok(envelope(
-        page,
-        per_page,
-        state
-            .with_directory(move |d| Ok(d.taxonomy_term_page(&q)?))
-            .await?,
-    ))
+    paged(state, page, per_page, move |d| d.taxonomy_term_page(&q)).await
 }
 
 /// `GET /taxonomy_terms/{id}`.
@@ -196,11 +202,7 @@ pub async fn taxonomy_term(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        state
-            .with_directory(move |d| Ok(d.taxonomy_term(&id)?))
-            .await?,
-    ))
+    one(state, move |d| d.taxonomy_term(&id)).await
 }
 
 /// `GET /organizations`.
@@ -210,13 +212,7 @@ pub async fn organizations(
 ) -> Result<Json<Value>, ApiError> {
     let q = list_query(&params)?;
     let (page, per_page) = (q.page, q.per_page);
-    Ok(envelope(
-        page,
-        per_page,
-        state
-            .with_directory(move |d| Ok(d.organization_page(&q)?))
-            .await?,
-    ))
+    paged(state, page, per_page, move |d| d.organization_page(&q)).await
 }
 
 /// `GET /organizations/{id}`.
@@ -224,11 +220,7 @@ pub async fn organization(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        state
-            .with_directory(move |d| Ok(d.organization(&id)?))
-            .await?,
-    ))
+    one(state, move |d| d.organization(&id)).await
 }
 
 /// `GET /services/{id}`: one fully nested service.
@@ -236,11 +228,7 @@ pub async fn service(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        state
-            .with_directory(move |d| Ok(d.service_record(&id)?))
-            .await?,
-    ))
+    one(state, move |d| d.service_record(&id)).await
 }
 
 /// `postcode` and `proximity` (metres) as a search circle.
@@ -293,9 +281,5 @@ pub async fn service_at_location(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(
-        state
-            .with_directory(move |d| Ok(d.service_at_location(&id)?))
-            .await?,
-    ))
+    one(state, move |d| d.service_at_location(&id)).await
 }
