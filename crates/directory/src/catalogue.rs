@@ -46,9 +46,7 @@ fn service_filter(q: &ServiceQuery) -> (String, Vec<SqlValue>) {
             Some(m) => {
                 clauses
                     .push("s.rowid IN (SELECT rowid FROM service_fts WHERE service_fts MATCH ?)");
-                params.push(SqlValue::Text(format!(
-                    "{{name description organization terms}} : ({m})"
-                )));
+                params.push(SqlValue::Text(m));
             }
             None => clauses.push("0"),
         }

@@ -208,7 +208,7 @@ CREATE INDEX service_area_service ON service_area(service_rowid);
 /// `service_facet` caches what `Facets::of` derives from each record, in narrow rows, so the
 /// in-memory index is built from one fast scan instead of joins over `attribute`. The FTS5
 /// table indexes name, description, organization and taxonomy term names, Porter-stemmed. It is
-/// contentless (the text is already in `service`) and keeps no positions (`detail=column`):
+/// contentless (the text is already in `service`) and keeps no positions (`detail=none`):
 /// Signpost asks "which listings have these words", never for phrases.
 const V2_SEARCH: &str = r#"
 CREATE TABLE service_facet (
@@ -224,7 +224,7 @@ CREATE TABLE service_facet (
 CREATE VIRTUAL TABLE service_fts USING fts5(
     name, description, organization, terms,
     tokenize = 'porter unicode61 remove_diacritics 2',
-    content = '', contentless_delete = 1, detail = column
+    content = '', contentless_delete = 1, detail = none
 );
 "#;
 

@@ -368,14 +368,13 @@ impl SearchIndex {
         let text = match words {
             None => None,
             Some(words) => {
-                let q = format!("{{name description organization terms}} : ({words})");
                 let mut stmt = conn
                     .prepare_cached("SELECT rowid FROM service_fts WHERE service_fts MATCH ?1")?;
                 let mut matches = TextMatches {
                     bits: vec![0; self.services.len() / 64 + 1],
                     list: Vec::new(),
                 };
-                let mut rows = stmt.query([q])?;
+                let mut rows = stmt.query([words])?;
                 while let Some(r) = rows.next()? {
                     match self.slot_of_rowid.get(r.get::<_, i64>(0)? as usize) {
                         Some(&i) if i != NO_SLOT => {
