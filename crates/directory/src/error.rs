@@ -47,6 +47,12 @@ pub enum Error {
     /// A postcode or place could not be resolved.
     #[error(transparent)]
     Postcode(#[from] signpost_postcodes::PostcodeError),
+    /// Stored data could not be read back (a damaged database).
+    #[error("damaged database: {0}")]
+    Corrupt(String),
+    /// A changeset failed verification (hash, chain or format). Nothing from it was applied.
+    #[error("changeset rejected: {0}")]
+    Changeset(String),
     /// No listing with that id.
     #[error("no listing with id {0:?}")]
     NotFound(String),

@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 pub mod catalogue;
+pub mod changeset;
 pub mod coords;
 pub mod db;
 mod error;
@@ -43,5 +44,7 @@ pub use catalogue::{ListQuery, Page, Proximity, ServiceQuery};
 pub use error::{Error, RecordError, Result};
 pub use region::Region;
 pub use search::{Filters, Hit, NearQuery};
-pub use store::{Directory, ImportReport, ListingDetail, NearResult, Progress, Stats};
+pub use store::{
+    ChangesetInfo, Directory, ImportReport, ListingDetail, NearResult, Progress, Stats,
+};
 pub use taxonomy::Access;

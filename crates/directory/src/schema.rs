@@ -30,6 +30,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: V2_SEARCH,
         backfill: Some(crate::write::backfill_search_columns),
     },
+    Migration {
+        sql: V3_CHANGESETS,
+        backfill: None,
+    },
 ];
 
 /// The schema version this build writes.
@@ -226,6 +230,22 @@ CREATE VIRTUAL TABLE service_fts USING fts5(
     tokenize = 'porter unicode61 remove_diacritics 2',
     content = '', contentless_delete = 1, detail = none
 );
+"#;
+
+/// Version 3: the changeset log a feed publishes (see `changeset.rs`). `body` is the gzip of the
+/// canonical bytes whose SHA-256 is `hash`. Rows are only ever appended, in the same transaction
+/// as the listing changes they describe.
+const V3_CHANGESETS: &str = r#"
+CREATE TABLE changeset (
+    seq INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    prev TEXT NOT NULL,
+    upserts INTEGER NOT NULL,
+    deletes INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;
 "#;
 
 /// Bring `conn` to [`VERSION`], one transaction per step. Refuses databases from the future.

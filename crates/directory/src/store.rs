@@ -120,6 +120,23 @@ pub struct ListingDetail {
     pub source: Option<String>,
 }
 
+/// A changeset as listed in a feed's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangesetInfo {
+    /// Position in the log.
+    pub seq: u64,
+    /// Hex SHA-256 of its canonical bytes; also its URL.
+    pub hash: String,
+    /// The previous changeset's hash ("" for the first).
+    pub prev: String,
+    /// Records upserted.
+    pub upserts: u64,
+    /// Ids deleted.
+    pub deletes: u64,
+    /// Uncompressed size.
+    pub bytes: u64,
+}
+
 /// Counts for `signpost stats` and for benchmarks.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stats {
@@ -139,6 +156,8 @@ pub struct Stats {
 pub struct Directory {
     conn: Connection,
     index: OnceCell<SearchIndex>,
+    /// A feed's directory: every change is also appended to the changeset log, atomically.
+    publishing: bool,
 }
 
 impl Directory {
@@ -163,7 +182,16 @@ impl Directory {
         Ok(Directory {
             conn,
             index: OnceCell::new(),
+            publishing: false,
         })
+    }
+
+    /// Open a feed's directory: like [`Directory::open`], and every change it makes is published
+    /// as a changeset in the same transaction.
+    pub fn open_publisher(path: &Path) -> Result<Directory> {
+        let mut d = Directory::open(path)?;
+        d.publishing = true;
+        Ok(d)
     }
 
     /// The underlying connection, for read-only use by benchmarks and tests.
@@ -271,17 +299,27 @@ impl Directory {
             match write::upsert_listing(&tx, listing, source, &mut memo)? {
                 write::Outcome::Inserted(rowid) => {
                     report.inserted += 1;
-                    written.push((rowid, &listing.service));
+                    written.push((rowid, listing));
                 }
                 write::Outcome::Replaced(rowid) => {
                     report.replaced += 1;
-                    written.push((rowid, &listing.service));
+                    written.push((rowid, listing));
                 }
                 write::Outcome::Unchanged => report.unchanged += 1,
             }
         }
-        for (rowid, service) in written {
-            write::insert_fts(&tx, rowid, service)?;
+        for (rowid, listing) in &written {
+            write::insert_fts(&tx, *rowid, &listing.service)?;
+        }
+        if self.publishing && !written.is_empty() {
+            // Only what changed is published: a re-import of unchanged data publishes nothing.
+            let upserts = written
+                .iter()
+                .map(|(_, l)| {
+                    serde_json::from_str(&l.record).map_err(|e| Error::Corrupt(e.to_string()))
+                })
+                .collect::<Result<Vec<Value>>>()?;
+            write::append_changeset(&tx, upserts, Vec::new())?;
         }
         tx.commit()?;
         if report.inserted + report.replaced > 0 {
@@ -290,10 +328,52 @@ impl Directory {
         Ok(report)
     }
 
+    /// The published log after `seq`: (seq, hash, prev, upserts, deletes, bytes), at most `limit`.
+    pub fn changesets_after(&self, seq: u64, limit: usize) -> Result<Vec<ChangesetInfo>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, hash, prev, upserts, deletes, bytes FROM changeset WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![seq as i64, limit as i64], |r| {
+            Ok(ChangesetInfo {
+                seq: r.get::<_, i64>(0)? as u64,
+                hash: r.get(1)?,
+                prev: r.get(2)?,
+                upserts: r.get::<_, i64>(3)? as u64,
+                deletes: r.get::<_, i64>(4)? as u64,
+                bytes: r.get::<_, i64>(5)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The newest changeset, if any.
+    pub fn changeset_head(&self) -> Result<Option<ChangesetInfo>> {
+        let last: Option<i64> = self
+            .conn
+            .query_row("SELECT max(seq) FROM changeset", [], |r| r.get(0))?;
+        match last {
+            None => Ok(None),
+            Some(seq) => Ok(self.changesets_after(seq as u64 - 1, 1)?.pop()),
+        }
+    }
+
+    /// A published changeset's gzip body, by hash.
+    pub fn changeset_body(&self, hash: &str) -> Result<Vec<u8>> {
+        self.conn
+            .query_row("SELECT body FROM changeset WHERE hash = ?1", [hash], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or_else(|| Error::NotFound(hash.to_string()))
+    }
+
     /// Delete a listing. Returns whether it existed.
     pub fn delete(&mut self, id: &str) -> Result<bool> {
         let tx = self.conn.transaction()?;
         let existed = write::delete_listing(&tx, id)?;
+        if existed && self.publishing {
+            write::append_changeset(&tx, Vec::new(), vec![id.to_string()])?;
+        }
         tx.commit()?;
         if existed {
             self.index = OnceCell::new();

@@ -4,6 +4,7 @@ use std::hash::{Hash, Hasher};
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
+use crate::changeset::{self, Changeset};
 use crate::coords::CoordStatus;
 use crate::error::Result;
 use crate::import::Prepared;
@@ -402,4 +403,41 @@ pub fn backfill_search_columns(tx: &Transaction<'_>) -> Result<()> {
         insert_fts(tx, rowid, &service)?;
     }
     Ok(())
+}
+
+/// Append a changeset of these upserts (canonical records) and deletes to the published log.
+pub fn append_changeset(
+    tx: &Transaction<'_>,
+    upserts: Vec<serde_json::Value>,
+    deletes: Vec<String>,
+) -> Result<Changeset> {
+    let (last_seq, prev): (i64, String) = tx.query_row(
+        "SELECT coalesce(max(seq), 0), coalesce((SELECT hash FROM changeset ORDER BY seq DESC LIMIT 1), '') FROM changeset",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let changeset = Changeset {
+        seq: last_seq as u64 + 1,
+        prev,
+        upserts,
+        deletes,
+    };
+    let bytes = changeset.canonical_bytes();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &bytes).expect("writing to a Vec cannot fail");
+    let body = gz.finish().expect("writing to a Vec cannot fail");
+    tx.execute(
+        "INSERT INTO changeset(seq, hash, prev, upserts, deletes, bytes, body, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+        params![
+            changeset.seq as i64,
+            changeset::hash_bytes(&bytes),
+            changeset.prev,
+            changeset.upserts.len() as i64,
+            changeset.deletes.len() as i64,
+            bytes.len() as i64,
+            body
+        ],
+    )?;
+    Ok(changeset)
 }

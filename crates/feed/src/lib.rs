@@ -1,5 +1,6 @@
 //! The regional feed server: publishes a Signpost directory through the ORUK 3.0 API, the open
-//! read-only API UK councils publish, so any ORUK client can read it.
+//! read-only API UK councils publish, so any ORUK client can read it, and through Signpost's
+//! sync API, a hash-chained log of changesets that clients apply (see `sync.rs`).
 //!
 //! The HTTP layer is thin: handlers parse parameters, call `signpost-directory` on a blocking
 //! thread, and shape the response. [`router`] builds the whole app so tests can serve it on a
@@ -8,6 +9,7 @@
 
 mod error;
 mod oruk;
+mod sync;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -68,6 +70,9 @@ pub fn router(state: AppState) -> Router {
         .route("/services/{id}", get(oruk::service))
         .route("/service_at_locations", get(oruk::service_at_locations))
         .route("/service_at_locations/{id}", get(oruk::service_at_location))
+        .route("/sync/head", get(sync::head))
+        .route("/sync/changesets", get(sync::list))
+        .route("/sync/changesets/{hash}", get(sync::changeset))
         .route("/taxonomies", get(oruk::taxonomies))
         .route("/taxonomies/{id}", get(oruk::taxonomy))
         .route("/taxonomy_terms", get(oruk::taxonomy_terms))

@@ -36,6 +36,12 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Delete listings by id (published as tombstones).
+    Delete {
+        /// Listing ids.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
     /// Print the hex digest of the published directory.
     Digest,
 }
@@ -43,7 +49,7 @@ enum Command {
 fn open(data: &Path) -> Result<Directory> {
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
     let path = data.join("feed.db");
-    Directory::open(&path).with_context(|| format!("opening {}", path.display()))
+    Directory::open_publisher(&path).with_context(|| format!("opening {}", path.display()))
 }
 
 fn main() -> Result<()> {
@@ -82,6 +88,16 @@ fn main() -> Result<()> {
             println!("{report}");
             for e in &report.errors {
                 println!("skipped: {e}");
+            }
+        }
+        Command::Delete { ids } => {
+            let mut directory = open(&cli.data)?;
+            for id in ids {
+                if directory.delete(&id)? {
+                    println!("deleted {id}");
+                } else {
+                    println!("no listing {id}");
+                }
             }
         }
         Command::Digest => println!("{}", open(&cli.data)?.digest()?),

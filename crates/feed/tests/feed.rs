@@ -353,3 +353,91 @@ fn services_at_locations_near_a_postcode() {
         );
     }
 }
+
+fn changeset_bytes(server: &Server, hash: &str) -> (reqwest::header::HeaderMap, Vec<u8>) {
+    let r = reqwest::blocking::get(format!("{}/sync/changesets/{hash}", server.base)).unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let headers = r.headers().clone();
+    let gz = r.bytes().unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut bytes).unwrap();
+    (headers, bytes)
+}
+
+#[test]
+fn every_change_is_a_verified_chained_changeset() {
+    use signpost_directory::changeset::Changeset;
+    let t = tempfile::tempdir().unwrap();
+    let data = published(&t);
+    let server = Server::start(&data);
+    let (_, _, head) = server.get("/sync/head");
+    assert_eq!(head["seq"], 2, "one changeset per imported source batch");
+    let (_, _, log) = server.get("/sync/changesets?after=0");
+    let log = log["changesets"].as_array().unwrap().clone();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0]["prev"], "");
+    assert_eq!(log[1]["prev"], log[0]["hash"]);
+    assert_eq!(log[1]["hash"], head["hash"]);
+    let mut upserts = 0;
+    for entry in &log {
+        let hash = entry["hash"].as_str().unwrap();
+        let (headers, bytes) = changeset_bytes(&server, hash);
+        assert_eq!(
+            headers["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(headers["content-encoding"], "gzip");
+        let c = Changeset::verify(&bytes, hash).unwrap();
+        assert_eq!(c.seq, entry["seq"].as_u64().unwrap());
+        assert_eq!(bytes.len() as u64, entry["bytes"].as_u64().unwrap());
+        upserts += c.upserts.len();
+    }
+    assert_eq!(upserts, 4440);
+
+    // Re-importing the same data publishes nothing.
+    let out = feed(
+        &data,
+        &[
+            "import",
+            repo("tests/fixtures/oruk-1.0/services.json")
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    assert_eq!(server.get("/sync/head").2["seq"], 2);
+
+    // A change publishes only the changed record; a delete publishes a tombstone.
+    let changed = t.path().join("changed.json");
+    std::fs::write(
+        &changed,
+        r#"[{"id": "v1-walk-001", "name": "Bedminster Health Walk (now Wednesdays)", "status": "active"}]"#,
+    )
+    .unwrap();
+    assert!(feed(&data, &["import", changed.to_str().unwrap()])
+        .status
+        .success());
+    assert!(feed(&data, &["delete", "v1-foodbank-002"]).status.success());
+    let (_, _, newer) = server.get("/sync/changesets?after=2");
+    let newer = newer["changesets"].as_array().unwrap().clone();
+    assert_eq!(newer.len(), 2);
+    assert_eq!(newer[0]["prev"], log[1]["hash"]);
+    let (_, bytes) = changeset_bytes(&server, newer[0]["hash"].as_str().unwrap());
+    let change = Changeset::verify(&bytes, newer[0]["hash"].as_str().unwrap()).unwrap();
+    assert_eq!(change.upserts.len(), 1);
+    assert_eq!(
+        change.upserts[0]["name"],
+        "Bedminster Health Walk (now Wednesdays)"
+    );
+    let (_, bytes) = changeset_bytes(&server, newer[1]["hash"].as_str().unwrap());
+    let tombstone = Changeset::verify(&bytes, newer[1]["hash"].as_str().unwrap()).unwrap();
+    assert_eq!(tombstone.deletes, ["v1-foodbank-002"]);
+    assert!(tombstone.upserts.is_empty());
+
+    let (status, _, _) = server.get(&format!("/sync/changesets/{}", "0".repeat(64)));
+    assert_eq!(status, 404);
+    let (status, _, _) = server.get("/sync/changesets/not-a-hash");
+    assert_eq!(status, 400);
+    let (status, _, _) = server.get("/sync/changesets?after=-1");
+    assert_eq!(status, 400);
+}

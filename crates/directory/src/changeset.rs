@@ -1,0 +1,133 @@
+//! Changesets: the unit a regional feed publishes and a client applies.
+//!
+//! A feed is an append-only log. Each changeset is an ordered batch of upserts (full canonical
+//! records) and tombstones (ids), numbered `seq` and chained to its predecessor by `prev`, the
+//! predecessor's hash. Its hash is the SHA-256 of its canonical bytes, so it can be served at a
+//! URL named by that hash, immutable and cacheable forever, and a client can verify both the
+//! bytes and the chain.
+//!
+//! **Frozen format.** The canonical bytes are the compact JSON serialisation of
+//! `{"deletes": [...], "prev": "...", "seq": N, "upserts": [...]}` with object keys sorted at
+//! every level (serde_json's default map), and records in their stored canonical form. Changing
+//! anything here changes every hash a feed has published: don't.
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// One changeset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Changeset {
+    /// Position in the log, from 1.
+    pub seq: u64,
+    /// Hash of changeset `seq - 1`, or "" for the first.
+    pub prev: String,
+    /// Records to insert or replace, in order.
+    pub upserts: Vec<Value>,
+    /// Ids to delete, in order (after the upserts).
+    pub deletes: Vec<String>,
+}
+
+impl Changeset {
+    /// The canonical bytes (see the module docs).
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let value = serde_json::json!({
+            "deletes": self.deletes,
+            "prev": self.prev,
+            "seq": self.seq,
+            "upserts": self.upserts,
+        });
+        serde_json::to_vec(&value).expect("a JSON value serialises")
+    }
+
+    /// Hex SHA-256 of the canonical bytes.
+    pub fn hash(&self) -> String {
+        hash_bytes(&self.canonical_bytes())
+    }
+
+    /// Parse bytes received for `expected_hash`, checking the hash first and then that the bytes
+    /// are exactly canonical (so no two byte strings can claim one changeset).
+    pub fn verify(bytes: &[u8], expected_hash: &str) -> Result<Changeset> {
+        let actual = hash_bytes(bytes);
+        if actual != expected_hash {
+            return Err(Error::Changeset(format!(
+                "content hash mismatch: expected {expected_hash}, received bytes hash to {actual}"
+            )));
+        }
+        let changeset: Changeset = serde_json::from_slice(bytes).map_err(|e| {
+            Error::Changeset(format!("changeset {expected_hash} is not valid: {e}"))
+        })?;
+        if changeset.canonical_bytes() != bytes {
+            return Err(Error::Changeset(format!(
+                "changeset {expected_hash} is not in canonical form"
+            )));
+        }
+        Ok(changeset)
+    }
+}
+
+/// Hex SHA-256.
+pub fn hash_bytes(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Changeset {
+        Changeset {
+            seq: 2,
+            prev: "ab".repeat(32),
+            upserts: vec![json!({"id": "s1", "name": "Choir", "status": "active"})],
+            deletes: vec!["s0".into()],
+        }
+    }
+
+    #[test]
+    fn canonical_bytes_are_stable_and_verified() {
+        let c = sample();
+        let bytes = c.canonical_bytes();
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap(),
+            format!(
+                r#"{{"deletes":["s0"],"prev":"{}","seq":2,"upserts":[{{"id":"s1","name":"Choir","status":"active"}}]}}"#,
+                "ab".repeat(32)
+            )
+        );
+        assert_eq!(Changeset::verify(&bytes, &c.hash()).unwrap(), c);
+    }
+
+    #[test]
+    fn tampering_is_detected() {
+        let c = sample();
+        let mut bytes = c.canonical_bytes();
+        let hash = c.hash();
+        let last = bytes.len() - 3;
+        bytes[last] ^= 1;
+        assert!(Changeset::verify(&bytes, &hash)
+            .unwrap_err()
+            .to_string()
+            .contains("hash mismatch"));
+        assert!(Changeset::verify(&bytes[..10], &hash).is_err());
+        // Same content, other spacing: right JSON, wrong bytes.
+        let spaced = serde_json::to_vec_pretty(
+            &serde_json::from_slice::<Value>(&c.canonical_bytes()).unwrap(),
+        )
+        .unwrap();
+        assert!(Changeset::verify(&spaced, &hash_bytes(&spaced))
+            .unwrap_err()
+            .to_string()
+            .contains("canonical"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn verify_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let h = hash_bytes(&bytes);
+            let _ = Changeset::verify(&bytes, &h);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The sync API: Signpost's own, because HSDS has no deletions and no integrity checks.
+//!
+//! - `GET /sync/head`: the newest changeset's `seq` and `hash` (`seq` 0 when none).
+//! - `GET /sync/changesets?after=N&limit=M`: the log after `seq` N, oldest first.
+//! - `GET /sync/changesets/{hash}`: one changeset, gzip-encoded, immutable: its URL is the
+//!   SHA-256 of its canonical bytes, so it can be cached forever by anything in between.
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::{ApiError, AppState};
+
+const MAX_LIST: u64 = 1000;
+
+/// `GET /sync/head`.
+pub async fn head(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let head = state.with_directory(|d| Ok(d.changeset_head()?)).await?;
+    Ok(Json(match head {
+        Some(h) => json!({"seq": h.seq, "hash": h.hash}),
+        None => json!({"seq": 0, "hash": ""}),
+    }))
+}
+
+/// `GET /sync/changesets`.
+pub async fn list(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    let parse = |name: &str, default: u64, max: u64| -> Result<u64, ApiError> {
+        match params.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= max)
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "{name} must be a whole number up to {max}, not {v:?}"
+                    ))
+                }),
+        }
+    };
+    let after = parse("after", 0, i64::MAX as u64)?;
+    let limit = parse("limit", MAX_LIST, MAX_LIST)?.max(1);
+    let changesets = state
+        .with_directory(move |d| Ok(d.changesets_after(after, limit as usize)?))
+        .await?;
+    Ok(Json(json!({ "changesets": changesets })))
+}
+
+/// `GET /sync/changesets/{hash}`.
+pub async fn changeset(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::BadRequest(
+            "a changeset is named by its 64-digit hex SHA-256".into(),
+        ));
+    }
+    let etag = format!("\"{hash}\"");
+    let body = state
+        .with_directory(move |d| Ok(d.changeset_body(&hash)?))
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (header::CONTENT_ENCODING, "gzip".to_string()),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=31536000, immutable".to_string(),
+            ),
+            (header::ETAG, etag),
+        ],
+        body,
+    ))
+}
