@@ -51,6 +51,12 @@ enum Command {
     Stats,
     /// Print the hex digest of the whole directory (equal digests mean equal listings).
     Digest,
+    /// Bring the directory up to date from a regional feed.
+    Sync {
+        /// The feed's base URL, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        feed: String,
+    },
     /// Load a region folder (one with a region.json).
     LoadRegion {
         /// The folder.
@@ -485,6 +491,52 @@ fn main() -> Result<()> {
         Command::Stats => {
             let dir = open(&cli.db, true)?;
             println!("{}", serde_json::to_string_pretty(&dir.stats()?)?);
+        }
+        Command::Sync { feed } => {
+            // A synced directory holds the feed's region, so the default region is not seeded.
+            let mut dir = open(&cli.db, false)?;
+            let tty = std::io::stderr().is_terminal();
+            let mut last_shown = 0;
+            let outcome = signpost_sync::sync(
+                &mut dir,
+                &feed,
+                &signpost_sync::Options::default(),
+                &mut |p| {
+                    if p.changesets_total == 0 {
+                        return;
+                    }
+                    let line = format!(
+                        "syncing: {}/{} changesets, {}/{} records, {} of {} KB",
+                        p.changesets_done,
+                        p.changesets_total,
+                        p.records_done,
+                        p.records_total,
+                        p.bytes_done / 1024,
+                        p.bytes_total / 1024
+                    );
+                    if tty {
+                        eprint!("\r{line}");
+                        if p.changesets_done == p.changesets_total {
+                            eprintln!();
+                        }
+                    } else if p.changesets_done == p.changesets_total
+                        || p.records_done >= last_shown + 10_000
+                    {
+                        eprintln!("{line}");
+                        last_shown = p.records_done;
+                    }
+                },
+            )?;
+            match outcome {
+                signpost_sync::Outcome::UpToDate { seq, applied } => {
+                    println!("up to date with {feed} (changeset {seq}; {applied} applied now)")
+                }
+                signpost_sync::Outcome::Offline { reason } => {
+                    println!(
+                        "offline: could not reach {feed} ({reason}); your directory is unchanged"
+                    )
+                }
+            }
         }
         Command::Digest => {
             let dir = open(&cli.db, true)?;

@@ -217,3 +217,31 @@ fn digests_are_equal_for_equal_directories() {
     ));
     assert_ne!(digest(&a), digest(&b));
 }
+
+#[test]
+fn sync_with_an_unreachable_feed_says_offline_and_keeps_the_data() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("d.db");
+    ok(&signpost(
+        &db,
+        &[
+            "import",
+            fixture("oruk-1.0/services.json").to_str().unwrap(),
+        ],
+    ));
+    let before = ok(&signpost(&db, &["digest"]));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = ok(&signpost(
+        &db,
+        &["sync", "--feed", &format!("http://127.0.0.1:{port}")],
+    ));
+    assert!(
+        out.contains("offline") && out.contains("unchanged"),
+        "{out}"
+    );
+    assert_eq!(ok(&signpost(&db, &["digest"])), before);
+}

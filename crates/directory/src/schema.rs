@@ -232,7 +232,7 @@ CREATE VIRTUAL TABLE service_fts USING fts5(
 );
 "#;
 
-/// Version 3: the changeset log a feed publishes (see `changeset.rs`). `body` is the gzip of the
+/// Version 3: the changeset log a feed publishes (see `changeset.rs`), and a client's cursor. `body` is the gzip of the
 /// canonical bytes whose SHA-256 is `hash`. Rows are only ever appended, in the same transaction
 /// as the listing changes they describe.
 const V3_CHANGESETS: &str = r#"
@@ -245,6 +245,15 @@ CREATE TABLE changeset (
     bytes INTEGER NOT NULL,
     body BLOB NOT NULL,
     created_at TEXT NOT NULL
+) STRICT;
+
+-- A client's position in each feed it syncs from: the last changeset applied. Written in the
+-- same transaction as that changeset's records.
+CREATE TABLE sync_state (
+    feed TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    synced_at TEXT NOT NULL
 ) STRICT;
 "#;
 

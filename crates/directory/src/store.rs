@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::changeset::Changeset;
 use crate::error::{Error, RecordError, Result};
 use crate::import::{self, PreparedBatch};
 use crate::model::{ScheduleRecord, Service};
@@ -34,6 +35,8 @@ pub struct ImportReport {
     pub errors: Vec<RecordError>,
     /// Records stored with a caveat.
     pub warnings: Vec<RecordError>,
+    /// Listings deleted (sync tombstones).
+    pub deleted: usize,
 }
 
 impl std::fmt::Display for ImportReport {
@@ -47,7 +50,11 @@ impl std::fmt::Display for ImportReport {
             self.unchanged,
             self.errors.len(),
             self.warnings.len()
-        )
+        )?;
+        if self.deleted > 0 {
+            write!(f, ", {} deleted", self.deleted)?;
+        }
+        Ok(())
     }
 }
 
@@ -56,6 +63,7 @@ impl ImportReport {
         self.inserted += other.inserted;
         self.replaced += other.replaced;
         self.unchanged += other.unchanged;
+        self.deleted += other.deleted;
         self.errors.extend(other.errors);
         self.warnings.extend(other.warnings);
     }
@@ -287,6 +295,17 @@ impl Directory {
     }
 
     fn write_batch(&mut self, source: &str, batch: PreparedBatch) -> Result<ImportReport> {
+        self.write_changes(source, batch, &[], None)
+    }
+
+    /// Write listings and deletions in one transaction, with the feed cursor if syncing.
+    fn write_changes(
+        &mut self,
+        source: &str,
+        batch: PreparedBatch,
+        deletes: &[String],
+        cursor: Option<(&str, u64, &str)>,
+    ) -> Result<ImportReport> {
         let mut report = ImportReport {
             errors: batch.errors,
             warnings: batch.warnings,
@@ -311,7 +330,13 @@ impl Directory {
         for (rowid, listing) in &written {
             write::insert_fts(&tx, *rowid, &listing.service)?;
         }
-        if self.publishing && !written.is_empty() {
+        let mut deleted = Vec::new();
+        for id in deletes {
+            if write::delete_listing(&tx, id)? {
+                deleted.push(id.clone());
+            }
+        }
+        if self.publishing && !(written.is_empty() && deleted.is_empty()) {
             // Only what changed is published: a re-import of unchanged data publishes nothing.
             let upserts = written
                 .iter()
@@ -319,13 +344,66 @@ impl Directory {
                     serde_json::from_str(&l.record).map_err(|e| Error::Corrupt(e.to_string()))
                 })
                 .collect::<Result<Vec<Value>>>()?;
-            write::append_changeset(&tx, upserts, Vec::new())?;
+            write::append_changeset(&tx, upserts, deleted.clone())?;
+        }
+        if let Some((feed, seq, hash)) = cursor {
+            write::set_cursor(&tx, feed, seq, hash)?;
         }
         tx.commit()?;
-        if report.inserted + report.replaced > 0 {
+        report.deleted = deleted.len();
+        if report.inserted + report.replaced + report.deleted > 0 {
             self.index = OnceCell::new();
         }
         Ok(report)
+    }
+
+    /// Apply a verified changeset from `feed`: every record is validated first, and a single
+    /// bad record rejects the whole changeset with nothing applied. Records, deletions and the
+    /// new cursor are committed in one transaction, so a crash at any instant leaves either the
+    /// previous state or the new one.
+    pub fn apply_changeset(&mut self, feed: &str, changeset: &Changeset) -> Result<ImportReport> {
+        let (seq, hash) = self.sync_cursor(feed)?;
+        if changeset.seq != seq + 1 || changeset.prev != hash {
+            return Err(Error::Changeset(format!(
+                "changeset {} does not follow {} (expected seq {} after {:?}, got prev {:?})",
+                changeset.seq,
+                seq,
+                seq + 1,
+                hash,
+                changeset.prev
+            )));
+        }
+        let source = format!("{feed}#{}", changeset.seq);
+        let mut batch = PreparedBatch::default();
+        for (i, record) in changeset.upserts.iter().enumerate() {
+            import::prepare(&source, i, record.clone(), &mut batch);
+        }
+        if let Some(e) = batch.errors.first() {
+            return Err(Error::Changeset(format!(
+                "changeset {} has an invalid record, so none of it was applied: {e}",
+                changeset.seq
+            )));
+        }
+        let this_hash = changeset.hash();
+        self.write_changes(
+            &source,
+            batch,
+            &changeset.deletes,
+            Some((feed, changeset.seq, &this_hash)),
+        )
+    }
+
+    /// The last changeset applied from `feed`: (seq, hash), or (0, "") before the first sync.
+    pub fn sync_cursor(&self, feed: &str) -> Result<(u64, String)> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT seq, hash FROM sync_state WHERE feed = ?1",
+                [feed],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, String::new())))
     }
 
     /// The published log after `seq`: (seq, hash, prev, upserts, deletes, bytes), at most `limit`.
@@ -369,16 +447,9 @@ impl Directory {
 
     /// Delete a listing. Returns whether it existed.
     pub fn delete(&mut self, id: &str) -> Result<bool> {
-        let tx = self.conn.transaction()?;
-        let existed = write::delete_listing(&tx, id)?;
-        if existed && self.publishing {
-            write::append_changeset(&tx, Vec::new(), vec![id.to_string()])?;
-        }
-        tx.commit()?;
-        if existed {
-            self.index = OnceCell::new();
-        }
-        Ok(existed)
+        let report =
+            self.write_changes("delete", PreparedBatch::default(), &[id.to_string()], None)?;
+        Ok(report.deleted == 1)
     }
 
     /// The search index, built on first use after opening or after a change.

@@ -441,3 +441,13 @@ pub fn append_changeset(
     )?;
     Ok(changeset)
 }
+
+/// Record that `feed` has been applied up to changeset `seq` with `hash`.
+pub fn set_cursor(tx: &Transaction<'_>, feed: &str, seq: u64, hash: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO sync_state(feed, seq, hash, synced_at) VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+         ON CONFLICT(feed) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, synced_at = excluded.synced_at",
+        params![feed, seq as i64, hash],
+    )?;
+    Ok(())
+}

@@ -441,3 +441,96 @@ fn every_change_is_a_verified_chained_changeset() {
     let (status, _, _) = server.get("/sync/changesets?after=-1");
     assert_eq!(status, 400);
 }
+
+fn feed_digest(data: &Path) -> String {
+    String::from_utf8(feed(data, &["digest"]).stdout)
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// End to end: publish, sync, change and delete, sync again; the digests agree each time.
+#[test]
+fn sync_brings_a_client_to_the_feed_digest() {
+    use signpost_sync::{sync, Options, Outcome};
+    let t = tempfile::tempdir().unwrap();
+    let data = published(&t);
+    let server = Server::start(&data);
+    let mut app = signpost_directory::Directory::open(&t.path().join("app.db")).unwrap();
+    let mut seen = Vec::new();
+    let outcome = sync(&mut app, &server.base, &Options::default(), &mut |p| {
+        seen.push(p)
+    })
+    .unwrap();
+    assert_eq!(outcome, Outcome::UpToDate { seq: 2, applied: 2 });
+    assert_eq!(app.digest().unwrap(), feed_digest(&data));
+    let last = seen.last().unwrap();
+    assert_eq!((last.changesets_done, last.records_done), (2, 4440));
+    assert_eq!(last.bytes_done, last.bytes_total);
+    assert!(seen
+        .windows(2)
+        .all(|w| w[0].records_done <= w[1].records_done));
+
+    let changed = t.path().join("changed.json");
+    std::fs::write(
+        &changed,
+        r#"[{"id": "v1-walk-001", "name": "Bedminster Health Walk (now Wednesdays)", "status": "active",
+             "service_at_locations": [{"location": {"id": "v1-loc-victoria-park", "latitude": 51.4399, "longitude": -2.5859}}]}]"#,
+    )
+    .unwrap();
+    assert!(feed(&data, &["import", changed.to_str().unwrap()])
+        .status
+        .success());
+    assert!(feed(&data, &["delete", "v1-foodbank-002"]).status.success());
+    assert_ne!(app.digest().unwrap(), feed_digest(&data));
+    let outcome = sync(&mut app, &server.base, &Options::default(), &mut |_| {}).unwrap();
+    assert_eq!(outcome, Outcome::UpToDate { seq: 4, applied: 2 });
+    assert_eq!(app.digest().unwrap(), feed_digest(&data));
+    assert_eq!(
+        app.listing("v1-walk-001").unwrap().service.name,
+        "Bedminster Health Walk (now Wednesdays)"
+    );
+    assert!(app.listing("v1-foodbank-002").is_err());
+    // The changed listing is searchable where it now is; the deleted one is gone.
+    let near = app
+        .near(
+            &signpost_directory::NearQuery::at(51.4399, -2.5859),
+            std::time::SystemTime::now().into(),
+        )
+        .unwrap();
+    assert!(near.iter().any(|r| r.service_id == "v1-walk-001"));
+    assert!(near.iter().all(|r| r.service_id != "v1-foodbank-002"));
+    // Nothing new: nothing fetched.
+    let again = sync(&mut app, &server.base, &Options::default(), &mut |_| {}).unwrap();
+    assert_eq!(again, Outcome::UpToDate { seq: 4, applied: 0 });
+}
+
+#[test]
+fn an_unreachable_feed_is_offline_not_an_error() {
+    use signpost_sync::{sync, Options, Outcome};
+    let t = tempfile::tempdir().unwrap();
+    let mut app = signpost_directory::Directory::open(&t.path().join("app.db")).unwrap();
+    // A port nothing listens on: bind one, then drop it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let options = Options {
+        attempts: 2,
+        timeout: std::time::Duration::from_secs(2),
+    };
+    let before = app.digest().unwrap();
+    match sync(
+        &mut app,
+        &format!("http://127.0.0.1:{port}"),
+        &options,
+        &mut |_| {},
+    )
+    .unwrap()
+    {
+        Outcome::Offline { reason } => assert!(reason.contains("127.0.0.1"), "{reason}"),
+        other => panic!("expected offline, got {other:?}"),
+    }
+    assert_eq!(app.digest().unwrap(), before);
+}

@@ -4,6 +4,7 @@ mod import;
 mod migrations;
 mod schedules;
 mod search;
+mod sync;
 
 use std::path::PathBuf;
 
