@@ -185,26 +185,11 @@ async fn faulty_body(
 async fn reqwest_get(url: &str) -> Vec<u8> {
     let url = url.to_string();
     tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        let mut r = std::net::TcpStream::connect(
-            url.trim_start_matches("http://").split('/').next().unwrap(),
-        )
-        .unwrap();
-        let path = format!(
-            "/{}",
-            url.trim_start_matches("http://")
-                .splitn(2, '/')
-                .nth(1)
-                .unwrap_or("")
-        );
-        std::io::Write::write_all(
-            &mut r,
-            format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes(),
-        )
-        .unwrap();
-        std::io::Read::read_to_end(&mut r, &mut out).unwrap();
-        let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-        out.split_off(split)
+        reqwest::blocking::get(url)
+            .unwrap()
+            .bytes()
+            .unwrap()
+            .to_vec()
     })
     .await
     .unwrap()
