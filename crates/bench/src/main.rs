@@ -39,6 +39,9 @@ struct Args {
     /// are then not measured).
     #[arg(long)]
     keep: Option<std::path::PathBuf>,
+    /// Feed sizes for the sync benchmark (0 to skip it).
+    #[arg(long, value_delimiter = ',', default_value = "100000")]
+    sync_sizes: Vec<usize>,
 }
 
 const ACCESS: &[(&str, f64)] = &[
@@ -382,6 +385,73 @@ fn bench_size(n: usize, args: &Args, anchors: &[(f64, f64)]) -> Result<()> {
     Ok(())
 }
 
+/// Resident memory of this process, from /proc (Linux).
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Initial sync of `n` listings from a feed on loopback, then a sync after 1% changed.
+fn bench_sync(n: usize, args: &Args, anchors: &[(f64, f64)]) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let feed_path = tmp.path().join("feed.db");
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut feed = Directory::open_publisher(&feed_path)?;
+    let records: Vec<Value> = (0..n).map(|i| listing(i, &mut rng, anchors)).collect();
+    feed.import_sources(vec![("bench".into(), records)], &mut |_| {})?;
+    drop(feed);
+    let rss_before = rss_bytes();
+    let runtime = tokio::runtime::Runtime::new()?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let app = signpost_feed::router(signpost_feed::AppState::new(Directory::open(&feed_path)?));
+    runtime.spawn(async move { axum::serve(listener, app).await });
+
+    let mut client = Directory::open(&tmp.path().join("client.db"))?;
+    let mut bytes_initial = 0;
+    let t = Instant::now();
+    signpost_sync::sync(&mut client, &url, &signpost_sync::Options::default(), &mut |p| bytes_initial = p.bytes_total)?;
+    let initial = t.elapsed();
+    let rss_server = rss_bytes().saturating_sub(rss_before);
+
+    // Change 1% of the listings on the feed.
+    let mut feed = Directory::open_publisher(&feed_path)?;
+    let changed: Vec<Value> = (0..n / 100)
+        .map(|k| {
+            let i = k * 100;
+            let mut l = listing(i, &mut rng, anchors);
+            l["name"] = json!(format!("Renamed listing {i}"));
+            l
+        })
+        .collect();
+    feed.import_sources(vec![("bench change".into(), changed)], &mut |_| {})?;
+    drop(feed);
+    let mut bytes_delta = 0;
+    let t = Instant::now();
+    signpost_sync::sync(&mut client, &url, &signpost_sync::Options::default(), &mut |p| bytes_delta = p.bytes_total)?;
+    let delta = t.elapsed();
+    let same = client.digest()? == Directory::open(&feed_path)?.digest()?;
+
+    println!("\n### Sync of {n} listings over loopback\n");
+    println!("- initial sync: {:.2} s ({} bytes of changesets, uncompressed)", initial.as_secs_f64(), bytes_initial);
+    println!(
+        "- after 1% changed: {:.2} s, {} bytes = {:.2}% of the initial sync",
+        delta.as_secs_f64(),
+        bytes_delta,
+        bytes_delta as f64 * 100.0 / bytes_initial.max(1) as f64
+    );
+    println!("- digests equal after sync: {same}");
+    println!("- process memory grown by serving and syncing {n} listings: {} MB", rss_server / 1_000_000);
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let args = Args::parse();
     let anchors = anchors()?;
@@ -396,6 +466,9 @@ fn main() -> Result<()> {
     );
     for &n in &args.sizes {
         bench_size(n, &args, &anchors)?;
+    }
+    for &n in args.sync_sizes.iter().filter(|n| **n > 0) {
+        bench_sync(n, &args, &anchors)?;
     }
     Ok(())
 }
