@@ -417,7 +417,12 @@ fn bench_sync(n: usize, args: &Args, anchors: &[(f64, f64)]) -> Result<()> {
     let mut client = Directory::open(&tmp.path().join("client.db"))?;
     let mut bytes_initial = 0;
     let t = Instant::now();
-    signpost_sync::sync(&mut client, &url, &signpost_sync::Options::default(), &mut |p| bytes_initial = p.bytes_total)?;
+    signpost_sync::sync(
+        &mut client,
+        &url,
+        &signpost_sync::Options::default(),
+        &mut |p| bytes_initial = p.bytes_total,
+    )?;
     let initial = t.elapsed();
     let rss_server = rss_bytes().saturating_sub(rss_before);
 
@@ -435,12 +440,21 @@ fn bench_sync(n: usize, args: &Args, anchors: &[(f64, f64)]) -> Result<()> {
     drop(feed);
     let mut bytes_delta = 0;
     let t = Instant::now();
-    signpost_sync::sync(&mut client, &url, &signpost_sync::Options::default(), &mut |p| bytes_delta = p.bytes_total)?;
+    signpost_sync::sync(
+        &mut client,
+        &url,
+        &signpost_sync::Options::default(),
+        &mut |p| bytes_delta = p.bytes_total,
+    )?;
     let delta = t.elapsed();
     let same = client.digest()? == Directory::open(&feed_path)?.digest()?;
 
     println!("\n### Sync of {n} listings over loopback\n");
-    println!("- initial sync: {:.2} s ({} bytes of changesets, uncompressed)", initial.as_secs_f64(), bytes_initial);
+    println!(
+        "- initial sync: {:.2} s ({} bytes of changesets, uncompressed)",
+        initial.as_secs_f64(),
+        bytes_initial
+    );
     println!(
         "- after 1% changed: {:.2} s, {} bytes = {:.2}% of the initial sync",
         delta.as_secs_f64(),
@@ -448,7 +462,10 @@ fn bench_sync(n: usize, args: &Args, anchors: &[(f64, f64)]) -> Result<()> {
         bytes_delta as f64 * 100.0 / bytes_initial.max(1) as f64
     );
     println!("- digests equal after sync: {same}");
-    println!("- process memory grown by serving and syncing {n} listings: {} MB", rss_server / 1_000_000);
+    println!(
+        "- process memory grown by serving and syncing {n} listings: {} MB",
+        rss_server / 1_000_000
+    );
     Ok(())
 }
 
