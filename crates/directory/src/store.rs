@@ -608,6 +608,17 @@ impl Directory {
         })
     }
 
+    /// Ids of the listings last written from `source` (a file path or feed URL).
+    pub fn ids_from_source(&self, source: &str) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM service WHERE source = ?1 ORDER BY id")?;
+        let ids = stmt
+            .query_map([source], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
+    }
+
     /// A digest of the whole directory: SHA-256 over every listing's id and content hash, in id
     /// order. Two directories have the same digest exactly when they hold the same listings
     /// (same ids, same canonical records), however and in whatever order they were loaded.

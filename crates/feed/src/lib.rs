@@ -9,6 +9,7 @@
 
 mod error;
 mod oruk;
+pub mod pull;
 mod sync;
 
 use std::sync::{Arc, Mutex};

@@ -36,6 +36,12 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Pull a council's ORUK 1.0 or 3.0 feed into the published directory; listings it no
+    /// longer has are deleted.
+    ImportOruk {
+        /// The feed's base URL (the one that serves /services).
+        url: String,
+    },
     /// Delete listings by id (published as tombstones).
     Delete {
         /// Listing ids.
@@ -88,6 +94,17 @@ fn main() -> Result<()> {
             println!("{report}");
             for e in &report.errors {
                 println!("skipped: {e}");
+            }
+        }
+        Command::ImportOruk { url } => {
+            let mut directory = open(&cli.data)?;
+            let report = signpost_feed::pull::import_oruk(&mut directory, &url)?;
+            println!("{} pages read; {}", report.pages, report.import);
+            for e in &report.import.errors {
+                println!("skipped: {e}");
+            }
+            for id in &report.deleted {
+                println!("deleted {id} (no longer in the feed)");
             }
         }
         Command::Delete { ids } => {

@@ -534,3 +534,124 @@ fn an_unreachable_feed_is_offline_not_an_error() {
     }
     assert_eq!(app.digest().unwrap(), before);
 }
+
+/// A council's ORUK feed, served in-process: `services` split into pages of `per_page`, in the
+/// 3.0 envelope or the 1.0 one.
+fn mock_council(services: Vec<Value>, v1: bool) -> (tokio::runtime::Runtime, String) {
+    use axum::extract::Query;
+    use std::collections::HashMap;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().route(
+        "/services",
+        axum::routing::get(move |Query(q): Query<HashMap<String, String>>| {
+            let services = services.clone();
+            async move {
+                let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+                let per_page = 10;
+                let pages = services.len().div_ceil(per_page).max(1);
+                let items: Vec<Value> = services.iter().skip((page - 1) * per_page).take(per_page).cloned().collect();
+                axum::Json(if v1 {
+                    serde_json::json!({"totalElements": services.len(), "totalPages": pages, "number": page,
+                                       "first": page == 1, "last": page >= pages, "content": items})
+                } else {
+                    serde_json::json!({"total_items": services.len(), "total_pages": pages, "page_number": page,
+                                       "size": per_page, "first_page": page == 1, "last_page": page >= pages,
+                                       "empty": items.is_empty(), "contents": items})
+                })
+            }
+        }),
+    );
+    runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (runtime, base)
+}
+
+fn council_services(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| serde_json::json!({"id": format!("council-{i:03}"), "name": format!("Council service {i}"), "status": "active",
+                                    "service_at_locations": [{"id": format!("c{i}"), "location": {"id": format!("cl{i}"), "latitude": 51.45, "longitude": -2.6}}]}))
+        .collect()
+}
+
+#[test]
+fn import_oruk_pulls_every_page_of_a_3_0_feed() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("feed");
+    let (_council, base) = mock_council(council_services(25), false);
+    let out = feed(&data, &["import-oruk", &base]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("3 pages read; 25 new"), "{text}");
+    let again = String::from_utf8_lossy(&feed(&data, &["import-oruk", &base]).stdout).to_string();
+    assert!(
+        again.contains("25 unchanged") && !again.contains("deleted"),
+        "{again}"
+    );
+    let server = Server::start(&data);
+    assert_eq!(server.get("/services").2["total_items"], 25);
+    assert_eq!(
+        server.get("/sync/head").2["seq"],
+        1,
+        "an unchanged pull publishes nothing"
+    );
+}
+
+#[test]
+fn import_oruk_understands_version_1_and_deletes_what_disappeared() {
+    use signpost_feed::pull::import_oruk;
+    let t = tempfile::tempdir().unwrap();
+    let mut feed_dir =
+        signpost_directory::Directory::open_publisher(&t.path().join("feed.db")).unwrap();
+    let v1 = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|i| serde_json::json!({"id": format!("v1-{i:03}"), "name": format!("Old feed service {i}"), "status": "active",
+                                        "organization": {"id": "org", "name": "Council", "description": "x"},
+                                        "regular_schedules": [{"id": format!("r{i}"), "weekday": "Tuesday", "opens_at": "10:00", "closes_at": "12:00"}]}))
+            .collect()
+    };
+    let (rt, base) = mock_council(v1(15), true);
+    let report = import_oruk(&mut feed_dir, &base).unwrap();
+    assert_eq!((report.pages, report.import.inserted), (2, 15));
+    assert_eq!(
+        feed_dir.listing("v1-004").unwrap().service.schedules[0]
+            .byday
+            .as_deref(),
+        Some("TU")
+    );
+    drop(rt);
+    // The same base URL now serves fewer services: the missing ones are deleted and published.
+    let listener_addr = base.trim_start_matches("http://").to_string();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(&listener_addr))
+        .unwrap();
+    let services = v1(12);
+    let app = axum::Router::new().route(
+        "/services",
+        axum::routing::get(move || {
+            let services = services.clone();
+            async move {
+                axum::Json(serde_json::json!({"totalElements": 12, "totalPages": 1, "number": 1, "first": true, "last": true, "content": services}))
+            }
+        }),
+    );
+    runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let report = import_oruk(&mut feed_dir, &base).unwrap();
+    assert_eq!(report.import.unchanged, 12);
+    assert_eq!(report.deleted, ["v1-012", "v1-013", "v1-014"]);
+    let head = feed_dir.changeset_head().unwrap().unwrap();
+    assert_eq!(head.deletes, 1, "each delete is a tombstone changeset");
+    assert_eq!(feed_dir.stats().unwrap().listings, 12);
+    // A feed that is not ORUK at all is an error, and deletes nothing.
+    drop(runtime);
+    let err = import_oruk(&mut feed_dir, &base).unwrap_err().to_string();
+    assert!(err.contains(&base), "{err}");
+    assert_eq!(feed_dir.stats().unwrap().listings, 12);
+}
