@@ -655,3 +655,48 @@ fn import_oruk_understands_version_1_and_deletes_what_disappeared() {
     assert!(err.contains(&base), "{err}");
     assert_eq!(feed_dir.stats().unwrap().listings, 12);
 }
+
+/// The official validator's mock feeds, served as a council would serve them.
+#[test]
+fn import_oruk_reads_the_validator_mock_feeds() {
+    use signpost_feed::pull::import_oruk;
+    for (mock, services) in [
+        ("V3.0-UK-Default", 1),
+        ("V3.0-UK-Test", 1),
+        ("V3.0-UK-Warn", 1),
+    ] {
+        let body: Value = serde_json::from_slice(
+            &std::fs::read(
+                repo("tests/fixtures/oruk-validator/mocks")
+                    .join(mock)
+                    .join("service_list.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new().route(
+            "/services",
+            axum::routing::get(move || {
+                let body = body.clone();
+                async move { axum::Json(body) }
+            }),
+        );
+        runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let t = tempfile::tempdir().unwrap();
+        let mut dir =
+            signpost_directory::Directory::open_publisher(&t.path().join("feed.db")).unwrap();
+        let report = import_oruk(&mut dir, &base).unwrap();
+        assert_eq!(report.pages, 1, "{mock}");
+        assert_eq!(
+            dir.stats().unwrap().listings,
+            services,
+            "{mock}: {:?}",
+            report.import.errors.first()
+        );
+    }
+}
