@@ -253,6 +253,60 @@ mod tests {
         assert_eq!(batch.warnings.len(), 2);
     }
 
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            (-1e6f64..1e6).prop_map(|f| json!(f)),
+            "[a-z0-9 :/-]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            let keys = prop_oneof![
+                Just("id".to_string()),
+                Just("name".to_string()),
+                Just("status".to_string()),
+                Just("service_at_locations".to_string()),
+                Just("location".to_string()),
+                Just("latitude".to_string()),
+                Just("schedules".to_string()),
+                Just("byday".to_string()),
+                Just("regular_schedules".to_string()),
+                Just("content".to_string()),
+                Just("contents".to_string()),
+                Just("attributes".to_string()),
+                "[a-z_]{1,8}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(keys, inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Feeds are untrusted: no input makes the HSDS/ORUK readers panic.
+        #[test]
+        fn no_json_makes_import_panic(value in any_json()) {
+            if let Ok(records) = records_from_json(value.clone()) {
+                let mut batch = PreparedBatch::default();
+                for (i, r) in records.into_iter().enumerate() {
+                    prepare("fuzz", i, r, &mut batch);
+                }
+            }
+            let mut batch = PreparedBatch::default();
+            prepare("fuzz", 0, value, &mut batch);
+        }
+
+        #[test]
+        fn no_bytes_make_the_reader_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+            let _ = read_bytes(Path::new("fuzz.json"), &bytes);
+            let _ = read_bytes(Path::new("fuzz.csv"), &bytes);
+        }
+    }
+
     #[test]
     fn not_json_or_csv_is_one_error() {
         let e = read_bytes(Path::new("x.bin"), b"\x00\x01binary").unwrap_err();
