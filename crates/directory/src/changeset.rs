@@ -123,11 +123,67 @@ mod tests {
             .contains("canonical"));
     }
 
+    #[test]
+    fn snapshots_verify_like_changesets() {
+        let snap = Snapshot {
+            seq: 7,
+            head: "cd".repeat(32),
+            records: vec![json!({"id": "a", "name": "A", "status": "active"})],
+        };
+        let bytes = snap.canonical_bytes();
+        let hash = hash_bytes(&bytes);
+        assert_eq!(Snapshot::verify(&bytes, &hash).unwrap(), snap);
+        let mut bad = bytes.clone();
+        bad[5] ^= 1;
+        assert!(Snapshot::verify(&bad, &hash).is_err());
+    }
+
     proptest::proptest! {
         #[test]
         fn verify_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
             let h = hash_bytes(&bytes);
             let _ = Changeset::verify(&bytes, &h);
+            let _ = Snapshot::verify(&bytes, &h);
         }
+    }
+}
+
+/// A snapshot: the whole directory as of changeset `seq` (whose hash is `head`), so a new client
+/// can start there instead of replaying the log. Frozen like [`Changeset`]: canonical bytes are
+/// the compact sorted-key JSON of `{"head": ..., "records": [...by id], "seq": N}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The changeset this snapshot is the state after.
+    pub seq: u64,
+    /// That changeset's hash.
+    pub head: String,
+    /// Every listing's canonical record, ordered by id.
+    pub records: Vec<Value>,
+}
+
+impl Snapshot {
+    /// The canonical bytes.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let value =
+            serde_json::json!({"head": self.head, "records": self.records, "seq": self.seq});
+        serde_json::to_vec(&value).expect("a JSON value serialises")
+    }
+
+    /// Parse bytes received for `expected_hash`, checking hash and canonical form.
+    pub fn verify(bytes: &[u8], expected_hash: &str) -> Result<Snapshot> {
+        let actual = hash_bytes(bytes);
+        if actual != expected_hash {
+            return Err(Error::Changeset(format!(
+                "snapshot hash mismatch: expected {expected_hash}, received bytes hash to {actual}"
+            )));
+        }
+        let snapshot: Snapshot = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Changeset(format!("snapshot {expected_hash} is not valid: {e}")))?;
+        if snapshot.canonical_bytes() != bytes {
+            return Err(Error::Changeset(format!(
+                "snapshot {expected_hash} is not in canonical form"
+            )));
+        }
+        Ok(snapshot)
     }
 }

@@ -247,6 +247,17 @@ CREATE TABLE changeset (
     created_at TEXT NOT NULL
 ) STRICT;
 
+-- Snapshots of the whole directory a feed publishes, so new clients need not replay the log.
+CREATE TABLE snapshot (
+    seq INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    head TEXT NOT NULL,
+    records INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    created_at TEXT NOT NULL
+) STRICT;
+
 -- A client's position in each feed it syncs from: the last changeset applied. Written in the
 -- same transaction as that changeset's records.
 CREATE TABLE sync_state (

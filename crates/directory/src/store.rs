@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::changeset::Changeset;
+use crate::changeset::{Changeset, Snapshot};
 use crate::error::{Error, RecordError, Result};
 use crate::import::{self, PreparedBatch};
 use crate::model::{ScheduleRecord, Service};
@@ -433,6 +433,65 @@ impl Directory {
             None => Ok(None),
             Some(seq) => Ok(self.changesets_after(seq as u64 - 1, 1)?.pop()),
         }
+    }
+
+    /// Publish a snapshot of the whole directory as of the newest changeset: (seq, hash).
+    pub fn publish_snapshot(&mut self) -> Result<Option<(u64, String)>> {
+        let tx = self.conn.transaction()?;
+        let made = write::append_snapshot(&tx)?;
+        tx.commit()?;
+        Ok(made)
+    }
+
+    /// The newest snapshot: (seq, hash).
+    pub fn snapshot_head(&self) -> Result<Option<(u64, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT seq, hash FROM snapshot ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// A published snapshot's gzip body, by hash.
+    pub fn snapshot_body(&self, hash: &str) -> Result<Vec<u8>> {
+        self.conn
+            .query_row("SELECT body FROM snapshot WHERE hash = ?1", [hash], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or_else(|| Error::NotFound(hash.to_string()))
+    }
+
+    /// Start from a verified snapshot: only for a directory that has applied nothing from `feed`.
+    /// Every record is validated first; all of them and the cursor (the snapshot's `seq` and
+    /// `head`) are committed in one transaction.
+    pub fn apply_snapshot(&mut self, feed: &str, snapshot: &Snapshot) -> Result<ImportReport> {
+        if self.sync_cursor(feed)?.0 != 0 {
+            return Err(Error::Changeset(
+                "a snapshot is only applied to a directory that has not synced from this feed"
+                    .into(),
+            ));
+        }
+        let source = format!("{feed}#snapshot{}", snapshot.seq);
+        let mut batch = PreparedBatch::default();
+        for (i, record) in snapshot.records.iter().enumerate() {
+            import::prepare(&source, i, record.clone(), &mut batch);
+        }
+        if let Some(e) = batch.errors.first() {
+            return Err(Error::Changeset(format!(
+                "snapshot {} has an invalid record, so none of it was applied: {e}",
+                snapshot.seq
+            )));
+        }
+        self.write_changes(
+            &source,
+            batch,
+            &[],
+            Some((feed, snapshot.seq, &snapshot.head)),
+        )
     }
 
     /// A published changeset's gzip body, by hash.

@@ -442,6 +442,55 @@ pub fn append_changeset(
     Ok(changeset)
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, bytes).expect("writing to a Vec cannot fail");
+    gz.finish().expect("writing to a Vec cannot fail")
+}
+
+/// Store a snapshot of every listing as of the newest changeset. Returns (seq, hash), or None
+/// when nothing has been published yet.
+pub fn append_snapshot(tx: &Transaction<'_>) -> Result<Option<(u64, String)>> {
+    let head: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT seq, hash FROM changeset ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((seq, head)) = head else {
+        return Ok(None);
+    };
+    let mut stmt = tx.prepare("SELECT r.record FROM service s JOIN service_record r ON r.service_rowid = s.rowid ORDER BY s.id")?;
+    let records = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .map(|row| -> Result<serde_json::Value> {
+            serde_json::from_str(&row?).map_err(|e| crate::Error::Corrupt(e.to_string()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let snapshot = changeset::Snapshot {
+        seq: seq as u64,
+        head,
+        records,
+    };
+    let bytes = snapshot.canonical_bytes();
+    let hash = changeset::hash_bytes(&bytes);
+    tx.execute(
+        "INSERT INTO snapshot(seq, hash, head, records, bytes, body, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+         ON CONFLICT(seq) DO NOTHING",
+        params![
+            seq,
+            hash,
+            snapshot.head,
+            snapshot.records.len() as i64,
+            bytes.len() as i64,
+            gzip(&bytes)
+        ],
+    )?;
+    Ok(Some((seq as u64, hash)))
+}
+
 /// Record that `feed` has been applied up to changeset `seq` with `hash`.
 pub fn set_cursor(tx: &Transaction<'_>, feed: &str, seq: u64, hash: &str) -> Result<()> {
     tx.execute(

@@ -74,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sync/head", get(sync::head))
         .route("/sync/changesets", get(sync::list))
         .route("/sync/changesets/{hash}", get(sync::changeset))
+        .route("/sync/snapshots/{hash}", get(sync::snapshot))
         .route("/taxonomies", get(oruk::taxonomies))
         .route("/taxonomies/{id}", get(oruk::taxonomy))
         .route("/taxonomy_terms", get(oruk::taxonomy_terms))

@@ -48,6 +48,8 @@ enum Command {
         #[arg(required = true)]
         ids: Vec<String>,
     },
+    /// Publish a snapshot of the whole directory, so new clients start there.
+    Snapshot,
     /// Print the hex digest of the published directory.
     Digest,
 }
@@ -117,6 +119,10 @@ fn main() -> Result<()> {
                 }
             }
         }
+        Command::Snapshot => match open(&cli.data)?.publish_snapshot()? {
+            Some((seq, hash)) => println!("snapshot at changeset {seq}: {hash}"),
+            None => println!("nothing published yet; no snapshot made"),
+        },
         Command::Digest => println!("{}", open(&cli.data)?.digest()?),
     }
     Ok(())

@@ -4,6 +4,8 @@
 //! - `GET /sync/changesets?after=N&limit=M`: the log after `seq` N, oldest first.
 //! - `GET /sync/changesets/{hash}`: one changeset, gzip-encoded, immutable: its URL is the
 //!   SHA-256 of its canonical bytes, so it can be cached forever by anything in between.
+//! - `GET /sync/snapshots/{hash}`: the whole directory as of a changeset, the same way, named in
+//!   `/sync/head` so a new client starts there instead of replaying the log.
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
@@ -16,13 +18,27 @@ use crate::{ApiError, AppState};
 
 const MAX_LIST: u64 = 1000;
 
-/// `GET /sync/head`.
+/// `GET /sync/head`: the newest changeset and, when there is one, the newest snapshot.
 pub async fn head(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let head = state.with_directory(|d| Ok(d.changeset_head()?)).await?;
-    Ok(Json(match head {
+    let (head, snapshot) = state
+        .with_directory(|d| Ok((d.changeset_head()?, d.snapshot_head()?)))
+        .await?;
+    let mut body = match head {
         Some(h) => json!({"seq": h.seq, "hash": h.hash}),
         None => json!({"seq": 0, "hash": ""}),
-    }))
+    };
+    if let Some((seq, hash)) = snapshot {
+        body["snapshot"] = json!({"seq": seq, "hash": hash});
+    }
+    Ok(Json(body))
+}
+
+/// `GET /sync/snapshots/{hash}`: a whole-directory snapshot, gzip-encoded, immutable.
+pub async fn snapshot(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    immutable(state, hash, |d, h| d.snapshot_body(h)).await
 }
 
 /// `GET /sync/changesets`.
@@ -58,15 +74,22 @@ pub async fn changeset(
     State(state): State<AppState>,
     Path(hash): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
+    immutable(state, hash, |d, h| d.changeset_body(h)).await
+}
+
+/// A body named by its SHA-256, served gzip-encoded and cacheable forever.
+async fn immutable(
+    state: AppState,
+    hash: String,
+    body: fn(&signpost_directory::Directory, &str) -> signpost_directory::Result<Vec<u8>>,
+) -> Result<impl IntoResponse, ApiError> {
     if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::BadRequest(
-            "a changeset is named by its 64-digit hex SHA-256".into(),
+            "changesets and snapshots are named by their 64-digit hex SHA-256".into(),
         ));
     }
     let etag = format!("\"{hash}\"");
-    let body = state
-        .with_directory(move |d| Ok(d.changeset_body(&hash)?))
-        .await?;
+    let body = state.with_directory(move |d| Ok(body(d, &hash)?)).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_string()),

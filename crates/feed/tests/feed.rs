@@ -700,3 +700,63 @@ fn import_oruk_reads_the_validator_mock_feeds() {
         );
     }
 }
+
+#[test]
+fn a_new_client_starts_from_the_snapshot() {
+    use signpost_sync::{sync, Options, Outcome};
+    let t = tempfile::tempdir().unwrap();
+    let data = published(&t);
+    let server = Server::start(&data);
+    let mut old_client = signpost_directory::Directory::open(&t.path().join("old.db")).unwrap();
+    sync(
+        &mut old_client,
+        &server.base,
+        &Options::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let out = feed(&data, &["snapshot"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("snapshot at changeset 2"));
+    assert!(feed(&data, &["delete", "v1-walk-001"]).status.success());
+    let (_, _, head) = server.get("/sync/head");
+    assert_eq!(
+        (head["seq"].as_u64(), head["snapshot"]["seq"].as_u64()),
+        (Some(3), Some(2))
+    );
+    let snapshot = reqwest::blocking::get(format!(
+        "{}/sync/snapshots/{}",
+        server.base,
+        head["snapshot"]["hash"].as_str().unwrap()
+    ))
+    .unwrap();
+    assert_eq!(snapshot.status().as_u16(), 200);
+    assert_eq!(
+        snapshot.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+
+    let mut new_client = signpost_directory::Directory::open(&t.path().join("new.db")).unwrap();
+    let outcome = sync(
+        &mut new_client,
+        &server.base,
+        &Options::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::UpToDate { seq: 3, applied: 2 },
+        "the snapshot, then one changeset"
+    );
+    assert_eq!(new_client.digest().unwrap(), feed_digest(&data));
+    // A client that already follows the feed keeps following the log.
+    let outcome = sync(
+        &mut old_client,
+        &server.base,
+        &Options::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(outcome, Outcome::UpToDate { seq: 3, applied: 1 });
+    assert_eq!(old_client.digest().unwrap(), feed_digest(&data));
+}

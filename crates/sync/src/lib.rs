@@ -71,6 +71,14 @@ pub enum Outcome {
 #[derive(Deserialize)]
 struct Head {
     seq: u64,
+    #[serde(default)]
+    snapshot: Option<SnapshotRef>,
+}
+
+#[derive(Deserialize)]
+struct SnapshotRef {
+    seq: u64,
+    hash: String,
 }
 
 #[derive(Deserialize)]
@@ -163,7 +171,18 @@ impl Default for Options {
     }
 }
 
-/// Bring `directory` up to date from the feed at `feed` (its base URL).
+fn gunzip(gz: &[u8], what: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(gz)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            signpost_directory::Error::Changeset(format!("{what} is not valid gzip: {e}"))
+        })?;
+    Ok(bytes)
+}
+
+/// Bring `directory` up to date from the feed at `feed` (its base URL). `applied` in the
+/// outcome counts changesets and a starting snapshot.
 pub fn sync(
     directory: &mut Directory,
     feed: &str,
@@ -186,6 +205,19 @@ pub fn sync(
         Err(reason) => return Ok(Outcome::Offline { reason }),
     };
     let (mut seq, _) = directory.sync_cursor(feed)?;
+    let mut applied = 0;
+    // A new client starts from the newest snapshot instead of replaying the whole log.
+    if let Some(snap) = head.snapshot.as_ref().filter(|s| seq == 0 && s.seq > 0) {
+        let gz = match client.get(&format!("/sync/snapshots/{}", snap.hash))? {
+            Fetch::Body(b) => b,
+            Fetch::Unreachable(reason) => return Ok(Outcome::Offline { reason }),
+        };
+        let bytes = gunzip(&gz, "snapshot")?;
+        let snapshot = signpost_directory::changeset::Snapshot::verify(&bytes, &snap.hash)?;
+        directory.apply_snapshot(feed, &snapshot)?;
+        seq = snapshot.seq;
+        applied += 1;
+    }
     let mut pending: Vec<LogEntry> = Vec::new();
     let mut after = seq;
     while after < head.seq {
@@ -206,7 +238,6 @@ pub fn sync(
         ..SyncProgress::default()
     };
     progress(p);
-    let mut applied = 0;
     for entry in pending {
         let gz = match client.get(&format!("/sync/changesets/{}", entry.hash))? {
             Fetch::Body(b) => b,
