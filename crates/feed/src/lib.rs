@@ -7,6 +7,7 @@
 //! random port.
 #![deny(missing_docs)]
 
+mod conformance;
 mod error;
 mod oruk;
 pub mod pull;

@@ -116,9 +116,17 @@ pub async fn services(
     let mut result = state
         .with_directory(move |d| Ok(d.service_page(&query)?))
         .await?;
-    if minimal_view {
-        result.items = result.items.into_iter().map(minimal).collect();
-    }
+    result.items = result
+        .items
+        .into_iter()
+        .map(|r| {
+            if minimal_view {
+                minimal(r)
+            } else {
+                crate::conformance::service(r)
+            }
+        })
+        .collect();
     Ok(envelope(page, per_page, result))
 }
 
@@ -228,7 +236,10 @@ pub async fn service(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    one(state, move |d| d.service_record(&id)).await
+    one(state, move |d| {
+        d.service_record(&id).map(crate::conformance::service)
+    })
+    .await
 }
 
 /// `postcode` and `proximity` (metres) as a search circle.
@@ -270,9 +281,14 @@ pub async fn service_at_locations(
     let query = service_query(&params)?;
     let near = proximity(&params)?;
     let (page, per_page) = (query.page, query.per_page);
-    let result = state
+    let mut result = state
         .with_directory(move |d| Ok(d.service_at_location_page(&query, near)?))
         .await?;
+    result.items = result
+        .items
+        .into_iter()
+        .map(crate::conformance::service)
+        .collect();
     Ok(envelope(page, per_page, result))
 }
 
@@ -281,5 +297,8 @@ pub async fn service_at_location(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    one(state, move |d| d.service_at_location(&id)).await
+    one(state, move |d| {
+        d.service_at_location(&id).map(crate::conformance::service)
+    })
+    .await
 }

@@ -154,6 +154,15 @@ fn level_1_conformance_against_the_oruk_schemas() {
     }
     let (_, _, last) = server.get(&format!("/services?per_page=100&page={pages}"));
     assert_eq!(last["contents"].as_array().unwrap().len(), 40);
+    // Every record, including those imported from an ORUK 1.0 feed, satisfies the 3.0 schema.
+    for page in 1..=pages.div_ceil(5) {
+        let (_, _, p) = server.get(&format!("/services?per_page=500&page={page}"));
+        for item in p["contents"].as_array().unwrap() {
+            assert_valid(&one, item, item["id"].as_str().unwrap());
+        }
+    }
+    let (_, _, walk) = server.get("/services/v1-walk-001");
+    assert_valid(&one, &walk, "v1-walk-001");
     for item in first["contents"].as_array().unwrap().iter().take(25) {
         let id = item["id"].as_str().unwrap();
         let (status, _, full) = server.get(&format!("/services/{id}"));
