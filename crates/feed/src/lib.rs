@@ -31,6 +31,24 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// No request runs longer than this.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// A snapshot is published once this many changesets have accumulated since the last one, so a
+/// new client never replays more than this many.
+pub const SNAPSHOT_EVERY: u64 = 64;
+
+/// Publish a snapshot if [`SNAPSHOT_EVERY`] changesets have been published since the last one.
+/// The feed's commands call this after every change, which makes snapshots periodic.
+pub fn snapshot_if_due(
+    directory: &mut Directory,
+) -> signpost_directory::Result<Option<(u64, String)>> {
+    let head = directory.changeset_head()?.map_or(0, |h| h.seq);
+    let last = directory.snapshot_head()?.map_or(0, |(seq, _)| seq);
+    if head >= last + SNAPSHOT_EVERY {
+        directory.publish_snapshot()
+    } else {
+        Ok(None)
+    }
+}
+
 /// What handlers share.
 #[derive(Clone)]
 pub struct AppState {

@@ -60,6 +60,14 @@ fn open(data: &Path) -> Result<Directory> {
     Directory::open_publisher(&path).with_context(|| format!("opening {}", path.display()))
 }
 
+/// After a change: publish a snapshot when one is due, and say so.
+fn snapshot_if_due(directory: &mut Directory) -> Result<()> {
+    if let Some((seq, hash)) = signpost_feed::snapshot_if_due(directory)? {
+        println!("snapshot at changeset {seq}: {hash}");
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -93,6 +101,7 @@ fn main() -> Result<()> {
             let mut directory = open(&cli.data)?;
             let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
             let report = directory.import_paths(&paths, &mut |_| {})?;
+            snapshot_if_due(&mut directory)?;
             println!("{report}");
             for e in &report.errors {
                 println!("skipped: {e}");
@@ -101,6 +110,7 @@ fn main() -> Result<()> {
         Command::ImportOruk { url } => {
             let mut directory = open(&cli.data)?;
             let report = signpost_feed::pull::import_oruk(&mut directory, &url)?;
+            snapshot_if_due(&mut directory)?;
             println!("{} pages read; {}", report.pages, report.import);
             for e in &report.import.errors {
                 println!("skipped: {e}");
@@ -118,6 +128,7 @@ fn main() -> Result<()> {
                     println!("no listing {id}");
                 }
             }
+            snapshot_if_due(&mut directory)?;
         }
         Command::Snapshot => match open(&cli.data)?.publish_snapshot()? {
             Some((seq, hash)) => println!("snapshot at changeset {seq}: {hash}"),

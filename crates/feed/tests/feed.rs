@@ -769,3 +769,25 @@ fn a_new_client_starts_from_the_snapshot() {
     assert_eq!(outcome, Outcome::UpToDate { seq: 3, applied: 1 });
     assert_eq!(old_client.digest().unwrap(), feed_digest(&data));
 }
+
+#[test]
+fn snapshots_are_published_periodically() {
+    let t = tempfile::tempdir().unwrap();
+    let mut dir = signpost_directory::Directory::open_publisher(&t.path().join("feed.db")).unwrap();
+    for i in 0..signpost_feed::SNAPSHOT_EVERY + 3 {
+        let record = serde_json::json!({"id": format!("s{i}"), "name": format!("Listing {i}"), "status": "active"});
+        dir.import_sources(vec![("x".into(), vec![record])], &mut |_| {})
+            .unwrap();
+        let made = signpost_feed::snapshot_if_due(&mut dir).unwrap();
+        assert_eq!(
+            made.is_some(),
+            i + 1 == signpost_feed::SNAPSHOT_EVERY,
+            "after changeset {}",
+            i + 1
+        );
+    }
+    assert_eq!(
+        dir.snapshot_head().unwrap().unwrap().0,
+        signpost_feed::SNAPSHOT_EVERY
+    );
+}
