@@ -41,7 +41,30 @@ pub async fn api_details(headers: HeaderMap) -> impl IntoResponse {
 
 /// `GET /openapi.json`.
 pub async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+    Json(openapi_document().clone())
+}
+
+/// This server's OpenAPI document: the ORUK 3.0 one it implements, plus the sync API.
+fn openapi_document() -> &'static Value {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc: Value = serde_json::from_str(OPENAPI).expect("the bundled ORUK OpenAPI document is JSON");
+        doc["info"]["title"] = json!("Signpost regional feed: ORUK 3.0 API and Signpost sync API");
+        let ok = |description: &str| json!({"200": {"description": description}});
+        let hash = json!([{"name": "hash", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}]);
+        if let Some(paths) = doc["paths"].as_object_mut() {
+            paths.insert("/sync/head".into(), json!({"get": {"tags": ["sync"], "summary": "The newest changeset (seq, hash) and snapshot", "responses": ok("seq, hash and snapshot")}}));
+            paths.insert("/sync/changesets".into(), json!({"get": {"tags": ["sync"], "summary": "The changeset log after a sequence number",
+                "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+                "responses": ok("changesets: seq, hash, prev, upserts, deletes, bytes")}}));
+            paths.insert("/sync/changesets/{hash}".into(), json!({"get": {"tags": ["sync"], "summary": "One changeset, gzip, immutable; its SHA-256 is its name",
+                "parameters": hash.clone(), "responses": ok("canonical changeset JSON")}}));
+            paths.insert("/sync/snapshots/{hash}".into(), json!({"get": {"tags": ["sync"], "summary": "The whole directory as of a changeset, gzip, immutable",
+                "parameters": hash, "responses": ok("canonical snapshot JSON")}}));
+        }
+        doc
+    })
 }
 
 fn number(

@@ -133,6 +133,10 @@ fn level_1_conformance_against_the_oruk_schemas() {
     let (status, _, openapi) = server.get("/openapi.json");
     assert_eq!(status, 200);
     assert!(openapi["paths"]["/services"].is_object());
+    assert!(
+        openapi["paths"]["/sync/changesets/{hash}"].is_object(),
+        "our own document lists the sync API too"
+    );
 
     let list = oruk_validator("service_list.json");
     let one = oruk_validator("service.json");
