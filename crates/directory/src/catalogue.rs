@@ -37,6 +37,13 @@ pub struct Page {
     pub items: Vec<Value>,
 }
 
+fn check_paging(page: u64, per_page: u64) -> Result<()> {
+    if page == 0 || per_page == 0 {
+        return Err(Error::BadQuery("page and per_page start at 1".into()));
+    }
+    Ok(())
+}
+
 /// The WHERE clause (over `service s`) and its parameters for a [`ServiceQuery`]'s filters.
 fn service_filter(q: &ServiceQuery) -> (String, Vec<SqlValue>) {
     let mut clauses: Vec<&str> = Vec::new();
@@ -120,9 +127,7 @@ impl Directory {
         q: &ServiceQuery,
         near: Option<Proximity>,
     ) -> Result<Page> {
-        if q.page == 0 || q.per_page == 0 {
-            return Err(Error::BadQuery("page and per_page start at 1".into()));
-        }
+        check_paging(q.page, q.per_page)?;
         let (filter, params) = service_filter(q);
         let conn = self.connection();
         let offset = (q.page - 1).saturating_mul(q.per_page) as usize;
@@ -210,9 +215,7 @@ impl Directory {
 
     /// A page of full service records, ordered by id.
     pub fn service_page(&self, q: &ServiceQuery) -> Result<Page> {
-        if q.page == 0 || q.per_page == 0 {
-            return Err(Error::BadQuery("page and per_page start at 1".into()));
-        }
+        check_paging(q.page, q.per_page)?;
         let (filter, mut params) = service_filter(q);
         let conn = self.connection();
         let total_items: i64 = conn.query_row(
@@ -244,7 +247,7 @@ impl Directory {
 
     /// One full service record, as stored.
     pub fn service_record(&self, id: &str) -> Result<Value> {
-        Ok(self.listing(id)?.record)
+        Ok(self.stored_record(id)?.0)
     }
 }
 
@@ -320,9 +323,7 @@ const ORGANIZATION: Listing = Listing {
 
 impl Directory {
     fn list_page(&self, what: &Listing, q: &ListQuery) -> Result<Page> {
-        if q.page == 0 || q.per_page == 0 {
-            return Err(Error::BadQuery("page and per_page start at 1".into()));
-        }
+        check_paging(q.page, q.per_page)?;
         let mut clauses: Vec<&str> = Vec::new();
         let mut params: Vec<SqlValue> = Vec::new();
         if let Some(search) = &q.search {

@@ -49,22 +49,37 @@ impl Changeset {
     /// Parse bytes received for `expected_hash`, checking the hash first and then that the bytes
     /// are exactly canonical (so no two byte strings can claim one changeset).
     pub fn verify(bytes: &[u8], expected_hash: &str) -> Result<Changeset> {
-        let actual = hash_bytes(bytes);
-        if actual != expected_hash {
-            return Err(Error::Changeset(format!(
-                "content hash mismatch: expected {expected_hash}, received bytes hash to {actual}"
-            )));
-        }
-        let changeset: Changeset = serde_json::from_slice(bytes).map_err(|e| {
-            Error::Changeset(format!("changeset {expected_hash} is not valid: {e}"))
-        })?;
-        if changeset.canonical_bytes() != bytes {
-            return Err(Error::Changeset(format!(
-                "changeset {expected_hash} is not in canonical form"
-            )));
-        }
-        Ok(changeset)
+        verify_canonical(
+            bytes,
+            expected_hash,
+            "changeset",
+            Changeset::canonical_bytes,
+        )
     }
+}
+
+/// Check that `bytes` hash to `expected_hash`, parse them, and check they are exactly the
+/// canonical form (so no two byte strings can claim one document).
+fn verify_canonical<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    expected_hash: &str,
+    what: &str,
+    canonical: fn(&T) -> Vec<u8>,
+) -> Result<T> {
+    let actual = hash_bytes(bytes);
+    if actual != expected_hash {
+        return Err(Error::Changeset(format!(
+            "{what} hash mismatch: expected {expected_hash}, received bytes hash to {actual}"
+        )));
+    }
+    let parsed: T = serde_json::from_slice(bytes)
+        .map_err(|e| Error::Changeset(format!("{what} {expected_hash} is not valid: {e}")))?;
+    if canonical(&parsed) != bytes {
+        return Err(Error::Changeset(format!(
+            "{what} {expected_hash} is not in canonical form"
+        )));
+    }
+    Ok(parsed)
 }
 
 /// Hex SHA-256.
@@ -171,19 +186,6 @@ impl Snapshot {
 
     /// Parse bytes received for `expected_hash`, checking hash and canonical form.
     pub fn verify(bytes: &[u8], expected_hash: &str) -> Result<Snapshot> {
-        let actual = hash_bytes(bytes);
-        if actual != expected_hash {
-            return Err(Error::Changeset(format!(
-                "snapshot hash mismatch: expected {expected_hash}, received bytes hash to {actual}"
-            )));
-        }
-        let snapshot: Snapshot = serde_json::from_slice(bytes)
-            .map_err(|e| Error::Changeset(format!("snapshot {expected_hash} is not valid: {e}")))?;
-        if snapshot.canonical_bytes() != bytes {
-            return Err(Error::Changeset(format!(
-                "snapshot {expected_hash} is not in canonical form"
-            )));
-        }
-        Ok(snapshot)
+        verify_canonical(bytes, expected_hash, "snapshot", Snapshot::canonical_bytes)
     }
 }

@@ -160,6 +160,20 @@ pub struct Stats {
     pub region: Option<String>,
 }
 
+/// Validate every record received from a feed; one bad record rejects them all.
+fn prepare_all(source: &str, records: &[Value], what: &str) -> Result<PreparedBatch> {
+    let mut batch = PreparedBatch::default();
+    for (i, record) in records.iter().enumerate() {
+        import::prepare(source, i, record.clone(), &mut batch);
+    }
+    match batch.errors.first() {
+        Some(e) => Err(Error::Changeset(format!(
+            "{what} has an invalid record, so none of it was applied: {e}"
+        ))),
+        None => Ok(batch),
+    }
+}
+
 /// A directory database and its search index.
 pub struct Directory {
     conn: Connection,
@@ -374,16 +388,11 @@ impl Directory {
             )));
         }
         let source = format!("{feed}#{}", changeset.seq);
-        let mut batch = PreparedBatch::default();
-        for (i, record) in changeset.upserts.iter().enumerate() {
-            import::prepare(&source, i, record.clone(), &mut batch);
-        }
-        if let Some(e) = batch.errors.first() {
-            return Err(Error::Changeset(format!(
-                "changeset {} has an invalid record, so none of it was applied: {e}",
-                changeset.seq
-            )));
-        }
+        let batch = prepare_all(
+            &source,
+            &changeset.upserts,
+            &format!("changeset {}", changeset.seq),
+        )?;
         let this_hash = changeset.hash();
         self.write_changes(
             &source,
@@ -476,16 +485,11 @@ impl Directory {
             ));
         }
         let source = format!("{feed}#snapshot{}", snapshot.seq);
-        let mut batch = PreparedBatch::default();
-        for (i, record) in snapshot.records.iter().enumerate() {
-            import::prepare(&source, i, record.clone(), &mut batch);
-        }
-        if let Some(e) = batch.errors.first() {
-            return Err(Error::Changeset(format!(
-                "snapshot {} has an invalid record, so none of it was applied: {e}",
-                snapshot.seq
-            )));
-        }
+        let batch = prepare_all(
+            &source,
+            &snapshot.records,
+            &format!("snapshot {}", snapshot.seq),
+        )?;
         self.write_changes(
             &source,
             batch,
@@ -626,8 +630,8 @@ impl Directory {
         )
     }
 
-    /// One listing in full.
-    pub fn listing(&self, id: &str) -> Result<ListingDetail> {
+    /// A listing's stored record (as validated) and its source.
+    pub(crate) fn stored_record(&self, id: &str) -> Result<(Value, Option<String>)> {
         let row: Option<(String, Option<String>)> = self
             .conn
             .query_row(
@@ -638,8 +642,13 @@ impl Directory {
             )
             .optional()?;
         let (record, source) = row.ok_or_else(|| Error::NotFound(id.to_string()))?;
-        let record: Value =
-            serde_json::from_str(&record).map_err(|e| Error::BadQuery(e.to_string()))?;
+        let record = serde_json::from_str(&record).map_err(|e| Error::Corrupt(e.to_string()))?;
+        Ok((record, source))
+    }
+
+    /// One listing in full.
+    pub fn listing(&self, id: &str) -> Result<ListingDetail> {
+        let (record, source) = self.stored_record(id)?;
         let service: Service =
             serde::Deserialize::deserialize(&record).map_err(|e| Error::BadQuery(e.to_string()))?;
         let facets = Facets::of(&service);

@@ -423,9 +423,7 @@ pub fn append_changeset(
         deletes,
     };
     let bytes = changeset.canonical_bytes();
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut gz, &bytes).expect("writing to a Vec cannot fail");
-    let body = gz.finish().expect("writing to a Vec cannot fail");
+    let body = gzip(&bytes);
     tx.execute(
         "INSERT INTO changeset(seq, hash, prev, upserts, deletes, bytes, body, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
