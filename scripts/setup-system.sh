@@ -3,7 +3,14 @@
 # Called by run.sh and test.sh; safe to run again.
 set -euo pipefail
 
-packages=(build-essential pkg-config ca-certificates)
+packages=(
+  build-essential pkg-config ca-certificates file libssl-dev
+  # Tauri's Linux build (WebKitGTK 4.1, GTK 3)
+  libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev
+  libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev
+  # the app's end-to-end tests: a virtual display, WebKitWebDriver, screenshots
+  xvfb xauth imagemagick webkit2gtk-driver fonts-dejavu-core
+)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -20,4 +27,15 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "Rust is not installed. Install a stable Rust toolchain (https://rustup.rs) and run this again." >&2
   exit 1
+fi
+
+if ! command -v npm >/dev/null 2>&1; then
+  echo "Node.js and npm are not installed. Install Node.js 20 or newer and run this again." >&2
+  exit 1
+fi
+
+# tauri-driver bridges WebDriver clients to the app's WebKitWebDriver (end-to-end tests).
+if [ "${SIGNPOST_SKIP_TAURI_DRIVER:-}" != "1" ] && ! command -v tauri-driver >/dev/null 2>&1; then
+  echo "Installing tauri-driver from crates.io"
+  cargo install tauri-driver --locked --version 2.1.0
 fi

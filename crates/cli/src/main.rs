@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use clap::{Args, Parser, Subcommand};
 use signpost_directory::{
-    Directory, Filters, ImportReport, NearQuery, NearResult, Progress, Region,
+    Attendance, Directory, Filters, ImportReport, NearQuery, NearResult, Progress, Region,
 };
 use signpost_postcodes::Gazetteer;
 
@@ -139,9 +139,18 @@ struct NearArgs {
     /// Words to find in the name, description, organization or categories.
     #[arg(long)]
     text: Option<String>,
+    /// Only listings that meet this way.
+    #[arg(long, value_enum)]
+    attendance: Option<AttendanceArg>,
     /// Print a JSON array, nearest first.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum AttendanceArg {
+    InPerson,
+    Online,
 }
 
 fn default_db() -> Result<PathBuf> {
@@ -298,6 +307,10 @@ fn near(db: &Option<PathBuf>, args: NearArgs) -> Result<()> {
             languages: args.language,
             open_at,
             text: args.text,
+            attendance: args.attendance.map(|a| match a {
+                AttendanceArg::InPerson => Attendance::InPerson,
+                AttendanceArg::Online => Attendance::Online,
+            }),
         },
     };
     let dir = open(db, true)?;

@@ -47,4 +47,4 @@ pub use search::{Filters, Hit, NearQuery};
 pub use store::{
     ChangesetInfo, Directory, ImportReport, ListingDetail, NearResult, Progress, Stats,
 };
-pub use taxonomy::Access;
+pub use taxonomy::{Access, Attendance};

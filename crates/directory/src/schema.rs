@@ -34,6 +34,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: V3_CHANGESETS,
         backfill: None,
     },
+    Migration {
+        sql: V4_ATTENDANCE,
+        backfill: Some(crate::write::backfill_attendance),
+    },
 ];
 
 /// The schema version this build writes.
@@ -266,6 +270,12 @@ CREATE TABLE sync_state (
     hash TEXT NOT NULL,
     synced_at TEXT NOT NULL
 ) STRICT;
+"#;
+
+/// Version 4: whether a listing meets in person, online, or both (bit 1 and bit 2), derived
+/// from the `attendance` taxonomy terms or, failing those, from its locations' types.
+const V4_ATTENDANCE: &str = r#"
+ALTER TABLE service_facet ADD COLUMN attendance INTEGER NOT NULL DEFAULT 0;
 "#;
 
 /// Bring `conn` to [`VERSION`], one transaction per step. Refuses databases from the future.

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::model::ScheduleRecord;
 use crate::schedule::{self, Schedule};
 use crate::spatial::{self, Facet, IndexedPoint, SpatialIndex};
-use crate::taxonomy::{Access, Taxonomy};
+use crate::taxonomy::{Access, Attendance, Taxonomy};
 
 /// The default search radius: 10 km.
 pub const DEFAULT_RADIUS_M: f64 = 10_000.0;
@@ -46,6 +46,8 @@ pub struct Filters {
     pub wheelchair: bool,
     /// Language codes or names (`ur`, `Urdu`).
     pub languages: Vec<String>,
+    /// Only those that meet this way (in person, or online).
+    pub attendance: Option<Attendance>,
     /// Only those open at this instant.
     pub open_at: Option<DateTime<Utc>>,
     /// Words to match in name, description, organization and taxonomy terms.
@@ -127,6 +129,8 @@ pub struct ServiceEntry {
     pub interests: u64,
     /// Interned language ids.
     pub languages: Box<[u32]>,
+    /// Attendance bits (see [`Attendance::bit`]).
+    pub attendance: u8,
     /// Its points in the point table.
     pub points: Range<u32>,
 }
@@ -155,6 +159,7 @@ struct Compiled {
     interests: u64,
     free: bool,
     wheelchair: bool,
+    attendance: u8,
     languages: Option<Vec<u32>>,
     open_at: Option<DateTime<Utc>>,
     text: Option<TextMatches>,
@@ -396,6 +401,7 @@ impl SearchIndex {
             interests: bits("interest", &f.interests)?,
             free: f.free,
             wheelchair: f.wheelchair,
+            attendance: f.attendance.map_or(0, Attendance::bit),
             languages: (!f.languages.is_empty()).then(|| {
                 f.languages
                     .iter()
@@ -414,6 +420,7 @@ impl SearchIndex {
             && (c.interests == 0 || s.interests & c.interests != 0)
             && (!c.free || s.free == Some(true))
             && (!c.wheelchair || s.wheelchair)
+            && (c.attendance == 0 || s.attendance & c.attendance != 0)
             && c.languages
                 .as_ref()
                 .is_none_or(|want| s.languages.iter().any(|l| want.contains(l)))
@@ -738,7 +745,8 @@ fn read_services(conn: &Connection) -> Result<ServiceTable> {
     let mut languages: HashMap<String, u32> = HashMap::new();
     {
         let mut stmt = conn.prepare(
-            "SELECT service_rowid, access, is_free, wheelchair, domain_bits, interest_bits, languages
+            "SELECT service_rowid, access, is_free, wheelchair, domain_bits, interest_bits, languages,
+                    attendance
              FROM service_facet WHERE active = 1",
         )?;
         let mut rows = stmt.query([])?;
@@ -767,6 +775,7 @@ fn read_services(conn: &Connection) -> Result<ServiceTable> {
                 domains: r.get::<_, i64>(4)? as u32,
                 interests: r.get::<_, i64>(5)? as u64,
                 languages: langs,
+                attendance: r.get::<_, i64>(7)? as u8,
                 points: 0..0,
             });
         }

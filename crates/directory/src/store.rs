@@ -15,7 +15,7 @@ use crate::model::{ScheduleRecord, Service};
 use crate::region::Region;
 use crate::schedule::{self, Schedule};
 use crate::search::{Hit, NearQuery, SearchIndex};
-use crate::taxonomy::Facets;
+use crate::taxonomy::{Attendance, Facets};
 use crate::{db, write};
 
 /// Listings written per transaction. A crash loses at most the batch in flight, never half of
@@ -105,6 +105,12 @@ pub struct NearResult {
     pub next_opens_at: Option<DateTime<Utc>>,
     /// Postcode of the location, if known.
     pub postcode: Option<String>,
+    /// When the listing was last checked by its publisher (HSDS `assured_date`), if stated.
+    pub assured_date: Option<String>,
+    /// Meets at a physical place.
+    pub in_person: bool,
+    /// Can be joined online.
+    pub online: bool,
 }
 
 /// One listing in full, for `show`.
@@ -545,7 +551,8 @@ impl Directory {
         let index = self.index()?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT s.id, s.name, o.name, l.id,
-                    (SELECT postal_code FROM address a WHERE a.location_rowid = l.rowid LIMIT 1)
+                    (SELECT postal_code FROM address a WHERE a.location_rowid = l.rowid LIMIT 1),
+                    s.assured_date
              FROM service s LEFT JOIN organization o ON o.id = s.organization_id, location l
              WHERE s.rowid = ?1 AND l.rowid = ?2",
         )?;
@@ -553,14 +560,22 @@ impl Directory {
         for hit in hits {
             let s = index.service(hit.service);
             let p = index.point(hit.point);
-            let (service_id, name, organization, location_id, postcode): (
+            let (service_id, name, organization, location_id, postcode, assured_date): (
                 String,
                 String,
                 Option<String>,
                 String,
+                Option<String>,
                 Option<String>,
             ) = stmt.query_row(params![s.rowid, p.location_rowid], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })?;
             let schedules = self.schedules_for(s.rowid, Some(p.sal_rowid))?;
             let evaluable: Vec<Schedule> =
@@ -582,6 +597,9 @@ impl Directory {
                     .map(|(s, _)| s)
                     .min(),
                 postcode,
+                assured_date,
+                in_person: s.attendance & Attendance::InPerson.bit() != 0,
+                online: s.attendance & Attendance::Online.bit() != 0,
             });
         }
         Ok(out)
@@ -674,6 +692,20 @@ impl Directory {
             record,
             source,
         })
+    }
+
+    /// The languages active listings are offered in, as their names (or codes where no name is
+    /// given), for a filter's choices. Sorted, without duplicates.
+    pub fn languages(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT coalesce(nullif(trim(l.name), ''), trim(l.code)) AS n
+             FROM language l JOIN service s ON s.rowid = l.service_rowid
+             WHERE s.status = 'active' AND n IS NOT NULL AND n != '' ORDER BY n COLLATE NOCASE",
+        )?;
+        let names = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(names)
     }
 
     /// Ids of the listings last written from `source` (a file path or feed URL).

@@ -188,6 +188,10 @@ pub struct Facets {
     pub interests: u64,
     /// Language codes and names, lower case (`ur`, `urdu`).
     pub languages: Vec<String>,
+    /// Meets at a physical place.
+    pub in_person: bool,
+    /// Can be joined online (or by phone) from anywhere.
+    pub online: bool,
 }
 
 impl Facets {
@@ -231,10 +235,24 @@ impl Facets {
                 }
                 "cost" => cost_term = Some(term.code == "free"),
                 "accessibility" if term.code == "wheelchair" => f.wheelchair = true,
+                "attendance" => match term.code.as_str() {
+                    "in-person" => f.in_person = true,
+                    "online" => f.online = true,
+                    _ => {}
+                },
                 _ => {}
             }
         }
         f.free = cost_term.or_else(|| free_from_cost_options(service));
+        if !f.in_person && !f.online {
+            // No attendance term: a physical place means in person, a virtual one online.
+            for sal in &service.service_at_locations {
+                match sal.location.location_type.as_deref() {
+                    Some("virtual") => f.online = true,
+                    _ => f.in_person = true,
+                }
+            }
+        }
         if !f.wheelchair {
             f.wheelchair = service.service_at_locations.iter().any(|sal| {
                 sal.location.accessibility.iter().any(|a| {
@@ -268,6 +286,40 @@ impl Facets {
         languages.dedup();
         f.languages = languages;
         f
+    }
+
+    /// Attendance as stored in `service_facet.attendance`: bit 1 in person, bit 2 online.
+    pub fn attendance_bits(&self) -> i64 {
+        i64::from(self.in_person) | (i64::from(self.online) << 1)
+    }
+}
+
+/// How a person takes part: at a place, or online.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Attendance {
+    /// Meets at a physical place.
+    InPerson,
+    /// Can be joined online or by phone.
+    Online,
+}
+
+impl Attendance {
+    /// The bit of `service_facet.attendance` (and of [`Facets::attendance_bits`]).
+    pub fn bit(self) -> u8 {
+        match self {
+            Attendance::InPerson => 1,
+            Attendance::Online => 2,
+        }
+    }
+
+    /// Parse the taxonomy code (`in-person`, `online`).
+    pub fn from_code(code: &str) -> Option<Attendance> {
+        match code {
+            "in-person" => Some(Attendance::InPerson),
+            "online" => Some(Attendance::Online),
+            _ => None,
+        }
     }
 }
 

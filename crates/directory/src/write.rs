@@ -374,7 +374,7 @@ fn insert_contact(
 fn insert_facets(tx: &Transaction<'_>, rowid: i64, s: &Service, f: &Facets) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO service_facet(service_rowid, active, access, is_free, wheelchair, domain_bits,
-             interest_bits, languages) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             interest_bits, languages, attendance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         rowid,
@@ -384,7 +384,8 @@ fn insert_facets(tx: &Transaction<'_>, rowid: i64, s: &Service, f: &Facets) -> R
         f.wheelchair,
         f.domains as i64,
         f.interests as i64,
-        f.languages.join(" ")
+        f.languages.join(" "),
+        f.attendance_bits()
     ])?;
     Ok(())
 }
@@ -399,8 +400,40 @@ pub fn backfill_search_columns(tx: &Transaction<'_>) -> Result<()> {
         let Ok(service) = serde_json::from_str::<Service>(&record) else {
             continue;
         };
-        insert_facets(tx, rowid, &service, &Facets::of(&service))?;
+        // Version 2's columns only: later migrations backfill the columns they add.
+        let f = Facets::of(&service);
+        tx.prepare_cached(
+            "INSERT INTO service_facet(service_rowid, active, access, is_free, wheelchair,
+                 domain_bits, interest_bits, languages) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            rowid,
+            service.status == "active",
+            f.access.map(|a| a.code()),
+            f.free,
+            f.wheelchair,
+            f.domains as i64,
+            f.interests as i64,
+            f.languages.join(" ")
+        ])?;
         insert_fts(tx, rowid, &service)?;
+    }
+    Ok(())
+}
+
+/// Migration 4's backfill: the attendance column, from stored records.
+pub fn backfill_attendance(tx: &Transaction<'_>) -> Result<()> {
+    let rows: Vec<(i64, String)> = tx
+        .prepare("SELECT service_rowid, record FROM service_record")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update =
+        tx.prepare("UPDATE service_facet SET attendance = ?2 WHERE service_rowid = ?1")?;
+    for (rowid, record) in rows {
+        let Ok(service) = serde_json::from_str::<Service>(&record) else {
+            continue;
+        };
+        update.execute(params![rowid, Facets::of(&service).attendance_bits()])?;
     }
     Ok(())
 }

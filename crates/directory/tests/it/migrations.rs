@@ -55,6 +55,12 @@ fn upgrades_a_version_1_database() {
     let hits = db.near(&q, chrono::Utc::now()).unwrap();
     assert_eq!(hits.len(), 1, "facets and FTS were backfilled");
     assert_eq!(hits[0].access, Some("drop-in"));
+    assert!(
+        hits[0].in_person && !hits[0].online,
+        "attendance was backfilled"
+    );
+    q.filters.attendance = Some(signpost_directory::Attendance::Online);
+    assert!(db.near(&q, chrono::Utc::now()).unwrap().is_empty());
 }
 
 #[test]

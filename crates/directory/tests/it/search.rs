@@ -5,7 +5,7 @@ use proptest::test_runner::{Config, TestRunner};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use signpost_directory::{Directory, Filters, NearQuery};
+use signpost_directory::{Attendance, Directory, Filters, NearQuery};
 
 use crate::{quiet, temp_directory};
 
@@ -82,6 +82,9 @@ fn synthetic(n: usize, seed: u64) -> Vec<Value> {
         if rng.random_bool(0.3) {
             attributes.push(json!({"taxonomy_term_id": "signpost:accessibility:wheelchair"}));
         }
+        if rng.random_bool(0.2) {
+            attributes.push(json!({"taxonomy_term_id": "signpost:attendance:online"}));
+        }
         let languages = if rng.random_bool(0.1) {
             json!([{"code": "ur", "name": "Urdu"}])
         } else {
@@ -128,25 +131,35 @@ fn filters() -> impl Strategy<Value = Filters> {
         prop::bool::weighted(0.15),
         prop::option::weighted(0.3, 0u32..(7 * 24)),
         prop::option::weighted(0.3, 0..WORDS.len()),
+        prop::option::weighted(0.2, any::<bool>()),
     )
         .prop_map(
-            |(no_referral, domain, interests, free, wheelchair, urdu, open_hour, word)| Filters {
-                no_referral,
-                domains: domain
-                    .map(|d| vec![DOMAINS[d].to_string()])
-                    .unwrap_or_default(),
-                interests: interests
-                    .into_iter()
-                    .map(|i| INTERESTS[i].to_string())
-                    .collect(),
-                free,
-                wheelchair,
-                languages: if urdu { vec!["Urdu".into()] } else { vec![] },
-                open_at: open_hour.map(|h| {
-                    Utc.with_ymd_and_hms(2026, 11, 23, 0, 15, 0).unwrap()
-                        + chrono::Duration::hours(h as i64)
-                }),
-                text: word.map(|w| WORDS[w].to_string()),
+            |(no_referral, domain, interests, free, wheelchair, urdu, open_hour, word, online)| {
+                Filters {
+                    no_referral,
+                    domains: domain
+                        .map(|d| vec![DOMAINS[d].to_string()])
+                        .unwrap_or_default(),
+                    interests: interests
+                        .into_iter()
+                        .map(|i| INTERESTS[i].to_string())
+                        .collect(),
+                    free,
+                    wheelchair,
+                    languages: if urdu { vec!["Urdu".into()] } else { vec![] },
+                    open_at: open_hour.map(|h| {
+                        Utc.with_ymd_and_hms(2026, 11, 23, 0, 15, 0).unwrap()
+                            + chrono::Duration::hours(h as i64)
+                    }),
+                    text: word.map(|w| WORDS[w].to_string()),
+                    attendance: online.map(|o| {
+                        if o {
+                            Attendance::Online
+                        } else {
+                            Attendance::InPerson
+                        }
+                    }),
+                }
             },
         )
 }
