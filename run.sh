@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Sets up and runs Signpost against the embedded default region.
-# Until the app lands, this is the command-line demo: what is near a postcode, with no referral.
+# Sets up and runs the Signpost app on the embedded default region (works offline).
+# With --cli, runs the command-line demo instead: what is near a postcode, with no referral.
 set -euo pipefail
 cd "$(dirname "$0")"
 ./scripts/setup-system.sh
-cargo build --release --locked -p signpost-cli
-postcode="${1:-NR20}"
-echo
-echo "What is near $postcode, needing no referral (embedded default region, offline):"
-exec ./target/release/signpost near --postcode "$postcode" --no-referral
+if [ "${1:-}" = "--cli" ]; then
+  cargo build --release --locked -p signpost-cli
+  postcode="${2:-NR20}"
+  echo
+  echo "What is near $postcode, needing no referral (embedded default region, offline):"
+  exec ./target/release/signpost near --postcode "$postcode" --no-referral
+fi
+./scripts/build-ui.sh
+cargo build --release --locked -p signpost-app
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "No display found. On a headless machine run: xvfb-run -a ./run.sh  (or ./run.sh --cli)" >&2
+  exit 1
+fi
+exec ./target/release/signpost-app "$@"

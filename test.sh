@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Sets up and runs every test of the workspace.
+# Sets up and runs every test of the workspace, including the app's end-to-end tests (the real
+# app under Xvfb, driven through tauri-driver and WebKitWebDriver).
 set -euo pipefail
 cd "$(dirname "$0")"
 ./scripts/setup-system.sh
+./scripts/build-ui.sh
 cargo test --workspace --locked

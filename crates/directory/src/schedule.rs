@@ -33,6 +33,19 @@ pub struct Schedule {
     description: Option<String>,
 }
 
+/// A schedule as calendar events: the first session, in UK local time, and how it repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarSeries {
+    /// Start of the first session (Europe/London local time).
+    pub start: chrono::NaiveDateTime,
+    /// Its end (Europe/London local time).
+    pub end: chrono::NaiveDateTime,
+    /// The RFC 5545 RRULE value, e.g. `FREQ=MONTHLY;BYDAY=2TH`.
+    pub rrule: String,
+    /// The schedule in plain English.
+    pub description: String,
+}
+
 fn date(s: &Option<String>) -> Option<NaiveDate> {
     let s = s.as_deref()?;
     NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
@@ -298,6 +311,53 @@ impl Schedule {
             .filter_map(|d| self.session(d).filter(|(_, e)| *e > t).map(|s| (d, s)))
             .find(|(d, _)| self.occurs_on(*d))
             .map(|(_, s)| s)
+    }
+
+    /// This schedule as a calendar event series starting with its next session after `t`, for
+    /// "add to my calendar". `None` when it has no hours or no session in the coming year.
+    ///
+    /// The series starts on a real session, so an `INTERVAL` keeps its phase. The RRULE text is
+    /// written here rather than by `rrule`'s `Display`, which prints an ordinal of 1 as a bare
+    /// weekday (`1MO` as `MO`) and so would turn "first Monday" into "every Monday".
+    pub fn calendar_series(&self, t: DateTime<Utc>) -> Option<CalendarSeries> {
+        let (start, end) = self.next_session(t, 400)?;
+        let mut rule = format!("FREQ={}", self.freq);
+        if self.interval > 1 {
+            rule.push_str(&format!(";INTERVAL={}", self.interval));
+        }
+        if !self.byday.is_empty() {
+            let days: Vec<String> = self
+                .byday
+                .iter()
+                .map(|(n, d)| {
+                    let code = &format!("{d:?}").to_uppercase()[..2];
+                    match n {
+                        Some(n) => format!("{n}{code}"),
+                        None => code.to_string(),
+                    }
+                })
+                .collect();
+            rule.push_str(&format!(";BYDAY={}", days.join(",")));
+        }
+        if !self.bymonthday.is_empty() {
+            let days: Vec<String> = self.bymonthday.iter().map(|d| d.to_string()).collect();
+            rule.push_str(&format!(";BYMONTHDAY={}", days.join(",")));
+        }
+        let last_day = match (self.until, self.valid_to) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(last) = last_day {
+            // UNTIL is in UTC when DTSTART has a time zone; the end of that local day.
+            let until = local_instant(last, 1440);
+            rule.push_str(&format!(";UNTIL={}", until.format("%Y%m%dT%H%M%SZ")));
+        }
+        Some(CalendarSeries {
+            start: start.with_timezone(&London).naive_local(),
+            end: end.with_timezone(&London).naive_local(),
+            rrule: rule,
+            description: self.describe(),
+        })
     }
 
     /// Plain English, e.g. "Tuesdays 10:00–12:00" or "first Saturday of the month 09:00–12:00".

@@ -1,0 +1,26 @@
+//! What the Signpost app shows, as plain data: the app's window only displays it.
+//!
+//! - [`search`]: "what is near this postcode, place or point", with the filters a person can
+//!   set, answered from the local directory (offline), each row ready to display.
+//! - [`detail`]: one listing in full, with how to join, when it runs and whether it may be out
+//!   of date.
+//! - [`calendar`]: a listing's sessions as an iCalendar file; [`text`]: plain-text copies of a
+//!   listing and of a saved list, for copying, sharing and printing.
+//!
+//! Everything here is testable without a window; the Tauri commands only call it.
+#![deny(missing_docs)]
+
+pub mod calendar;
+pub mod detail;
+mod error;
+pub mod search;
+pub mod text;
+
+pub use detail::{detail, Detail};
+pub use error::{Error, Result};
+pub use search::{
+    choices, search, Choices, Origin, ResultRow, SearchRequest, SearchResponse, When,
+};
+
+/// A listing whose publisher has not checked it for this long may be out of date.
+pub const STALE_AFTER_DAYS: i64 = 365;

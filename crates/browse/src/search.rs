@@ -1,0 +1,369 @@
+//! Near-me search as the app asks for it: a place typed by a person (or the device's
+//! position) and the filters on screen, answered with rows ready to show.
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Europe::London;
+use serde::{Deserialize, Serialize};
+use signpost_directory::taxonomy::Taxonomy;
+use signpost_directory::{Attendance, Directory, Filters, NearQuery, NearResult};
+use signpost_postcodes::Gazetteer;
+
+use crate::error::{Error, Result};
+use crate::STALE_AFTER_DAYS;
+
+/// When the person wants to go.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum When {
+    /// Any time.
+    #[default]
+    Any,
+    /// Open now.
+    OpenNow,
+    /// Open at a UK local date and time, e.g. `2026-11-24T10:00` (what a
+    /// `datetime-local` field gives).
+    At {
+        /// The local date and time.
+        local: String,
+    },
+}
+
+/// A search as the app's screen states it. Empty strings mean "not set".
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct SearchRequest {
+    /// A postcode ("BS3 4AB", "BS3 4", "BS3") or a town or place name.
+    pub place: Option<String>,
+    /// The device's position, used when the person allowed it and gave no place.
+    pub latitude: Option<f64>,
+    /// See `latitude`.
+    pub longitude: Option<f64>,
+    /// Search radius; 10 km when not given.
+    pub radius_km: Option<f64>,
+    /// Most rows; 50 when not given.
+    pub limit: Option<usize>,
+    /// Only drop in or self-referral.
+    pub no_referral: bool,
+    /// CMHF domain code.
+    pub domain: Option<String>,
+    /// Interest code.
+    pub interest: Option<String>,
+    /// Only free.
+    pub free: bool,
+    /// Only wheelchair accessible.
+    pub wheelchair: bool,
+    /// Language name or code.
+    pub language: Option<String>,
+    /// `in-person` or `online`.
+    pub attendance: Option<String>,
+    /// When.
+    pub when: When,
+    /// Words to look for.
+    pub text: Option<String>,
+}
+
+/// Where the search was made from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Origin {
+    /// What to call it: "BS3 4AB", "Bedminster (City of Bristol)", "your location".
+    pub label: String,
+    /// WGS84 latitude.
+    pub latitude: f64,
+    /// WGS84 longitude.
+    pub longitude: f64,
+}
+
+/// One row of the results list (and one point on the map).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResultRow {
+    /// HSDS service id.
+    pub service_id: String,
+    /// Nearest location's id.
+    pub location_id: String,
+    /// Name.
+    pub name: String,
+    /// Organization name.
+    pub organization: Option<String>,
+    /// Metres, great-circle.
+    pub distance_m: f64,
+    /// "350 m" or "2.4 km".
+    pub distance_text: String,
+    /// Location latitude.
+    pub latitude: f64,
+    /// Location longitude.
+    pub longitude: f64,
+    /// Access code (`drop-in` …) or `None` when not stated.
+    pub access: Option<&'static str>,
+    /// Drop in or self-referral: show the "no referral needed" badge.
+    pub no_referral: bool,
+    /// Free, costs money, or not stated.
+    pub free: Option<bool>,
+    /// Open at the time asked about (now, or the chosen time); `None` with no usable hours.
+    pub open: Option<bool>,
+    /// "Open now", "Next: Tue 24 Nov, 10:00", "Times not given" …
+    pub opening_text: String,
+    /// Not checked by its publisher for over a year (or never said when).
+    pub may_be_out_of_date: bool,
+    /// When it was last checked, as given (`2025-03-01`).
+    pub assured_date: Option<String>,
+    /// Meets at a place.
+    pub in_person: bool,
+    /// Can be joined online.
+    pub online: bool,
+    /// Postcode of the location, if known.
+    pub postcode: Option<String>,
+}
+
+/// The answer to a [`SearchRequest`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResponse {
+    /// Where from.
+    pub origin: Origin,
+    /// The radius used, km.
+    pub radius_km: f64,
+    /// Nearest first.
+    pub results: Vec<ResultRow>,
+}
+
+/// One choice for a filter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Choice {
+    /// What the request carries.
+    pub code: String,
+    /// What the person reads.
+    pub label: String,
+}
+
+/// The choices for the filters, from the taxonomy and the directory's own data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Choices {
+    /// CMHF domains.
+    pub domains: Vec<Choice>,
+    /// Interests.
+    pub interests: Vec<Choice>,
+    /// Languages listings are offered in.
+    pub languages: Vec<Choice>,
+    /// In person / online.
+    pub attendance: Vec<Choice>,
+}
+
+fn none_if_blank(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The filter choices.
+pub fn choices(dir: &Directory) -> Result<Choices> {
+    let tax = Taxonomy::signpost();
+    let group = |code: &str| -> Vec<Choice> {
+        tax.group(code)
+            .map(|g| {
+                g.terms
+                    .iter()
+                    .map(|t| Choice {
+                        code: t.code.clone(),
+                        label: t.name.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Ok(Choices {
+        domains: group("domain"),
+        interests: group("interest"),
+        languages: dir
+            .languages()?
+            .into_iter()
+            .map(|l| Choice {
+                code: l.clone(),
+                label: l,
+            })
+            .collect(),
+        attendance: group("attendance"),
+    })
+}
+
+/// Where a request searches from: its place (postcode first, then town), else the device.
+pub fn locate(gazetteer: &Gazetteer, req: &SearchRequest) -> Result<Origin> {
+    if let Some(text) = none_if_blank(&req.place) {
+        let resolved = if signpost_postcodes::parse(text).is_ok() {
+            gazetteer
+                .resolve(text)
+                .map_err(|e| Error::Place(e.to_string()))?
+        } else {
+            gazetteer.resolve_place(text).map_err(|_| {
+                let others = gazetteer.place_alternatives(text);
+                Error::Place(if others.is_empty() {
+                    format!("\"{}\" is not a UK postcode or a place Signpost knows. Try a postcode such as BS3 4AB, or a town name.", text)
+                } else {
+                    format!("Which \"{}\"? Try one of: {}", text, others.join("; "))
+                })
+            })?
+        };
+        return Ok(Origin {
+            label: resolved.label,
+            latitude: resolved.latitude,
+            longitude: resolved.longitude,
+        });
+    }
+    match (req.latitude, req.longitude) {
+        (Some(latitude), Some(longitude)) => Ok(Origin {
+            label: "your location".into(),
+            latitude,
+            longitude,
+        }),
+        _ => Err(Error::Place(
+            "Enter a postcode or town to see what is near.".into(),
+        )),
+    }
+}
+
+fn parse_local(text: &str) -> Result<DateTime<Utc>> {
+    let naive = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text.trim(), f).ok())
+        .ok_or_else(|| {
+            Error::Request(format!(
+                "\"{text}\" is not a date and time; choose a day and a time"
+            ))
+        })?;
+    London
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| {
+            Error::Request(format!(
+                "{text} does not exist in UK time (the clocks go forward then)"
+            ))
+        })
+}
+
+/// Build the directory query for a request, and the instant "open" is judged at.
+pub fn query(
+    req: &SearchRequest,
+    origin: &Origin,
+    now: DateTime<Utc>,
+) -> Result<(NearQuery, DateTime<Utc>)> {
+    let open_at = match &req.when {
+        When::Any => None,
+        When::OpenNow => Some(now),
+        When::At { local } => Some(parse_local(local)?),
+    };
+    let radius_km = req.radius_km.unwrap_or(10.0);
+    if !(radius_km.is_finite() && radius_km > 0.0 && radius_km <= 500.0) {
+        return Err(Error::Request(
+            "the distance must be between 0 and 500 km".into(),
+        ));
+    }
+    let attendance = match none_if_blank(&req.attendance) {
+        None => None,
+        Some(code) => Some(
+            Attendance::from_code(code)
+                .ok_or_else(|| Error::Request(format!("unknown way to take part {code:?}")))?,
+        ),
+    };
+    let one = |v: &Option<String>| {
+        none_if_blank(v)
+            .map(|s| vec![s.to_string()])
+            .unwrap_or_default()
+    };
+    Ok((
+        NearQuery {
+            latitude: origin.latitude,
+            longitude: origin.longitude,
+            radius_m: radius_km * 1000.0,
+            limit: req.limit.unwrap_or(50).min(500),
+            filters: Filters {
+                no_referral: req.no_referral,
+                domains: one(&req.domain),
+                interests: one(&req.interest),
+                free: req.free,
+                wheelchair: req.wheelchair,
+                languages: one(&req.language),
+                attendance,
+                open_at,
+                text: none_if_blank(&req.text).map(str::to_string),
+            },
+        },
+        open_at.unwrap_or(now),
+    ))
+}
+
+/// "350 m" or "2.4 km".
+pub fn distance_text(m: f64) -> String {
+    if m < 1000.0 {
+        format!("{:.0} m", (m / 10.0).round() * 10.0)
+    } else if m < 10_000.0 {
+        format!("{:.1} km", m / 1000.0)
+    } else {
+        format!("{:.0} km", m / 1000.0)
+    }
+}
+
+/// Whether a listing last checked on `assured_date` may be out of date at `now`: checked over
+/// a year ago. A listing that does not say is not flagged (the detail says "not stated").
+pub fn may_be_out_of_date(assured_date: Option<&str>, now: DateTime<Utc>) -> bool {
+    let Some(date) = assured_date
+        .and_then(|d| d.get(..10))
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    else {
+        return false;
+    };
+    (now.date_naive() - date).num_days() > STALE_AFTER_DAYS
+}
+
+fn opening_text(r: &NearResult, asked_now: bool) -> String {
+    let next = |t: DateTime<Utc>| {
+        t.with_timezone(&London)
+            .format("%a %-d %b, %H:%M")
+            .to_string()
+    };
+    match (r.open_now, r.next_opens_at) {
+        (Some(true), _) if asked_now => "Open now".into(),
+        (Some(true), _) => "Open then".into(),
+        (_, Some(t)) => format!("Next: {}", next(t)),
+        (Some(false), None) => "Closed".into(),
+        (None, None) => "Times not given".into(),
+    }
+}
+
+/// Answer a search from the local directory.
+pub fn search(
+    dir: &Directory,
+    gazetteer: &Gazetteer,
+    req: &SearchRequest,
+    now: DateTime<Utc>,
+) -> Result<SearchResponse> {
+    let origin = locate(gazetteer, req)?;
+    let (q, at) = query(req, &origin, now)?;
+    let results = dir
+        .near(&q, at)?
+        .into_iter()
+        .map(|r| {
+            let stale = may_be_out_of_date(r.assured_date.as_deref(), now);
+            ResultRow {
+                opening_text: opening_text(&r, at == now),
+                distance_text: distance_text(r.distance_m),
+                no_referral: matches!(r.access, Some("drop-in" | "self-referral")),
+                may_be_out_of_date: stale,
+                service_id: r.service_id,
+                location_id: r.location_id,
+                name: r.name,
+                organization: r.organization,
+                distance_m: r.distance_m,
+                latitude: r.latitude,
+                longitude: r.longitude,
+                access: r.access,
+                free: r.free,
+                open: r.open_now,
+                assured_date: r.assured_date,
+                in_person: r.in_person,
+                online: r.online,
+                postcode: r.postcode,
+            }
+        })
+        .collect();
+    Ok(SearchResponse {
+        origin,
+        radius_km: q.radius_m / 1000.0,
+        results,
+    })
+}

@@ -1,0 +1,14 @@
+//! What one person keeps on their own device, apart from the shared directory: listings they
+//! saved, problem reports waiting to be sent to the feed, and their settings (the regional feed,
+//! the map tiles, the last search).
+//!
+//! It lives in its own SQLite file so that a directory can be replaced (a new region, a
+//! snapshot sync) without touching anything personal. [`Personal`] is the API.
+#![deny(missing_docs)]
+
+mod error;
+pub mod schema;
+mod store;
+
+pub use error::{Error, Result};
+pub use store::{Personal, Report, ReportKind, Saved, Setting};

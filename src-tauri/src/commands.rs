@@ -1,0 +1,296 @@
+//! The commands the UI calls. Each one locks what it needs, calls a library function and
+//! turns its error into the sentence the UI shows. No logic lives here.
+use std::sync::atomic::Ordering;
+use std::sync::MutexGuard;
+
+use chrono::Utc;
+use serde::Serialize;
+use signpost_browse::{Choices, Detail, SearchRequest, SearchResponse};
+use signpost_directory::Directory;
+use signpost_personal::{Personal, Report, ReportKind, Saved, Setting};
+use signpost_postcodes::Gazetteer;
+use signpost_sync::{Outcome, SyncProgress};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+
+use crate::AppState;
+
+/// What the UI gets when a command fails: one plain sentence.
+type Answer<T> = Result<T, String>;
+
+fn say(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn directory<'a>(state: &'a State<'_, AppState>) -> Answer<MutexGuard<'a, Directory>> {
+    state
+        .directory
+        .lock()
+        .map_err(|_| "the directory is unavailable; restart Signpost".to_string())
+}
+
+fn personal<'a>(state: &'a State<'_, AppState>) -> Answer<MutexGuard<'a, Personal>> {
+    state
+        .personal
+        .lock()
+        .map_err(|_| "your saved data is unavailable; restart Signpost".to_string())
+}
+
+/// What the app shows in its header and settings.
+#[derive(Serialize)]
+pub struct AppInfo {
+    region: Option<String>,
+    listings: usize,
+    feed_url: Option<String>,
+    tile_url: Option<String>,
+    last_search: Option<String>,
+    last_sync: Option<String>,
+    syncing: bool,
+    version: &'static str,
+}
+
+#[tauri::command]
+pub fn app_info(state: State<'_, AppState>) -> Answer<AppInfo> {
+    let stats = directory(&state)?.stats().map_err(say)?;
+    let p = personal(&state)?;
+    Ok(AppInfo {
+        region: stats.region,
+        listings: stats.active,
+        feed_url: p.setting(Setting::FeedUrl).map_err(say)?,
+        tile_url: p.setting(Setting::TileUrl).map_err(say)?,
+        last_search: p.setting(Setting::LastSearch).map_err(say)?,
+        last_sync: p.setting(Setting::LastSync).map_err(say)?,
+        syncing: state.syncing.load(Ordering::SeqCst),
+        version: env!("CARGO_PKG_VERSION"),
+    })
+}
+
+#[tauri::command]
+pub fn filter_choices(state: State<'_, AppState>) -> Answer<Choices> {
+    signpost_browse::choices(&*directory(&state)?).map_err(say)
+}
+
+#[tauri::command]
+pub fn search(state: State<'_, AppState>, request: SearchRequest) -> Answer<SearchResponse> {
+    let answer = signpost_browse::search(
+        &*directory(&state)?,
+        Gazetteer::embedded(),
+        &request,
+        Utc::now(),
+    )
+    .map_err(say)?;
+    // Remember it so the app reopens where the person left off; failing to is not an error.
+    if let Ok(json) = serde_json::to_string(&request) {
+        let _ = personal(&state)?.set_setting(Setting::LastSearch, &json);
+    }
+    Ok(answer)
+}
+
+/// A listing in full, and whether it is saved.
+#[derive(Serialize)]
+pub struct ListingView {
+    detail: Detail,
+    saved: bool,
+}
+
+#[tauri::command]
+pub fn listing(state: State<'_, AppState>, id: String) -> Answer<ListingView> {
+    let detail = signpost_browse::detail(&*directory(&state)?, &id, Utc::now()).map_err(say)?;
+    let saved = personal(&state)?.is_saved(&id).map_err(say)?;
+    Ok(ListingView { detail, saved })
+}
+
+#[tauri::command]
+pub fn listing_text(state: State<'_, AppState>, id: String) -> Answer<String> {
+    let detail = signpost_browse::detail(&*directory(&state)?, &id, Utc::now()).map_err(say)?;
+    Ok(signpost_browse::text::listing_text(&detail))
+}
+
+/// Write the listing's sessions as an .ics file in the downloads folder; returns its path.
+#[tauri::command]
+pub fn save_calendar(state: State<'_, AppState>, id: String) -> Answer<String> {
+    let dir = directory(&state)?;
+    let ics = signpost_browse::calendar::calendar(&dir, &id, Utc::now()).map_err(say)?;
+    let name = dir.listing(&id).map_err(say)?.service.name;
+    drop(dir);
+    let folder = &state.paths.downloads;
+    std::fs::create_dir_all(folder)
+        .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    let path = folder.join(signpost_browse::calendar::file_name(&name));
+    std::fs::write(&path, ics).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path.display().to_string())
+}
+
+/// One saved listing: what was saved, and its details if it is still listed.
+#[derive(Serialize)]
+pub struct SavedEntry {
+    saved: Saved,
+    detail: Option<Detail>,
+}
+
+#[tauri::command]
+pub fn saved_list(state: State<'_, AppState>) -> Answer<Vec<SavedEntry>> {
+    let saved = personal(&state)?.saved().map_err(say)?;
+    let dir = directory(&state)?;
+    let now = Utc::now();
+    Ok(saved
+        .into_iter()
+        .map(|s| SavedEntry {
+            detail: signpost_browse::detail(&dir, &s.service_id, now).ok(),
+            saved: s,
+        })
+        .collect())
+}
+
+#[tauri::command]
+pub fn set_saved(
+    state: State<'_, AppState>,
+    id: String,
+    name: String,
+    saved: bool,
+) -> Answer<bool> {
+    let p = personal(&state)?;
+    if saved {
+        p.save(&id, &name).map_err(say)?;
+    } else {
+        p.unsave(&id).map_err(say)?;
+    }
+    Ok(saved)
+}
+
+#[tauri::command]
+pub fn saved_text(state: State<'_, AppState>) -> Answer<String> {
+    let saved = personal(&state)?.saved().map_err(say)?;
+    let dir = directory(&state)?;
+    let now = Utc::now();
+    let (mut found, mut missing) = (Vec::new(), Vec::new());
+    for s in saved {
+        match signpost_browse::detail(&dir, &s.service_id, now) {
+            Ok(d) => found.push(d),
+            Err(_) => missing.push(s.name),
+        }
+    }
+    Ok(signpost_browse::text::saved_text(&found, &missing))
+}
+
+#[tauri::command]
+pub fn report_problem(
+    state: State<'_, AppState>,
+    id: String,
+    kind: ReportKind,
+    comment: String,
+) -> Answer<Report> {
+    let name = directory(&state)?.listing(&id).map_err(say)?.service.name;
+    personal(&state)?
+        .queue_report(&id, &name, kind, &comment)
+        .map_err(say)
+}
+
+#[tauri::command]
+pub fn reports(state: State<'_, AppState>) -> Answer<Vec<Report>> {
+    personal(&state)?.reports().map_err(say)
+}
+
+#[tauri::command]
+pub fn set_setting(
+    state: State<'_, AppState>,
+    key: String,
+    value: String,
+) -> Answer<Option<String>> {
+    let setting = match key.as_str() {
+        "feed_url" => Setting::FeedUrl,
+        "tile_url" => Setting::TileUrl,
+        _ => return Err(format!("there is no setting called {key:?}")),
+    };
+    personal(&state)?.set_setting(setting, &value).map_err(say)
+}
+
+/// The `sync-progress` event.
+#[derive(Clone, Serialize)]
+struct ProgressEvent {
+    changesets_done: u64,
+    changesets_total: u64,
+    records_done: u64,
+    records_total: u64,
+    bytes_done: u64,
+    bytes_total: u64,
+}
+
+/// The `sync-finished` event (also kept as the `last_sync` setting).
+#[derive(Clone, Serialize)]
+struct FinishedEvent {
+    ok: bool,
+    offline: bool,
+    message: String,
+    at: String,
+    listings: Option<usize>,
+}
+
+/// Start a sync from the configured feed on its own thread; progress and the end arrive as
+/// events. Returns at once.
+#[tauri::command]
+pub fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Answer<()> {
+    let feed = personal(&state)?
+        .setting(Setting::FeedUrl)
+        .map_err(say)?
+        .ok_or("Set your regional feed's address in Settings first.")?;
+    if state.syncing.swap(true, Ordering::SeqCst) {
+        return Err("A sync is already running.".into());
+    }
+    let path = state.paths.directory.clone();
+    std::thread::spawn(move || {
+        let state = app.state::<AppState>();
+        let result = (|| -> Result<Outcome, String> {
+            // A second connection: the UI keeps reading the old data while this one writes.
+            let mut dir = Directory::open(&path).map_err(say)?;
+            let mut progress = |p: SyncProgress| {
+                let _ = app.emit(
+                    "sync-progress",
+                    ProgressEvent {
+                        changesets_done: p.changesets_done,
+                        changesets_total: p.changesets_total,
+                        records_done: p.records_done,
+                        records_total: p.records_total,
+                        bytes_done: p.bytes_done,
+                        bytes_total: p.bytes_total,
+                    },
+                );
+            };
+            signpost_sync::sync(&mut dir, &feed, &Default::default(), &mut progress).map_err(say)
+        })();
+        let (ok, offline, message) = match result {
+            Ok(Outcome::UpToDate { applied: 0, .. }) => (true, false, "Already up to date.".to_string()),
+            Ok(Outcome::UpToDate { applied, .. }) => {
+                // Reopen so the search index is rebuilt from the new data.
+                if let (Ok(fresh), Ok(mut current)) = (Directory::open(&path), state.directory.lock()) {
+                    *current = fresh;
+                }
+                (true, false, format!("Updated: {applied} change{} applied.", if applied == 1 { "" } else { "s" }))
+            }
+            Ok(Outcome::Offline { reason }) => (
+                false,
+                true,
+                format!("Could not reach the feed, so nothing changed and your directory still works offline. ({reason})"),
+            ),
+            Err(e) => (false, false, format!("Sync failed and your directory was kept as it was: {e}")),
+        };
+        let listings = state
+            .directory
+            .lock()
+            .ok()
+            .and_then(|d| d.stats().ok())
+            .map(|s| s.active);
+        let event = FinishedEvent {
+            ok,
+            offline,
+            message,
+            at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            listings,
+        };
+        if let (Ok(json), Ok(p)) = (serde_json::to_string(&event), state.personal.lock()) {
+            let _ = p.set_setting(Setting::LastSync, &json);
+        }
+        state.syncing.store(false, Ordering::SeqCst);
+        let _ = app.emit("sync-finished", event);
+    });
+    Ok(())
+}

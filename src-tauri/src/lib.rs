@@ -1,0 +1,75 @@
+//! The Signpost app's Tauri shell. Commands translate between the UI and the library crates
+//! (`signpost-browse`, `signpost-personal`, `signpost-sync`) and do nothing else; all logic is
+//! in those crates and tested there without a window.
+//!
+//! Databases open once, at start, into managed [`AppState`]. Sync runs on its own thread with
+//! its own connection and reports progress through the `sync-progress` and `sync-finished`
+//! events; reads keep working from the old data meanwhile.
+
+#[cfg(test)]
+mod command_names;
+mod commands;
+mod state;
+#[cfg(test)]
+mod tests;
+
+use clap::Parser;
+
+pub use state::{AppPaths, AppState};
+
+/// Command-line options (also read from the environment, for tests and benchmarks).
+#[derive(Parser, Debug)]
+#[command(
+    name = "signpost-app",
+    version,
+    about = "Signpost: what is near me, offline"
+)]
+pub struct Options {
+    /// Folder for the directory and personal databases. Defaults to the platform data folder.
+    #[arg(long, env = "SIGNPOST_DATA_DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Folder where calendar files are saved. Defaults to the Downloads folder.
+    #[arg(long, env = "SIGNPOST_DOWNLOADS")]
+    pub downloads: Option<std::path::PathBuf>,
+}
+
+/// Build the app around `state`: its commands, and nothing more. Shared by [`run`] and tests.
+pub fn builder<R: tauri::Runtime>(
+    builder: tauri::Builder<R>,
+    state: AppState,
+) -> tauri::Builder<R> {
+    builder
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::filter_choices,
+            commands::search,
+            commands::listing,
+            commands::listing_text,
+            commands::save_calendar,
+            commands::saved_list,
+            commands::set_saved,
+            commands::saved_text,
+            commands::report_problem,
+            commands::reports,
+            commands::set_setting,
+            commands::sync_now,
+        ])
+}
+
+/// Start the app.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    // Arguments are only meaningful on the desktop; a mobile launch has none.
+    let options = Options::try_parse().unwrap_or_else(|e| e.exit());
+    let state = match AppPaths::resolve(&options).and_then(AppState::open) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("Signpost cannot start: {e:#}");
+            std::process::exit(1);
+        }
+    };
+    builder(tauri::Builder::default(), state)
+        .run(tauri::generate_context!())
+        .expect("the Signpost window could not be opened");
+}

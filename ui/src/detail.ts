@@ -1,0 +1,159 @@
+// One listing in full: how to join, when, where, contact, cost, and actions (save, calendar,
+// copy or print, report a problem).
+import { api, message, type Detail } from "./api";
+import { append, el } from "./dom";
+import { refreshSavedCount } from "./near";
+
+function row(label: string, ...value: (Node | string | null)[]): HTMLElement | null {
+  const parts = value.filter((v) => v !== null && v !== "");
+  if (parts.length === 0) return null;
+  return el("div", { class: "dl-row" }, el("dt", {}, label), el("dd", {}, ...parts));
+}
+
+function list(items: string[]): HTMLElement | null {
+  if (items.length === 0) return null;
+  return el("ul", { class: "plain" }, ...items.map((i) => el("li", {}, i)));
+}
+
+function reportForm(d: Detail): HTMLElement {
+  const status = el("p", { role: "status", "aria-live": "polite", id: "report-status" });
+  const closed = el("input", { type: "radio", name: "kind", value: "closed", id: "report-closed" });
+  closed.checked = true;
+  const wrong = el("input", { type: "radio", name: "kind", value: "wrong-details", id: "report-wrong" });
+  const comment = el("textarea", { id: "report-comment", name: "comment", rows: 3, maxlength: 2000 });
+  const form = el(
+    "form",
+    {
+      id: "report-form",
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        try {
+          await api.reportProblem(d.service_id, wrong.checked ? "wrong-details" : "closed", comment.value);
+          status.textContent =
+            "Thank you. Your report is queued on this device and will be sent with the next update once your region accepts reports.";
+          comment.value = "";
+        } catch (err) {
+          status.textContent = message(err);
+        }
+      },
+    },
+    el(
+      "fieldset",
+      {},
+      el("legend", {}, "What is wrong?"),
+      el("div", { class: "check" }, closed, el("label", { for: closed.id }, "This has closed")),
+      el("div", { class: "check" }, wrong, el("label", { for: wrong.id }, "Details are wrong")),
+    ),
+    el("label", { for: comment.id }, "Tell us more (optional if it has closed)"),
+    comment,
+    el("button", { type: "submit", id: "report-send" }, "Send report"),
+    status,
+  );
+  return el("details", { class: "report" }, el("summary", {}, "Report a problem"), form);
+}
+
+export async function renderDetail(main: HTMLElement, serviceId: string): Promise<void> {
+  let view: { detail: Detail; saved: boolean };
+  try {
+    view = await api.listing(serviceId);
+  } catch (e) {
+    main.append(el("p", { class: "error", role: "alert" }, message(e)), el("a", { href: "#/near" }, "Back to results"));
+    return;
+  }
+  const d = view.detail;
+  const actionStatus = el("p", { role: "status", "aria-live": "polite", id: "detail-status" });
+  const saveButton = el("button", { type: "button", id: "detail-save" }, view.saved ? "Remove from saved" : "Save");
+  let saved = view.saved;
+  saveButton.addEventListener("click", async () => {
+    try {
+      saved = await api.setSaved(d.service_id, d.name, !saved);
+      saveButton.textContent = saved ? "Remove from saved" : "Save";
+      actionStatus.textContent = saved ? "Saved to your list." : "Removed from your list.";
+      await refreshSavedCount();
+    } catch (e) {
+      actionStatus.textContent = message(e);
+    }
+  });
+  const calendar = el("button", {
+    type: "button", id: "detail-calendar", class: "secondary",
+    onclick: async () => {
+      try {
+        const path = await api.saveCalendar(d.service_id);
+        actionStatus.textContent = `Calendar file saved: ${path}. Open it to add the sessions to your calendar.`;
+      } catch (e) {
+        actionStatus.textContent = message(e);
+      }
+    },
+  }, "Add sessions to my calendar");
+  const copyBox = el("div", { class: "copy-box", id: "copy-box" });
+  copyBox.hidden = true;
+  const copy = el("button", {
+    type: "button", id: "detail-copy", class: "secondary",
+    onclick: async () => {
+      const text = await api.listingText(d.service_id);
+      const area = el("textarea", { id: "copy-text", readonly: true, rows: 8, "aria-label": "This listing as text" });
+      area.value = text;
+      copyBox.replaceChildren(
+        area,
+        el("div", { class: "actions" },
+          el("button", {
+            type: "button", class: "secondary",
+            onclick: async () => {
+              area.select();
+              try {
+                await navigator.clipboard.writeText(text);
+                actionStatus.textContent = "Copied.";
+              } catch {
+                actionStatus.textContent = "Selected: press Ctrl+C (or Cmd+C) to copy.";
+              }
+            },
+          }, "Copy text"),
+          el("button", { type: "button", class: "secondary", onclick: () => window.print() }, "Print"),
+        ),
+      );
+      copyBox.hidden = false;
+      area.focus();
+    },
+  }, "Copy / print this");
+
+  const places = d.places.map((p) =>
+    el("li", {}, [p.name, p.address].filter(Boolean).join(" — ") || "Address not given",
+      p.accessibility.length ? el("span", { class: "hint" }, ` (${p.accessibility.join("; ")})`) : null),
+  );
+  const websites = d.websites.map((w) => el("li", {}, el("span", { class: "url" }, w)));
+  const phones = d.phones.map((p) => el("li", {}, p.number, p.note ? el("span", { class: "hint" }, ` (${p.note})`) : null));
+
+  main.append(
+    el("p", {}, el("a", { href: "#/near", id: "back" }, "← Back to results")),
+    el(
+      "article",
+      { class: "detail", id: "detail", "data-service-id": d.service_id },
+      el("h2", { id: "detail-name" }, d.name),
+      d.organization ? el("p", { class: "org" }, d.organization) : null,
+      el("p", { class: "badges" },
+        d.no_referral ? el("span", { class: "badge badge-noref" }, "No referral needed") : null,
+        d.may_be_out_of_date ? el("span", { class: "badge badge-stale" }, "May be out of date") : null),
+      d.description ? el("p", { class: "description", id: "detail-description" }, d.description) : null,
+      el("dl", { class: "facts" },
+        row("When", d.when ?? "Times not given"),
+        row("How to join", d.how_to_join, d.application_process ? el("span", { class: "block" }, d.application_process) : null),
+        row("Who it is for", d.eligibility),
+        row("Where", places.length ? el("ul", { class: "plain" }, ...places) : null),
+        row("Phone", phones.length ? el("ul", { class: "plain" }, ...phones) : null),
+        row("Email", list(d.emails)),
+        row("Website", websites.length ? el("ul", { class: "plain" }, ...websites) : null),
+        row("Accessibility", d.wheelchair ? "Wheelchair accessible" : "Not stated"),
+        row("Languages", d.languages.join(", ")),
+        row("Cost", d.cost),
+        row("Categories", d.categories.join("; ")),
+        row("Last verified", d.assured_date ?? "Not stated"),
+      ),
+      el("div", { class: "actions no-print" }, saveButton, d.has_sessions ? calendar : null, copy),
+      actionStatus,
+      copyBox,
+      reportForm(d),
+    ),
+  );
+  append(main);
+  document.getElementById("detail-name")?.focus();
+}

@@ -1,0 +1,83 @@
+// The app's entry: routing between screens, the network indicator, and sync events.
+import "./styles.css";
+import { api, message, type SearchRequest } from "./api";
+import { clear, el } from "./dom";
+import { renderDetail } from "./detail";
+import { refreshSavedCount, renderNear } from "./near";
+import { renderPrint, renderSaved } from "./saved";
+import { onSyncFinished, onSyncProgress, renderSettings } from "./settings";
+import { emptySearch, state } from "./state";
+
+const main = document.getElementById("main") as HTMLElement;
+
+function showNetwork(): void {
+  const node = document.getElementById("network");
+  if (!node) return;
+  const online = navigator.onLine;
+  node.textContent = online ? "" : "Offline: everything still works from this device.";
+  node.className = online ? "network" : "network offline";
+  document.body.dataset.online = String(online);
+}
+
+async function route(): Promise<void> {
+  const hash = location.hash || "#/near";
+  clear(main);
+  const [, screen, arg] = hash.split("/");
+  for (const a of document.querySelectorAll<HTMLAnchorElement>("[data-tab]")) {
+    const current = a.dataset.tab === screen || (screen === "listing" && a.dataset.tab === "near") || (screen === "print" && a.dataset.tab === "saved");
+    if (current) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  document.body.dataset.screen = screen;
+  try {
+    switch (screen) {
+      case "listing":
+        await renderDetail(main, decodeURIComponent(arg ?? ""));
+        break;
+      case "saved":
+        await renderSaved(main);
+        break;
+      case "print":
+        await renderPrint(main);
+        break;
+      case "settings":
+        await renderSettings(main);
+        break;
+      default:
+        renderNear(main);
+    }
+  } catch (e) {
+    main.append(el("p", { class: "error", role: "alert" }, message(e)));
+  }
+}
+
+async function start(): Promise<void> {
+  showNetwork();
+  window.addEventListener("online", showNetwork);
+  window.addEventListener("offline", showNetwork);
+  try {
+    const [info, choices] = await Promise.all([api.appInfo(), api.filterChoices()]);
+    state.info = info;
+    state.choices = choices;
+    if (info.last_search) {
+      try {
+        state.search = { ...emptySearch(), ...(JSON.parse(info.last_search) as SearchRequest) };
+      } catch {
+        state.search = emptySearch();
+      }
+    }
+  } catch (e) {
+    main.append(el("p", { class: "error", role: "alert" }, `Signpost could not read its directory: ${message(e)}`));
+    return;
+  }
+  await api.onSyncProgress(onSyncProgress);
+  await api.onSyncFinished((f) => {
+    onSyncFinished(f);
+    state.answer = null; // the next visit to Near me searches the updated directory
+  });
+  window.addEventListener("hashchange", () => void route());
+  void refreshSavedCount();
+  await route();
+}
+
+void start();

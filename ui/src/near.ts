@@ -1,0 +1,309 @@
+// "Near me": where, the filters, and the results as a list or a map.
+import { api, message, type ResultRow, type SearchRequest } from "./api";
+import { append, clear, el, id } from "./dom";
+import { renderMap } from "./map";
+import { state } from "./state";
+
+const RADII = [1, 2, 5, 10, 25, 50];
+
+function checkbox(name: keyof SearchRequest, label: string, hint?: string): HTMLElement {
+  const input = el("input", { type: "checkbox", id: `f-${name}`, name });
+  input.checked = Boolean(state.search[name]);
+  input.addEventListener("change", () => {
+    (state.search as unknown as Record<string, unknown>)[name] = input.checked;
+    void runSearch();
+  });
+  return el("div", { class: "check" }, input, el("label", { for: input.id }, label, hint ? el("span", { class: "hint" }, ` ${hint}`) : null));
+}
+
+function select(
+  name: "domain" | "interest" | "language" | "attendance",
+  label: string,
+  anyLabel: string,
+  options: { code: string; label: string }[],
+): HTMLElement {
+  const s = el("select", { id: `f-${name}`, name });
+  append(s, el("option", { value: "" }, anyLabel));
+  for (const o of options) append(s, el("option", { value: o.code }, o.label));
+  s.value = state.search[name] ?? "";
+  s.addEventListener("change", () => {
+    state.search[name] = s.value;
+    void runSearch();
+  });
+  return el("div", { class: "field" }, el("label", { for: s.id }, label), s);
+}
+
+function whenField(): HTMLElement {
+  const s = el("select", { id: "f-when", name: "when" });
+  append(
+    s,
+    el("option", { value: "any" }, "Any time"),
+    el("option", { value: "open-now" }, "Open now"),
+    el("option", { value: "at" }, "Open on a day and time…"),
+  );
+  s.value = state.search.when.kind;
+  const at = el("input", { type: "datetime-local", id: "f-when-at", name: "when-at" });
+  const atLabel = el("label", { for: at.id }, "Day and time");
+  const atWrap = el("div", { class: "field when-at" }, atLabel, at);
+  if (state.search.when.kind === "at") at.value = state.search.when.local;
+  atWrap.hidden = s.value !== "at";
+  const apply = () => {
+    atWrap.hidden = s.value !== "at";
+    if (s.value === "at") {
+      if (!at.value) return; // wait for a time to be chosen
+      state.search.when = { kind: "at", local: at.value };
+    } else {
+      state.search.when = s.value === "open-now" ? { kind: "open-now" } : { kind: "any" };
+    }
+    void runSearch();
+  };
+  s.addEventListener("change", apply);
+  at.addEventListener("change", apply);
+  return el("div", { class: "field-group" }, el("div", { class: "field" }, el("label", { for: s.id }, "When"), s), atWrap);
+}
+
+function radiusField(): HTMLElement {
+  const s = el("select", { id: "f-radius", name: "radius" });
+  for (const r of RADII) append(s, el("option", { value: String(r) }, `${r} km`));
+  s.value = String(state.search.radius_km ?? 10);
+  s.addEventListener("change", () => {
+    state.search.radius_km = Number(s.value);
+    void runSearch();
+  });
+  return el("div", { class: "field" }, el("label", { for: s.id }, "Within"), s);
+}
+
+function textField(): HTMLElement {
+  const input = el("input", { type: "search", id: "f-text", name: "text", autocomplete: "off" });
+  input.value = state.search.text ?? "";
+  let timer: number | undefined;
+  input.addEventListener("input", () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => {
+      state.search.text = input.value;
+      void runSearch();
+    }, 250);
+  });
+  return el("div", { class: "field" }, el("label", { for: input.id }, "Words to look for"), input);
+}
+
+function badge(text: string, kind: string): HTMLElement {
+  return el("span", { class: `badge badge-${kind}` }, text);
+}
+
+function costText(free: boolean | null): string {
+  return free === true ? "Free" : free === false ? "Costs money" : "Cost not stated";
+}
+
+function resultItem(r: ResultRow): HTMLElement {
+  const link = el("a", { href: `#/listing/${encodeURIComponent(r.service_id)}`, class: "result-name" }, r.name);
+  const saveId = id("save");
+  return el(
+    "li",
+    { class: "result", "data-service-id": r.service_id },
+    el("h3", {}, link),
+    r.organization ? el("p", { class: "org" }, r.organization) : null,
+    el(
+      "p",
+      { class: "meta" },
+      el("span", { class: "distance" }, r.distance_text),
+      " · ",
+      el("span", { class: `opening ${r.open ? "is-open" : ""}` }, r.opening_text),
+      " · ",
+      el("span", { class: "cost" }, costText(r.free)),
+    ),
+    el(
+      "p",
+      { class: "badges" },
+      r.no_referral ? badge("No referral needed", "noref") : null,
+      r.online ? badge("Online", "online") : null,
+      r.may_be_out_of_date ? badge("May be out of date", "stale") : null,
+    ),
+    el("button", {
+      type: "button", class: "link-button save", id: saveId,
+      "aria-label": `Save ${r.name}`,
+      onclick: async (e: Event) => {
+        const b = e.currentTarget as HTMLButtonElement;
+        try {
+          await api.setSaved(r.service_id, r.name, true);
+          b.textContent = "Saved";
+          b.disabled = true;
+          await refreshSavedCount();
+        } catch (err) {
+          b.textContent = `Could not save: ${message(err)}`;
+        }
+      },
+    }, "Save"),
+  );
+}
+
+let resultsBox: HTMLElement | null = null;
+let statusLine: HTMLElement | null = null;
+let searchSerial = 0;
+
+/** Run the current search and repaint the results. Records how long the repaint took. */
+export async function runSearch(): Promise<void> {
+  if (!resultsBox || !statusLine) return;
+  const started = performance.now();
+  const serial = ++searchSerial;
+  const hasWhere = Boolean(state.search.place?.trim()) || state.search.latitude != null;
+  if (!hasWhere) {
+    statusLine.textContent = "Enter a postcode or town, or use your location, to see what is near.";
+    return;
+  }
+  statusLine.textContent = "Searching…";
+  try {
+    const answer = await api.search(state.search);
+    if (serial !== searchSerial) return; // a newer search has started
+    state.answer = answer;
+    state.error = null;
+  } catch (e) {
+    if (serial !== searchSerial) return;
+    state.answer = null;
+    state.error = message(e);
+  }
+  paintResults();
+  requestAnimationFrame(() => {
+    document.body.dataset.repaintMs = (performance.now() - started).toFixed(1);
+    document.body.dataset.searches = String(serial);
+    if (!document.body.dataset.firstResultsMs && state.answer) {
+      document.body.dataset.firstResultsMs = performance.now().toFixed(0);
+    }
+  });
+}
+
+function paintResults(): void {
+  if (!resultsBox || !statusLine) return;
+  clear(resultsBox);
+  if (state.error) {
+    statusLine.textContent = "";
+    append(resultsBox, el("p", { class: "error", role: "alert", id: "search-error" }, state.error));
+    return;
+  }
+  const answer = state.answer;
+  if (!answer) return;
+  const n = answer.results.length;
+  statusLine.textContent =
+    n === 0
+      ? `Nothing found within ${answer.radius_km} km of ${answer.origin.label} with these filters. Try fewer filters or a wider distance.`
+      : `${n} ${n === 1 ? "place" : "places"} within ${answer.radius_km} km of ${answer.origin.label}, nearest first.`;
+  if (state.resultsView === "map") {
+    const box = el("div", { class: "map-box" });
+    resultsBox.append(box);
+    renderMap(box, answer, state.info?.tile_url ?? null, (sid) => {
+      location.hash = `#/listing/${encodeURIComponent(sid)}`;
+    });
+  } else if (n > 0) {
+    const list = el("ol", { class: "results", id: "results", "aria-label": "Results" });
+    for (const r of answer.results) list.append(resultItem(r));
+    resultsBox.append(list);
+  }
+}
+
+export async function refreshSavedCount(): Promise<void> {
+  const count = document.getElementById("saved-count");
+  if (!count) return;
+  try {
+    const n = (await api.savedList()).length;
+    count.textContent = n ? `(${n})` : "";
+  } catch {
+    count.textContent = "";
+  }
+}
+
+export function renderNear(main: HTMLElement): void {
+  const place = el("input", {
+    type: "text", id: "place", name: "place", autocomplete: "postal-code",
+    placeholder: "e.g. NR20 4AB or Dereham", "aria-describedby": "place-hint",
+  });
+  place.value = state.search.place ?? "";
+  const form = el(
+    "form",
+    {
+      class: "where", role: "search", "aria-label": "Where",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        state.search.place = place.value;
+        state.search.latitude = null;
+        state.search.longitude = null;
+        void runSearch();
+      },
+    },
+    el("label", { for: "place" }, "Postcode or town"),
+    el("div", { class: "where-row" }, place, el("button", { type: "submit", id: "search-button" }, "Search")),
+    el("p", { id: "place-hint", class: "hint" }, "Works offline. Your location is never sent anywhere."),
+  );
+  const locate = el("button", {
+    type: "button", class: "secondary", id: "use-location",
+    onclick: () => {
+      if (!("geolocation" in navigator)) {
+        statusLine!.textContent = "This device cannot share its location here. Enter a postcode instead.";
+        return;
+      }
+      statusLine!.textContent = "Asking your device where you are…";
+      navigator.geolocation.getCurrentPosition(
+        (pos) => {
+          state.search.place = "";
+          place.value = "";
+          state.search.latitude = pos.coords.latitude;
+          state.search.longitude = pos.coords.longitude;
+          void runSearch();
+        },
+        () => {
+          statusLine!.textContent = "Your device did not share a location. Enter a postcode or town instead.";
+        },
+        { timeout: 10000, maximumAge: 600000 },
+      );
+    },
+  }, "Use my location");
+  form.append(locate);
+
+  const c = state.choices;
+  const filters = el(
+    "fieldset",
+    { class: "filters", id: "filters" },
+    el("legend", {}, "Filters"),
+    el(
+      "div",
+      { class: "checks" },
+      checkbox("no_referral", "No referral needed", "(drop in or contact them yourself)"),
+      checkbox("free", "Free"),
+      checkbox("wheelchair", "Wheelchair access"),
+    ),
+    el(
+      "div",
+      { class: "selects" },
+      whenField(),
+      select("domain", "Kind of support", "Any", c?.domains ?? []),
+      select("interest", "Interest", "Any", c?.interests ?? []),
+      select("language", "Language", "Any", c?.languages ?? []),
+      select("attendance", "Online or in person", "Either", c?.attendance ?? []),
+      radiusField(),
+      textField(),
+    ),
+  );
+  const toggle = (view: "list" | "map", label: string) =>
+    el("button", {
+      type: "button", class: "toggle", id: `show-${view}`, "aria-pressed": String(state.resultsView === view),
+      onclick: () => {
+        state.resultsView = view;
+        for (const b of document.querySelectorAll<HTMLButtonElement>(".view-toggle button")) {
+          b.setAttribute("aria-pressed", String(b.id === `show-${view}`));
+        }
+        paintResults();
+      },
+    }, label);
+  statusLine = el("p", { class: "status", id: "results-status", role: "status", "aria-live": "polite" });
+  resultsBox = el("div", { class: "results-box", id: "results-box" });
+  main.append(
+    el("h2", { class: "visually-hidden" }, "What is near"),
+    el("div", { class: "near-layout" },
+      el("section", { class: "controls", "aria-label": "Search and filters" }, form, filters),
+      el("section", { class: "answer", "aria-label": "Results" },
+        el("div", { class: "view-toggle", role: "group", "aria-label": "Show results as" }, toggle("list", "List"), toggle("map", "Map")),
+        statusLine, resultsBox),
+    ),
+  );
+  if (state.answer || state.error) paintResults();
+  else void runSearch();
+}

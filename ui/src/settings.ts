@@ -1,0 +1,151 @@
+// Updates and settings: the regional feed, syncing with progress, the map tiles, and the
+// problem reports waiting to be sent.
+import { api, message, type SyncFinished, type SyncProgress } from "./api";
+import { el } from "./dom";
+import { state } from "./state";
+
+let progressBar: HTMLProgressElement | null = null;
+let progressText: HTMLElement | null = null;
+let syncStatus: HTMLElement | null = null;
+let syncButton: HTMLButtonElement | null = null;
+
+function when(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" });
+}
+
+function lastSyncText(): string {
+  const raw = state.info?.last_sync;
+  if (!raw) return "Never updated from a feed: using the directory that came with the app.";
+  try {
+    const s = JSON.parse(raw) as SyncFinished;
+    return `Last update ${when(s.at)}: ${s.message}`;
+  } catch {
+    return "";
+  }
+}
+
+export function onSyncProgress(p: SyncProgress): void {
+  // Counted for the end-to-end tests, which cannot always catch a fast bar on screen.
+  document.body.dataset.syncProgressEvents = String(Number(document.body.dataset.syncProgressEvents ?? 0) + 1);
+  if (!progressBar || !progressText) return;
+  progressBar.hidden = false;
+  const total = p.records_total || p.changesets_total || 1;
+  const done = p.records_total ? p.records_done : p.changesets_done;
+  progressBar.max = total;
+  progressBar.value = done;
+  progressText.textContent = `Updating: ${done.toLocaleString("en-GB")} of ${total.toLocaleString("en-GB")} changes`;
+}
+
+export function onSyncFinished(f: SyncFinished): void {
+  if (state.info) {
+    state.info.last_sync = JSON.stringify(f);
+    state.info.syncing = false;
+    if (f.listings != null) state.info.listings = f.listings;
+  }
+  if (progressBar) progressBar.hidden = true;
+  if (progressText) progressText.textContent = "";
+  if (syncButton) syncButton.disabled = false;
+  if (syncStatus) {
+    syncStatus.textContent = lastSyncText();
+    syncStatus.className = f.ok ? "status" : "status error";
+  }
+}
+
+function settingForm(
+  key: "feed_url" | "tile_url",
+  label: string,
+  hint: string,
+  current: string | null,
+): HTMLElement {
+  const input = el("input", { type: "url", id: `setting-${key}`, name: key, "aria-describedby": `setting-${key}-hint` });
+  input.value = current ?? "";
+  const status = el("p", { role: "status", "aria-live": "polite", id: `setting-${key}-status` });
+  return el(
+    "form",
+    {
+      class: "setting",
+      // Our own check names the problem in plain words; the engine's bubble does not.
+      novalidate: true,
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        try {
+          const stored = await api.setSetting(key, input.value);
+          if (state.info) state.info[key] = stored;
+          input.value = stored ?? "";
+          status.textContent = stored ? "Saved." : "Cleared.";
+          status.className = "";
+        } catch (err) {
+          status.textContent = message(err);
+          status.className = "error";
+        }
+      },
+    },
+    el("label", { for: input.id }, label),
+    el("p", { class: "hint", id: `setting-${key}-hint` }, hint),
+    el("div", { class: "where-row" }, input, el("button", { type: "submit", id: `setting-${key}-save` }, "Save")),
+    status,
+  );
+}
+
+export async function renderSettings(main: HTMLElement): Promise<void> {
+  state.info = await api.appInfo();
+  const info = state.info;
+  progressBar = el("progress", { id: "sync-progress", max: 1, value: 0, "aria-label": "Update progress" });
+  progressBar.hidden = !info.syncing;
+  progressText = el("p", { id: "sync-progress-text", role: "status", "aria-live": "polite" });
+  syncStatus = el("p", { id: "sync-status", class: "status" }, lastSyncText());
+  syncButton = el("button", {
+    type: "button", id: "sync-now",
+    onclick: async () => {
+      try {
+        syncButton!.disabled = true;
+        progressBar!.hidden = false;
+        progressBar!.removeAttribute("value"); // indeterminate until the first progress event
+        progressText!.textContent = "Contacting the feed…";
+        await api.syncNow();
+      } catch (e) {
+        syncButton!.disabled = false;
+        progressBar!.hidden = true;
+        progressText!.textContent = "";
+        syncStatus!.textContent = message(e);
+        syncStatus!.className = "status error";
+      }
+    },
+  }, "Update now");
+  syncButton.disabled = info.syncing;
+
+  const reports = await api.reports();
+  const reportList = reports.length
+    ? el("ul", { class: "plain", id: "report-queue" }, ...reports.map((r) =>
+        el("li", {},
+          el("strong", {}, r.service_name), ` — ${r.kind === "closed" ? "has closed" : "details are wrong"}`,
+          r.comment ? `: “${r.comment}”` : "",
+          el("span", { class: `badge ${r.sent_at ? "badge-noref" : "badge-stale"}` }, r.sent_at ? "Sent" : "Waiting to send"))))
+    : el("p", { id: "report-queue-empty" }, "No problem reports.");
+
+  main.append(
+    el("h2", {}, "Updates & settings"),
+    el("section", { "aria-labelledby": "dir-h" },
+      el("h3", { id: "dir-h" }, "Your directory"),
+      el("p", { id: "directory-summary" },
+        `${info.listings.toLocaleString("en-GB")} listings${info.region ? ` (${info.region})` : ""}, kept on this device: everything works offline.`),
+    ),
+    el("section", { "aria-labelledby": "sync-h" },
+      el("h3", { id: "sync-h" }, "Updates"),
+      settingForm("feed_url", "Regional feed address", "Where updates come from, e.g. https://feed.example.org. Ask your council or link worker.", info.feed_url),
+      el("div", { class: "actions" }, syncButton),
+      progressBar, progressText, syncStatus,
+    ),
+    el("section", { "aria-labelledby": "map-h" },
+      el("h3", { id: "map-h" }, "Map"),
+      settingForm("tile_url", "Map tile address", "Optional, with {z}, {x} and {y}. Without it, or without a network, the map shows points on a plain background.", info.tile_url),
+    ),
+    el("section", { "aria-labelledby": "reports-h" },
+      el("h3", { id: "reports-h" }, "Problem reports"),
+      el("p", { class: "hint" }, "Reports stay on this device until your region's feed accepts them."),
+      reportList,
+    ),
+    el("p", { class: "hint" }, `Signpost ${info.version}`),
+  );
+}

@@ -1,0 +1,37 @@
+// What the UI remembers while the person moves between screens: the search form and its
+// filters, the last answer, and the app's settings. The search is also kept by the app (the
+// `search` command stores it), so it survives a restart.
+import type { AppInfo, Choices, SearchRequest, SearchResponse } from "./api";
+
+export const emptySearch = (): SearchRequest => ({
+  place: "",
+  latitude: null,
+  longitude: null,
+  radius_km: 10,
+  limit: 50,
+  no_referral: false,
+  domain: "",
+  interest: "",
+  free: false,
+  wheelchair: false,
+  language: "",
+  attendance: "",
+  when: { kind: "any" },
+  text: "",
+});
+
+export const state: {
+  search: SearchRequest;
+  answer: SearchResponse | null;
+  error: string | null;
+  info: AppInfo | null;
+  choices: Choices | null;
+  resultsView: "list" | "map";
+} = {
+  search: emptySearch(),
+  answer: null,
+  error: null,
+  info: null,
+  choices: null,
+  resultsView: "list",
+};
