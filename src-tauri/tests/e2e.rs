@@ -144,12 +144,12 @@ async fn launch(data: tempfile::TempDir) -> App {
     app
 }
 
-/// Poll a JavaScript condition until it holds.
+/// Poll a JavaScript condition until it holds (a script error, such as an element not yet
+/// drawn, counts as "not yet").
 async fn wait_until(app: &App, what: &str, script: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let v = app.client.execute(script, vec![]).await.unwrap();
-        if v == Value::Bool(true) {
+        if let Ok(Value::Bool(true)) = app.client.execute(script, vec![]).await {
             return;
         }
         assert!(Instant::now() < deadline, "timed out waiting until {what}");
@@ -159,6 +159,16 @@ async fn wait_until(app: &App, what: &str, script: &str) {
 
 async fn js(app: &App, script: &str) -> Value {
     app.client.execute(script, vec![]).await.unwrap()
+}
+
+/// The element, once it is on screen (screens render after their data arrives).
+async fn find(app: &App, css: &str) -> fantoccini::elements::Element {
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
 }
 
 async fn text(app: &App, css: &str) -> String {
@@ -204,7 +214,7 @@ async fn and_settle(app: &App, before: u64) {
 
 async fn search_for(app: &App, place: &str) {
     let before = searches(app).await;
-    let input = app.client.find(Locator::Css("#place")).await.unwrap();
+    let input = find(app, "#place").await;
     input.clear().await.unwrap();
     input.send_keys(place).await.unwrap();
     click(app, "#search-button").await;
@@ -375,13 +385,7 @@ fn postcode_search_and_every_filter() {
         choose(&app, "#f-when", "any").await;
 
         let before = searches(&app).await;
-        app.client
-            .find(Locator::Css("#f-text"))
-            .await
-            .unwrap()
-            .send_keys("sing")
-            .await
-            .unwrap();
+        find(&app, "#f-text").await.send_keys("sing").await.unwrap();
         and_settle(&app, before).await;
         assert_eq!(result_names(&app).await, ["Southville Community Choir"]);
 
@@ -515,10 +519,8 @@ fn detail_save_print_calendar_and_report() {
         // Report a problem: queued locally and visible as waiting.
         click(&app, "details.report summary").await;
         click(&app, "#report-wrong").await;
-        app.client
-            .find(Locator::Css("#report-comment"))
+        find(&app, "#report-comment")
             .await
-            .unwrap()
             .send_keys("The walk now starts at 10:30")
             .await
             .unwrap();
@@ -703,11 +705,7 @@ fn sync_from_a_real_feed_shows_progress_and_new_listings() {
     run(async {
         let app = launch(data_with_fixture()).await;
         click(&app, "a[data-tab=settings]").await;
-        let input = app
-            .client
-            .find(Locator::Css("#setting-feed_url"))
-            .await
-            .unwrap();
+        let input = find(&app, "#setting-feed_url").await;
         input.send_keys("not a web address").await.unwrap();
         click(&app, "#setting-feed_url-save").await;
         wait_until(&app, "bad address refused", "return document.querySelector('#setting-feed_url-status').textContent.startsWith('feed address:')").await;

@@ -1,0 +1,174 @@
+//! The app's view of the directory, against a real SQLite file.
+use chrono::{TimeZone, Utc};
+use serde_json::json;
+use signpost_browse::{calendar, detail, search, text, SearchRequest, When};
+use signpost_directory::Directory;
+use signpost_postcodes::Gazetteer;
+
+fn directory() -> (tempfile::TempDir, Directory) {
+    let t = tempfile::tempdir().unwrap();
+    let mut d = Directory::open(&t.path().join("d.db")).unwrap();
+    let records = vec![
+        json!({"id": "walk", "name": "Walk", "status": "active", "assured_date": "2026-09-01",
+               "attributes": [{"taxonomy_term_id": "signpost:access:drop-in"}, {"taxonomy_term_id": "signpost:cost:free"}],
+               "schedules": [{"freq": "MONTHLY", "byday": "1MO", "opens_at": "10:00", "closes_at": "11:30", "dtstart": "2026-01-05"}],
+               "service_at_locations": [{"id": "s1", "location": {"id": "l1", "latitude": 51.4405, "longitude": -2.61,
+                   "addresses": [{"address_1": "Ashton Road", "city": "Bristol", "postal_code": "BS3 2HB", "country": "GB"}]}}]}),
+        json!({"id": "old", "name": "Old club", "status": "active", "assured_date": "2024-01-01",
+               "url": "javascript:alert(1)",
+               "attributes": [{"taxonomy_term_id": "signpost:access:referral-required"}],
+               "service_at_locations": [{"id": "s2", "location": {"id": "l2", "latitude": 51.45, "longitude": -2.60}}]}),
+    ];
+    let r = d
+        .import_sources(vec![("test".into(), records)], &mut |_| {})
+        .unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    (t, d)
+}
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+}
+
+#[test]
+fn searches_from_a_postcode_or_a_town_and_flags_old_listings() {
+    let (_t, d) = directory();
+    let g = Gazetteer::embedded();
+    let req = SearchRequest {
+        place: Some("bs3".into()),
+        ..Default::default()
+    };
+    let answer = search(&d, g, &req, now()).unwrap();
+    assert_eq!(answer.origin.label, "BS3");
+    let ids: Vec<&str> = answer
+        .results
+        .iter()
+        .map(|r| r.service_id.as_str())
+        .collect();
+    assert_eq!(ids, ["walk", "old"]);
+    assert!(answer.results[0].no_referral && !answer.results[0].may_be_out_of_date);
+    assert!(!answer.results[1].no_referral && answer.results[1].may_be_out_of_date);
+    assert_eq!(answer.results[0].opening_text, "Next: Mon 7 Dec, 10:00");
+
+    let by_town = SearchRequest {
+        place: Some("Bedminster".into()),
+        no_referral: true,
+        ..Default::default()
+    };
+    let answer = search(&d, g, &by_town, now()).unwrap();
+    assert!(
+        answer.origin.label.starts_with("Bedminster"),
+        "{}",
+        answer.origin.label
+    );
+    assert_eq!(answer.results.len(), 1);
+
+    let nowhere = SearchRequest {
+        place: Some("Nowhereville Magna".into()),
+        ..Default::default()
+    };
+    let err = search(&d, g, &nowhere, now()).unwrap_err().to_string();
+    assert!(err.contains("not a UK postcode or a place"), "{err}");
+    let bad_time = SearchRequest {
+        place: Some("BS3".into()),
+        when: When::At {
+            local: "next tuesday".into(),
+        },
+        ..Default::default()
+    };
+    assert!(search(&d, g, &bad_time, now()).is_err());
+    // 01:30 on the spring-forward Sunday does not exist in UK time.
+    let skipped = SearchRequest {
+        place: Some("BS3".into()),
+        when: When::At {
+            local: "2027-03-28T01:30".into(),
+        },
+        ..Default::default()
+    };
+    let err = search(&d, g, &skipped, now()).unwrap_err().to_string();
+    assert!(err.contains("does not exist"), "{err}");
+}
+
+#[test]
+fn a_chosen_time_filters_by_the_schedule() {
+    let (_t, d) = directory();
+    let g = Gazetteer::embedded();
+    let at = |local: &str| SearchRequest {
+        place: Some("BS3".into()),
+        when: When::At {
+            local: local.into(),
+        },
+        ..Default::default()
+    };
+    // First Monday of December 2026 is the 7th; the 14th is the second Monday.
+    let open = search(&d, g, &at("2026-12-07T10:15"), now()).unwrap();
+    assert_eq!(open.results.len(), 1);
+    assert_eq!(open.results[0].opening_text, "Open then");
+    assert!(search(&d, g, &at("2026-12-14T10:15"), now())
+        .unwrap()
+        .results
+        .is_empty());
+}
+
+#[test]
+fn detail_keeps_only_web_links_and_reads_plainly() {
+    let (_t, d) = directory();
+    let walk = detail(&d, "walk", now()).unwrap();
+    assert_eq!(
+        walk.how_to_join,
+        "Drop in: just turn up, no need to contact anyone first."
+    );
+    assert_eq!(walk.cost, "Free");
+    assert_eq!(
+        walk.places[0].address.as_deref(),
+        Some("Ashton Road, Bristol, BS3 2HB")
+    );
+    assert!(walk.has_sessions);
+    let old = detail(&d, "old", now()).unwrap();
+    assert!(old.websites.is_empty(), "javascript: URLs are dropped");
+    assert!(old.may_be_out_of_date);
+    let copy = text::listing_text(&walk);
+    assert!(
+        copy.contains("When: First Monday of the month 10:00–11:30"),
+        "{copy}"
+    );
+    let list = text::saved_text(&[walk], &["Gone group".into()]);
+    assert!(
+        list.contains("1. Name: Walk") && list.contains("- Gone group: no longer listed"),
+        "{list}"
+    );
+}
+
+#[test]
+fn calendar_keeps_ordinals_and_uk_time() {
+    let (_t, d) = directory();
+    let ics = calendar::calendar(&d, "walk", now()).unwrap();
+    assert!(ics.contains("RRULE:FREQ=MONTHLY;BYDAY=1MO"), "{ics}");
+    assert!(
+        ics.contains("DTSTART;TZID=Europe/London:20261207T100000"),
+        "{ics}"
+    );
+    assert!(
+        ics.contains("DTEND;TZID=Europe/London:20261207T113000"),
+        "{ics}"
+    );
+    assert!(
+        ics.contains("LOCATION:Ashton Road\\, Bristol\\, BS3 2HB"),
+        "{ics}"
+    );
+    let err = calendar::calendar(&d, "old", now())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("does not give session times"), "{err}");
+    assert_eq!(
+        calendar::file_name("Tea & Chat: <Mondays>"),
+        "tea-chat-mondays.ics"
+    );
+}
+
+#[test]
+fn distances_read_naturally() {
+    assert_eq!(signpost_browse::search::distance_text(347.0), "350 m");
+    assert_eq!(signpost_browse::search::distance_text(2_449.0), "2.4 km");
+    assert_eq!(signpost_browse::search::distance_text(12_600.0), "13 km");
+}
