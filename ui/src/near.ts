@@ -211,6 +211,23 @@ export async function refreshSavedCount(): Promise<void> {
   }
 }
 
+/** On a narrow screen the filters fold away under one button, so results come first. */
+function filtersBox(filters: HTMLElement): HTMLElement {
+  const box = el("details", { class: "filters-box", id: "filters-box" }, el("summary", {}, "Filters"), filters);
+  const wide = window.matchMedia("(min-width: 48rem)");
+  box.open = wide.matches || filtersOpened;
+  // Widening the window must never leave the filters folded behind a hidden summary.
+  wide.addEventListener("change", () => {
+    if (wide.matches) box.open = true;
+  });
+  box.addEventListener("toggle", () => {
+    filtersOpened = box.open;
+  });
+  return box;
+}
+
+let filtersOpened = false;
+
 export function renderNear(main: HTMLElement): void {
   const place = el("input", {
     type: "text", id: "place", name: "place", autocomplete: "postal-code",
@@ -298,7 +315,7 @@ export function renderNear(main: HTMLElement): void {
   main.append(
     el("h2", { class: "visually-hidden" }, "What is near"),
     el("div", { class: "near-layout" },
-      el("section", { class: "controls", "aria-label": "Search and filters" }, form, filters),
+      el("section", { class: "controls", "aria-label": "Search and filters" }, form, filtersBox(filters)),
       el("section", { class: "answer", "aria-label": "Results" },
         el("div", { class: "view-toggle", role: "group", "aria-label": "Show results as" }, toggle("list", "List"), toggle("map", "Map")),
         statusLine, resultsBox),

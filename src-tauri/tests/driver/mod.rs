@@ -1,0 +1,303 @@
+//! Driving the real app: Xvfb, tauri-driver (which starts WebKitWebDriver) and a WebDriver
+//! session with `signpost-app`, plus the waits and reads the tests and benchmarks share.
+#![allow(dead_code)]
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use signpost_directory::Directory;
+
+/// One app at a time: each is a WebKit process, and the machine has two cores.
+pub static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+pub const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bristol.json");
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not start listening on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Kills its process when dropped, so a failing test leaves nothing running.
+pub struct Process(pub Child);
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn start_xvfb() -> (Process, String) {
+    for n in 90..190 {
+        if Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+            continue;
+        }
+        let display = format!(":{n}");
+        let child = Command::new("Xvfb")
+            .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb is not installed: run scripts/setup-system.sh");
+        let socket = format!("/tmp/.X11-unix/X{n}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut p = Process(child);
+        while !Path::new(&socket).exists() && Instant::now() < deadline {
+            if p.0.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if Path::new(&socket).exists() {
+            return (p, display);
+        }
+    }
+    panic!("no free X display for Xvfb");
+}
+
+/// A running app under test, with its own data folder.
+pub struct App {
+    pub client: Client,
+    pub data: tempfile::TempDir,
+    _driver: Process,
+    _xvfb: Process,
+}
+
+impl App {
+    pub fn downloads(&self) -> PathBuf {
+        self.data.path().join("downloads")
+    }
+}
+
+/// A data folder holding the Bristol fixture listings (the default region loads on start).
+pub fn data_with_fixture() -> tempfile::TempDir {
+    let data = tempfile::tempdir().unwrap();
+    let mut dir = Directory::open(&data.path().join("directory.db")).unwrap();
+    let report = dir
+        .import_paths(&[Path::new(FIXTURE)], &mut |_| {})
+        .unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    data
+}
+
+pub async fn launch(data: tempfile::TempDir) -> App {
+    let (xvfb, display) = start_xvfb();
+    let (port, native_port) = (free_port(), free_port());
+    let driver = Command::new("tauri-driver")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("DISPLAY", &display)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tauri-driver is not installed: run scripts/setup-system.sh");
+    let driver = Process(driver);
+    wait_for_port(port, "tauri-driver");
+    let downloads = data.path().join("downloads");
+    let caps = json!({
+        "browserName": "wry",
+        "tauri:options": {
+            "application": env!("CARGO_BIN_EXE_signpost-app"),
+            "args": ["--data-dir", data.path(), "--downloads", downloads],
+        }
+    });
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps.as_object().unwrap().clone())
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session with the app");
+    let app = App {
+        client,
+        data,
+        _driver: driver,
+        _xvfb: xvfb,
+    };
+    wait_until(
+        &app,
+        "the app has started",
+        "return document.body.dataset.screen === 'near'",
+    )
+    .await;
+    app
+}
+
+/// Poll a JavaScript condition until it holds (a script error, such as an element not yet
+/// drawn, counts as "not yet").
+pub async fn wait_until(app: &App, what: &str, script: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(Value::Bool(true)) = app.client.execute(script, vec![]).await {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub async fn js(app: &App, script: &str) -> Value {
+    app.client.execute(script, vec![]).await.unwrap()
+}
+
+/// The element, once it is on screen (screens render after their data arrives).
+pub async fn find(app: &App, css: &str) -> fantoccini::elements::Element {
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
+pub async fn text(app: &App, css: &str) -> String {
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+pub async fn click(app: &App, css: &str) {
+    app.client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+pub async fn searches(app: &App) -> u64 {
+    js(app, "return Number(document.body.dataset.searches || 0)")
+        .await
+        .as_u64()
+        .unwrap()
+}
+
+/// Do something that triggers a search, then wait for its results to be painted.
+pub async fn and_settle(app: &App, before: u64) {
+    wait_until(
+        app,
+        "the results are repainted",
+        &format!("return Number(document.body.dataset.searches || 0) > {before}"),
+    )
+    .await;
+}
+
+pub async fn search_for(app: &App, place: &str) {
+    let before = searches(app).await;
+    let input = find(app, "#place").await;
+    input.clear().await.unwrap();
+    input.send_keys(place).await.unwrap();
+    click(app, "#search-button").await;
+    and_settle(app, before).await;
+}
+
+pub async fn result_names(app: &App) -> Vec<String> {
+    let v = js(
+        app,
+        "return [...document.querySelectorAll('#results .result-name')].map(a => a.textContent)",
+    )
+    .await;
+    serde_json::from_value(v).unwrap()
+}
+
+pub async fn toggle(app: &App, css: &str) {
+    let before = searches(app).await;
+    click(app, css).await;
+    and_settle(app, before).await;
+}
+
+/// Choose an option the way a change in the form does (WebKitWebDriver cannot open a native
+/// select's popup under Xvfb), then wait for the repaint.
+pub async fn choose(app: &App, select: &str, value: &str) {
+    let before = searches(app).await;
+    app.client
+        .execute(
+            "const s = document.querySelector(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change'));",
+            vec![json!(select), json!(value)],
+        )
+        .await
+        .unwrap();
+    and_settle(app, before).await;
+}
+
+pub fn screenshots() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub async fn screenshot(app: &App, name: &str, width: u32, height: u32) {
+    app.client.set_window_size(width, height).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let png = app.client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    std::fs::write(
+        screenshots().join(format!("{name}-{width}x{height}.png")),
+        png,
+    )
+    .unwrap();
+}
+
+/// Run axe-core (from the UI's npm packages) in the page: no serious or critical violations
+/// of WCAG 2.x A/AA.
+pub async fn axe_check(app: &App, page: &str) {
+    let source = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/node_modules/axe-core/axe.min.js"),
+    )
+    .expect("axe-core is installed by npm ci in ui/");
+    app.client.execute(&source, vec![]).await.unwrap();
+    let v = app
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
+               .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))))
+               .catch(e => done([{id: 'axe-error', impact: 'critical', nodes: [String(e)]}]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let violations = v.as_array().unwrap();
+    let bad: Vec<&Value> = violations
+        .iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .collect();
+    assert!(bad.is_empty(), "axe on {page}: {bad:#?}");
+}
+
+pub fn run(test: impl std::future::Future<Output = ()>) {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(test);
+}
