@@ -34,13 +34,14 @@ fn data_dir() -> tempfile::TempDir {
     let records: Vec<_> = (0..LISTINGS)
         .map(|i| {
             let (lat, lon) = (50.5 + next() * 4.5, -4.5 + next() * 6.0);
+            let day = ["MO", "TU", "WE", "TH", "FR"][i % 5];
             json!({"id": format!("b{i}"), "name": format!("Community group {i}"), "status": "active",
                    "description": "A weekly group open to everyone in the area.",
                    "attributes": [
                        {"taxonomy_term_id": format!("signpost:access:{}", access[i % 4])},
                        {"taxonomy_term_id": format!("signpost:interest:{}", interests[i % 6])},
                        {"taxonomy_term_id": if i % 3 == 0 { "signpost:cost:free" } else { "signpost:cost:paid" }}],
-                   "schedules": [{"freq": "WEEKLY", "byday": ["MO","TU","WE","TH","FR"][i % 5], "opens_at": "10:00", "closes_at": "12:00"}],
+                   "schedules": [{"freq": "WEEKLY", "byday": day, "opens_at": "10:00", "closes_at": "12:00"}],
                    "service_at_locations": [{"id": format!("bs{i}"), "location": {"id": format!("bl{i}"), "latitude": lat, "longitude": lon}}]})
         })
         .collect();
