@@ -35,38 +35,76 @@ pub fn wait_for_port(port: u16, what: &str) {
     }
 }
 
-/// Kills its process when dropped, so a failing test leaves nothing running.
+/// A process started in its own process group. Dropping it ends the whole group (tauri-driver
+/// starts WebKitWebDriver, which starts the app and WebKit's helpers), politely first so Xvfb
+/// removes its lock file, so a failing test leaves nothing running.
 pub struct Process(pub Child);
+
+impl Process {
+    pub fn spawn(command: &mut Command) -> std::io::Result<Process> {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0).spawn().map(Process)
+    }
+
+    fn signal_group(&self, signal: &str) {
+        let _ = Command::new("kill")
+            .args([signal, "--", &format!("-{}", self.0.id())])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        self.signal_group("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.signal_group("-KILL");
         let _ = self.0.wait();
     }
 }
 
+/// Whether display `n` belongs to a live X server (a lock file left by a killed one does not).
+fn display_in_use(n: u32) -> bool {
+    let Ok(lock) = std::fs::read_to_string(format!("/tmp/.X{n}-lock")) else {
+        return false;
+    };
+    lock.trim()
+        .parse::<u32>()
+        .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+}
+
 pub fn start_xvfb() -> (Process, String) {
     for n in 90..190 {
-        if Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+        if display_in_use(n) {
             continue;
         }
         let display = format!(":{n}");
-        let child = Command::new("Xvfb")
-            .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb is not installed: run scripts/setup-system.sh");
-        let socket = format!("/tmp/.X11-unix/X{n}");
+        let mut p = Process::spawn(
+            Command::new("Xvfb")
+                .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .expect("Xvfb is not installed: run scripts/setup-system.sh");
         let deadline = Instant::now() + Duration::from_secs(10);
-        let mut p = Process(child);
-        while !Path::new(&socket).exists() && Instant::now() < deadline {
+        while Instant::now() < deadline {
             if p.0.try_wait().unwrap().is_some() {
-                break;
+                break; // the display was taken after all; try the next
+            }
+            if display_in_use(n)
+                && std::fs::read_to_string(format!("/tmp/.X{n}-lock"))
+                    .is_ok_and(|l| l.trim() == p.0.id().to_string())
+                && Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            {
+                return (p, display);
             }
             std::thread::sleep(Duration::from_millis(50));
-        }
-        if Path::new(&socket).exists() {
-            return (p, display);
         }
     }
     panic!("no free X display for Xvfb");
@@ -100,20 +138,21 @@ pub fn data_with_fixture() -> tempfile::TempDir {
 pub async fn launch(data: tempfile::TempDir) -> App {
     let (xvfb, display) = start_xvfb();
     let (port, native_port) = (free_port(), free_port());
-    let driver = Command::new("tauri-driver")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--native-port",
-            &native_port.to_string(),
-        ])
-        .env("DISPLAY", &display)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("tauri-driver is not installed: run scripts/setup-system.sh");
-    let driver = Process(driver);
+    let driver = Process::spawn(
+        Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("DISPLAY", &display)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+    .expect("tauri-driver is not installed: run scripts/setup-system.sh");
     wait_for_port(port, "tauri-driver");
+    wait_for_port(native_port, "WebKitWebDriver");
     let downloads = data.path().join("downloads");
     let caps = json!({
         "browserName": "wry",
@@ -122,11 +161,23 @@ pub async fn launch(data: tempfile::TempDir) -> App {
             "args": ["--data-dir", data.path(), "--downloads", downloads],
         }
     });
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps.as_object().unwrap().clone())
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("a WebDriver session with the app");
+    // The drivers can accept connections a moment before they accept sessions.
+    let mut attempt = 0;
+    let client = loop {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.as_object().unwrap().clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => break client,
+            Err(e) if attempt < 5 => {
+                attempt += 1;
+                eprintln!("new WebDriver session failed ({e}); retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("no WebDriver session with the app: {e}"),
+        }
+    };
     let app = App {
         client,
         data,
