@@ -33,12 +33,25 @@ pub struct Options {
     pub downloads: Option<std::path::PathBuf>,
 }
 
-/// Build the app around `state`: its commands, and nothing more. Shared by [`run`] and tests.
+/// The window only ever shows the app itself: a listing's link (or anything else) can never
+/// navigate it to a web page. Links open in the person's browser through the opener plugin.
+fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri::plugin::Builder::new("navigation-guard")
+        .on_navigation(|_, url| {
+            url.scheme() == "tauri" || url.host_str() == Some("tauri.localhost")
+        })
+        .build()
+}
+
+/// Build the app around `state`: its commands, the opener (for web, email and phone links)
+/// and the navigation guard. Shared by [`run`] and tests.
 pub fn builder<R: tauri::Runtime>(
     builder: tauri::Builder<R>,
     state: AppState,
 ) -> tauri::Builder<R> {
     builder
+        .plugin(navigation_guard())
+        .plugin(tauri_plugin_opener::init())
         .manage(state)
         .invoke_handler(tauri::generate_handler![
             commands::app_info,

@@ -188,6 +188,20 @@ fn detail_save_print_calendar_and_report() {
                 "detail lacks {expected:?}:\n{detail}"
             );
         }
+        // Web, email and phone details are links that open outside the app.
+        let links = js(
+            &app,
+            "return [...document.querySelectorAll('#detail a.url')].map(a => a.getAttribute('href'))",
+        )
+        .await;
+        assert_eq!(
+            links,
+            json!([
+                "tel:01174960000",
+                "mailto:walks@example.org",
+                "https://walks.example.org/bedminster"
+            ])
+        );
         screenshot(&app, "detail", 1280, 800).await;
         screenshot(&app, "detail", 360, 740).await;
         app.client.set_window_size(1280, 800).await.unwrap();
@@ -305,6 +319,15 @@ fn listing_text_is_shown_literally_and_never_runs() {
         )
         .await;
         assert_eq!(ran, json!([true, 0]), "no payload became markup or ran");
+        // Nothing can navigate the app's window to a web page.
+        js(&app, "location.href = 'https://example.org/'; return true").await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let still_here = js(
+            &app,
+            "return [location.protocol, document.body.dataset.screen]",
+        )
+        .await;
+        assert_eq!(still_here, json!(["tauri:", "listing"]));
         assert_eq!(app.client.title().await.unwrap(), title_before);
         app.client.close().await.unwrap();
     });

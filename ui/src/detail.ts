@@ -1,18 +1,27 @@
 // One listing in full: how to join, when, where, contact, cost, and actions (save, calendar,
 // copy or print, report a problem).
+import { openUrl } from "@tauri-apps/plugin-opener";
 import { api, message, type Detail } from "./api";
 import { append, el } from "./dom";
 import { refreshSavedCount } from "./near";
+
+/** A link that opens in the person's own browser, mail or phone app, never in this window. */
+function externalLink(url: string, text: string, status: HTMLElement): HTMLElement {
+  return el("a", {
+    href: url, class: "url", rel: "noopener noreferrer",
+    onclick: (e: Event) => {
+      e.preventDefault();
+      openUrl(url).catch((err: unknown) => {
+        status.textContent = `Could not open ${text}: ${message(err)}`;
+      });
+    },
+  }, text);
+}
 
 function row(label: string, ...value: (Node | string | null)[]): HTMLElement | null {
   const parts = value.filter((v) => v !== null && v !== "");
   if (parts.length === 0) return null;
   return el("div", { class: "dl-row" }, el("dt", {}, label), el("dd", {}, ...parts));
-}
-
-function list(items: string[]): HTMLElement | null {
-  if (items.length === 0) return null;
-  return el("ul", { class: "plain" }, ...items.map((i) => el("li", {}, i)));
 }
 
 function reportForm(d: Detail): HTMLElement {
@@ -120,8 +129,13 @@ export async function renderDetail(main: HTMLElement, serviceId: string): Promis
     el("li", {}, [p.name, p.address].filter(Boolean).join(" — ") || "Address not given",
       p.accessibility.length ? el("span", { class: "hint" }, ` (${p.accessibility.join("; ")})`) : null),
   );
-  const websites = d.websites.map((w) => el("li", {}, el("span", { class: "url" }, w)));
-  const phones = d.phones.map((p) => el("li", {}, p.number, p.note ? el("span", { class: "hint" }, ` (${p.note})`) : null));
+  const websites = d.websites.map((w) => el("li", {}, externalLink(w, w, actionStatus)));
+  const dial = (n: string) => n.replace(/[^0-9+]/g, "");
+  const phones = d.phones.map((p) => el("li", {},
+    dial(p.number).length >= 3 ? externalLink(`tel:${dial(p.number)}`, p.number, actionStatus) : p.number,
+    p.note ? el("span", { class: "hint" }, ` (${p.note})`) : null));
+  const emails = d.emails.map((m) => el("li", {},
+    /^[^\s@<>]+@[^\s@<>]+$/.test(m) ? externalLink(`mailto:${m}`, m, actionStatus) : m));
 
   main.append(
     el("p", {}, el("a", { href: "#/near", id: "back" }, "← Back to results")),
@@ -140,7 +154,7 @@ export async function renderDetail(main: HTMLElement, serviceId: string): Promis
         row("Who it is for", d.eligibility),
         row("Where", places.length ? el("ul", { class: "plain" }, ...places) : null),
         row("Phone", phones.length ? el("ul", { class: "plain" }, ...phones) : null),
-        row("Email", list(d.emails)),
+        row("Email", emails.length ? el("ul", { class: "plain" }, ...emails) : null),
         row("Website", websites.length ? el("ul", { class: "plain" }, ...websites) : null),
         row("Accessibility", d.wheelchair ? "Wheelchair accessible" : "Not stated"),
         row("Languages", d.languages.join(", ")),
