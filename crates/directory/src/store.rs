@@ -287,7 +287,9 @@ impl Directory {
         progress(Progress { done, total });
         std::thread::scope(|scope| {
             let (sender, batches) = std::sync::mpsc::sync_channel::<(String, PreparedBatch)>(1);
-            scope.spawn(move || {
+            // Named so profiles and debuggers tell the validating thread from the writer.
+            let validator = std::thread::Builder::new().name("signpost-validate".into());
+            let validating = validator.spawn_scoped(scope, move || {
                 for (source, records) in sources {
                     let mut position = 0;
                     let mut records = records.into_iter().peekable();
@@ -303,6 +305,9 @@ impl Directory {
                     }
                 }
             });
+            if let Err(e) = validating {
+                return Err(Error::Corrupt(format!("cannot start the validating thread: {e}")));
+            }
             for (source, batch) in batches {
                 let handled = batch.listings.len() + batch.errors.len();
                 report.absorb(self.write_batch(&source, batch)?);
