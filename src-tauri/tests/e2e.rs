@@ -226,12 +226,7 @@ fn detail_save_print_calendar_and_report() {
         wait_until(&app, "copy text shown", "return !!document.querySelector('#copy-text') && document.querySelector('#copy-text').value.includes('Tuesdays')").await;
 
         click(&app, "#detail-save").await;
-        wait_until(
-            &app,
-            "saved",
-            "return document.querySelector('#detail-status').textContent.includes('Saved')",
-        )
-        .await;
+        wait_for_text(&app, "#detail-status", "Saved to your list").await;
         wait_until(
             &app,
             "count",

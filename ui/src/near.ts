@@ -217,8 +217,9 @@ function filtersBox(filters: HTMLElement): HTMLElement {
   const wide = window.matchMedia("(min-width: 48rem)");
   box.open = wide.matches || filtersOpened;
   // Widening the window must never leave the filters folded behind a hidden summary.
+  // and narrowing it folds them so the results come first.
   wide.addEventListener("change", () => {
-    if (wide.matches) box.open = true;
+    box.open = wide.matches;
   });
   box.addEventListener("toggle", () => {
     filtersOpened = box.open;

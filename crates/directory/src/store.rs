@@ -306,7 +306,9 @@ impl Directory {
                 }
             });
             if let Err(e) = validating {
-                return Err(Error::Corrupt(format!("cannot start the validating thread: {e}")));
+                return Err(Error::Corrupt(format!(
+                    "cannot start the validating thread: {e}"
+                )));
             }
             for (source, batch) in batches {
                 let handled = batch.listings.len() + batch.errors.len();

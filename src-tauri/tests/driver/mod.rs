@@ -206,6 +206,29 @@ pub async fn wait_until(app: &App, what: &str, script: &str) {
     }
 }
 
+/// Wait until an element's text contains `needle`; on timeout, say what it said instead.
+pub async fn wait_for_text(app: &App, css: &str, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Ok(Value::String(t)) = app
+            .client
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
+                vec![json!(css)],
+            )
+            .await
+        {
+            if t.contains(needle) {
+                return;
+            }
+            last = t;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} never said {needle:?}; it said {last:?}");
+}
+
 pub async fn js(app: &App, script: &str) -> Value {
     app.client.execute(script, vec![]).await.unwrap()
 }
