@@ -2,7 +2,7 @@
 // copy or print, report a problem).
 import { openUrl } from "@tauri-apps/plugin-opener";
 import { api, message, type Detail } from "./api";
-import { append, el } from "./dom";
+import { append, copyText, el } from "./dom";
 import { refreshSavedCount } from "./near";
 
 /** A link that opens in the person's own browser, mail or phone app, never in this window. */
@@ -107,15 +107,7 @@ export async function renderDetail(main: HTMLElement, serviceId: string): Promis
         el("div", { class: "actions" },
           el("button", {
             type: "button", class: "secondary",
-            onclick: async () => {
-              area.select();
-              try {
-                await navigator.clipboard.writeText(text);
-                actionStatus.textContent = "Copied.";
-              } catch {
-                actionStatus.textContent = "Selected: press Ctrl+C (or Cmd+C) to copy.";
-              }
-            },
+            onclick: () => copyText(area, text, actionStatus),
           }, "Copy text"),
           el("button", { type: "button", class: "secondary", onclick: () => window.print() }, "Print"),
         ),

@@ -42,3 +42,14 @@ export function id(prefix: string): string {
   uid += 1;
   return `${prefix}-${uid}`;
 }
+
+/** Copy text to the clipboard; where the engine refuses, leave it selected and say how. */
+export async function copyText(area: HTMLTextAreaElement, text: string, status: HTMLElement): Promise<void> {
+  area.select();
+  try {
+    await navigator.clipboard.writeText(text);
+    status.textContent = "Copied.";
+  } catch {
+    status.textContent = "Selected: press Ctrl+C (or Cmd+C) to copy.";
+  }
+}

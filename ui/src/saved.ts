@@ -1,6 +1,6 @@
 // The saved list, and its one-page print view with a plain-text copy.
 import { api, message } from "./api";
-import { el } from "./dom";
+import { copyText, el } from "./dom";
 import { refreshSavedCount } from "./near";
 
 export async function renderSaved(main: HTMLElement): Promise<void> {
@@ -76,15 +76,7 @@ export async function renderPrint(main: HTMLElement): Promise<void> {
         el("button", { type: "button", id: "print-button", onclick: () => window.print() }, "Print"),
         el("button", {
           type: "button", class: "secondary", id: "copy-saved",
-          onclick: async () => {
-            area.select();
-            try {
-              await navigator.clipboard.writeText(text);
-              status.textContent = "Copied.";
-            } catch {
-              status.textContent = "Selected: press Ctrl+C (or Cmd+C) to copy.";
-            }
-          },
+          onclick: () => copyText(area, text, status),
         }, "Copy as text"),
       ),
       el("label", { for: area.id }, "As plain text, to paste into a message"),

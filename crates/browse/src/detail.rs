@@ -80,7 +80,8 @@ pub struct Detail {
     pub has_sessions: bool,
 }
 
-fn how_to_join(access: Option<&str>) -> &'static str {
+/// How to join, in plain words, from the access term (the same words in the app and the CLI).
+pub fn how_to_join(access: Option<&str>) -> &'static str {
     match access {
         Some("drop-in") => "Drop in: just turn up, no need to contact anyone first.",
         Some("self-referral") => "Contact them yourself: no referral needed.",
@@ -126,6 +127,19 @@ fn push_unique(list: &mut Vec<String>, value: Option<&str>) {
         if !list.iter().any(|x| x == v) {
             list.push(v.to_string());
         }
+    }
+}
+
+/// The cost in plain words: "Free", the published fees, or what to do when they are not given.
+pub fn cost_text(free: Option<bool>, fees_description: Option<&str>) -> String {
+    match (
+        free,
+        fees_description.map(str::trim).filter(|f| !f.is_empty()),
+    ) {
+        (Some(true), _) => "Free".into(),
+        (_, Some(fees)) => fees.into(),
+        (Some(false), None) => "There is a cost; contact them for details.".into(),
+        (None, None) => "Not stated".into(),
     }
 }
 
@@ -190,17 +204,7 @@ pub fn detail(dir: &Directory, service_id: &str, now: DateTime<Utc>) -> Result<D
         });
     }
     phones.dedup();
-    let cost = match d.free {
-        Some(true) => "Free".to_string(),
-        Some(false) => s
-            .fees_description
-            .clone()
-            .unwrap_or_else(|| "There is a cost; contact them for details.".into()),
-        None => s
-            .fees_description
-            .clone()
-            .unwrap_or_else(|| "Not stated".into()),
-    };
+    let cost = cost_text(d.free, s.fees_description.as_deref());
     Ok(Detail {
         service_id: s.id.clone(),
         name: s.name.clone(),

@@ -405,30 +405,17 @@ fn show(db: &Option<PathBuf>, id: &str, json: bool) -> Result<()> {
         "When",
         d.when.as_deref().unwrap_or("times not given"),
     )?;
-    let how = match d.access {
-        Some("drop-in") => "Drop in: no need to contact anyone first.",
-        Some("self-referral") => "Contact them yourself; no referral needed.",
-        Some("booking-required") => "Book first; no referral needed.",
-        Some("referral-required") => "A professional must refer you.",
-        _ => "Not stated; contact them to ask.",
-    };
-    line(&mut out, "How to join", how)?;
+    line(
+        &mut out,
+        "How to join",
+        signpost_browse::detail::how_to_join(d.access),
+    )?;
     line(
         &mut out,
         "Applying",
         s.application_process.as_deref().unwrap_or_default(),
     )?;
-    let cost = match d.free {
-        Some(true) => "Free".to_string(),
-        Some(false) => s
-            .fees_description
-            .clone()
-            .unwrap_or_else(|| "Costs money".into()),
-        None => s
-            .fees_description
-            .clone()
-            .unwrap_or_else(|| "Not stated".into()),
-    };
+    let cost = signpost_browse::detail::cost_text(d.free, s.fees_description.as_deref());
     line(&mut out, "Cost", &cost)?;
     for sal in &s.service_at_locations {
         let l = &sal.location;

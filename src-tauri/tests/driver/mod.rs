@@ -244,24 +244,12 @@ pub async fn find(app: &App, css: &str) -> fantoccini::elements::Element {
 }
 
 pub async fn text(app: &App, css: &str) -> String {
-    app.client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
+    find(app, css).await.text().await.unwrap()
 }
 
 pub async fn click(app: &App, css: &str) {
-    app.client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
+    find(app, css)
         .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
         .click()
         .await
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
