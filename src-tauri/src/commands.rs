@@ -159,14 +159,11 @@ pub fn set_saved(
 
 #[tauri::command]
 pub fn saved_text(state: State<'_, AppState>) -> Answer<String> {
-    let saved = personal(&state)?.saved().map_err(say)?;
-    let dir = directory(&state)?;
-    let now = Utc::now();
     let (mut found, mut missing) = (Vec::new(), Vec::new());
-    for s in saved {
-        match signpost_browse::detail(&dir, &s.service_id, now) {
-            Ok(d) => found.push(d),
-            Err(_) => missing.push(s.name),
+    for entry in saved_list(state)? {
+        match entry.detail {
+            Some(d) => found.push(d),
+            None => missing.push(entry.saved.name),
         }
     }
     Ok(signpost_browse::text::saved_text(&found, &missing))
