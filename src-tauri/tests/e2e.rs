@@ -467,6 +467,7 @@ fn sync_from_a_real_feed_shows_progress_and_new_listings() {
         );
         let status = text(&app, "#sync-status").await;
         assert!(status.starts_with("Last update"), "{status}");
+        wait_for_text(&app, "#directory-summary", "305 listings").await;
         wait_until(
             &app,
             "progress bar hidden",

@@ -8,6 +8,13 @@ let progressBar: HTMLProgressElement | null = null;
 let progressText: HTMLElement | null = null;
 let syncStatus: HTMLElement | null = null;
 let syncButton: HTMLButtonElement | null = null;
+let summary: HTMLElement | null = null;
+
+function summaryText(): string {
+  const info = state.info;
+  if (!info) return "";
+  return `${info.listings.toLocaleString("en-GB")} listings${info.region ? ` (${info.region})` : ""}, kept on this device: everything works offline.`;
+}
 
 function when(iso: string): string {
   const d = new Date(iso);
@@ -46,6 +53,7 @@ export function onSyncFinished(f: SyncFinished): void {
   if (progressBar) progressBar.hidden = true;
   if (progressText) progressText.textContent = "";
   if (syncButton) syncButton.disabled = false;
+  if (summary) summary.textContent = summaryText();
   if (syncStatus) {
     syncStatus.textContent = lastSyncText();
     syncStatus.className = f.ok ? "status" : "status error";
@@ -115,6 +123,7 @@ export async function renderSettings(main: HTMLElement): Promise<void> {
   }, "Update now");
   syncButton.disabled = info.syncing;
 
+  summary = el("p", { id: "directory-summary" }, summaryText());
   const reports = await api.reports();
   const reportList = reports.length
     ? el("ul", { class: "plain", id: "report-queue" }, ...reports.map((r) =>
@@ -128,8 +137,7 @@ export async function renderSettings(main: HTMLElement): Promise<void> {
     el("h2", {}, "Updates & settings"),
     el("section", { "aria-labelledby": "dir-h" },
       el("h3", { id: "dir-h" }, "Your directory"),
-      el("p", { id: "directory-summary" },
-        `${info.listings.toLocaleString("en-GB")} listings${info.region ? ` (${info.region})` : ""}, kept on this device: everything works offline.`),
+      summary,
     ),
     el("section", { "aria-labelledby": "sync-h" },
       el("h3", { id: "sync-h" }, "Updates"),
