@@ -108,15 +108,14 @@ pub fn listing_text(state: State<'_, AppState>, id: String) -> Answer<String> {
 /// Write the listing's sessions as an .ics file in the downloads folder; returns its path.
 #[tauri::command]
 pub fn save_calendar(state: State<'_, AppState>, id: String) -> Answer<String> {
-    let dir = directory(&state)?;
-    let ics = signpost_browse::calendar::calendar(&dir, &id, Utc::now()).map_err(say)?;
-    let name = dir.listing(&id).map_err(say)?.service.name;
-    drop(dir);
+    let file =
+        signpost_browse::calendar::calendar(&*directory(&state)?, &id, Utc::now()).map_err(say)?;
     let folder = &state.paths.downloads;
     std::fs::create_dir_all(folder)
         .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-    let path = folder.join(signpost_browse::calendar::file_name(&name));
-    std::fs::write(&path, ics).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let path = folder.join(&file.file_name);
+    std::fs::write(&path, file.text)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path.display().to_string())
 }
 

@@ -63,12 +63,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Open both databases; on first start, load the embedded default region (offline).
+    /// Open both databases (the directory first: opening it creates the data folder); on first
+    /// start, load the embedded default region (offline).
     pub fn open(paths: AppPaths) -> Result<AppState> {
-        if let Some(parent) = paths.directory.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("creating {}", parent.display()))?;
-        }
         let mut directory = Directory::open(&paths.directory)
             .with_context(|| format!("opening {}", paths.directory.display()))?;
         directory

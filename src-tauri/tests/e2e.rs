@@ -399,15 +399,11 @@ fn start_feed(path: &Path) -> Feed {
         .unwrap();
     let addr = listener.local_addr().unwrap();
     let app = signpost_feed::router(signpost_feed::AppState::new(Directory::open(path).unwrap()));
-    runtime.spawn(async move { axum_serve(listener, app).await });
+    runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
     Feed {
         addr,
         _runtime: runtime,
     }
-}
-
-async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
-    axum::serve(listener, app).await.unwrap();
 }
 
 #[test]

@@ -166,9 +166,6 @@ export async function runSearch(): Promise<void> {
   requestAnimationFrame(() => {
     document.body.dataset.repaintMs = (performance.now() - started).toFixed(1);
     document.body.dataset.searches = String(serial);
-    if (!document.body.dataset.firstResultsMs && state.answer) {
-      document.body.dataset.firstResultsMs = performance.now().toFixed(0);
-    }
   });
 }
 

@@ -8,9 +8,18 @@ use signpost_directory::Directory;
 
 use crate::error::{Error, Result};
 
-/// The listing's sessions from `now` on, as the text of an `.ics` file. An error when the
-/// listing gives no times a calendar could hold.
-pub fn calendar(dir: &Directory, service_id: &str, now: DateTime<Utc>) -> Result<String> {
+/// A calendar file for one listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarFile {
+    /// A safe file name from the listing's name (see [`file_name`]).
+    pub file_name: String,
+    /// The iCalendar text.
+    pub text: String,
+}
+
+/// The listing's sessions from `now` on, as an `.ics` file. An error when the listing gives no
+/// times a calendar could hold.
+pub fn calendar(dir: &Directory, service_id: &str, now: DateTime<Utc>) -> Result<CalendarFile> {
     let d = dir.listing(service_id)?;
     let s = &d.service;
     let mut sets: Vec<(&[ScheduleRecord], Option<String>)> = Vec::new();
@@ -79,7 +88,10 @@ pub fn calendar(dir: &Directory, service_id: &str, now: DateTime<Utc>) -> Result
             s.name
         )));
     }
-    Ok(cal.done().to_string())
+    Ok(CalendarFile {
+        file_name: file_name(&s.name),
+        text: cal.done().to_string(),
+    })
 }
 
 /// A safe file name for a listing's calendar: letters, digits and dashes only.

@@ -142,7 +142,9 @@ fn detail_keeps_only_web_links_and_reads_plainly() {
 #[test]
 fn calendar_keeps_ordinals_and_uk_time() {
     let (_t, d) = directory();
-    let ics = calendar::calendar(&d, "walk", now()).unwrap();
+    let file = calendar::calendar(&d, "walk", now()).unwrap();
+    assert_eq!(file.file_name, "walk.ics");
+    let ics = file.text;
     assert!(ics.contains("RRULE:FREQ=MONTHLY;BYDAY=1MO"), "{ics}");
     assert!(
         ics.contains("DTSTART;TZID=Europe/London:20261207T100000"),

@@ -1,22 +1,16 @@
 //! The `signpost` binary as a user runs it, on real database files.
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::signpost;
 use serde_json::Value;
 
 fn fixture(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures")
         .join(rel)
-}
-
-fn signpost(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_signpost"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("run signpost")
 }
 
 fn ok(out: &Output) -> String {

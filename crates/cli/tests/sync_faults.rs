@@ -1,26 +1,20 @@
 //! Fault injection for `signpost sync`: kills at random instants, a feed that corrupts or
 //! truncates changesets, and a feed that goes away mid-sync. The feed server runs in-process on
 //! 127.0.0.1 with a random port; the client is the real `signpost` binary.
+mod common;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 use axum::extract::{Path as UrlPath, State};
 use axum::routing::get;
 use axum::Router;
+use common::signpost;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use signpost_directory::Directory;
-
-fn signpost(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_signpost"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// Serve `app` on a random local port from a background thread; stops when the handle drops.
 struct Served {

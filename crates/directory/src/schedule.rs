@@ -72,6 +72,19 @@ fn weekday(code: &str) -> Option<Weekday> {
     })
 }
 
+/// The RFC 5545 code of a weekday (`MO` …), the inverse of [`weekday`].
+fn weekday_code(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => "MO",
+        Weekday::Tue => "TU",
+        Weekday::Wed => "WE",
+        Weekday::Thu => "TH",
+        Weekday::Fri => "FR",
+        Weekday::Sat => "SA",
+        Weekday::Sun => "SU",
+    }
+}
+
 fn parse_byday(s: &str) -> Option<Vec<(Option<i16>, Weekday)>> {
     s.split(',')
         .map(|part| {
@@ -329,12 +342,9 @@ impl Schedule {
             let days: Vec<String> = self
                 .byday
                 .iter()
-                .map(|(n, d)| {
-                    let code = &format!("{d:?}").to_uppercase()[..2];
-                    match n {
-                        Some(n) => format!("{n}{code}"),
-                        None => code.to_string(),
-                    }
+                .map(|(n, d)| match n {
+                    Some(n) => format!("{n}{}", weekday_code(*d)),
+                    None => weekday_code(*d).to_string(),
                 })
                 .collect();
             rule.push_str(&format!(";BYDAY={}", days.join(",")));

@@ -289,27 +289,24 @@ impl Directory {
             let (sender, batches) = std::sync::mpsc::sync_channel::<(String, PreparedBatch)>(1);
             // Named so profiles and debuggers tell the validating thread from the writer.
             let validator = std::thread::Builder::new().name("signpost-validate".into());
-            let validating = validator.spawn_scoped(scope, move || {
-                for (source, records) in sources {
-                    let mut position = 0;
-                    let mut records = records.into_iter().peekable();
-                    while records.peek().is_some() {
-                        let mut batch = PreparedBatch::default();
-                        for value in records.by_ref().take(WRITE_BATCH) {
-                            import::prepare(&source, position, value, &mut batch);
-                            position += 1;
-                        }
-                        if sender.send((source.clone(), batch)).is_err() {
-                            return; // The writer stopped on an error.
+            validator
+                .spawn_scoped(scope, move || {
+                    for (source, records) in sources {
+                        let mut position = 0;
+                        let mut records = records.into_iter().peekable();
+                        while records.peek().is_some() {
+                            let mut batch = PreparedBatch::default();
+                            for value in records.by_ref().take(WRITE_BATCH) {
+                                import::prepare(&source, position, value, &mut batch);
+                                position += 1;
+                            }
+                            if sender.send((source.clone(), batch)).is_err() {
+                                return; // The writer stopped on an error.
+                            }
                         }
                     }
-                }
-            });
-            if let Err(e) = validating {
-                return Err(Error::Corrupt(format!(
-                    "cannot start the validating thread: {e}"
-                )));
-            }
+                })
+                .expect("the operating system starts a thread");
             for (source, batch) in batches {
                 let handled = batch.listings.len() + batch.errors.len();
                 report.absorb(self.write_batch(&source, batch)?);
