@@ -11,7 +11,8 @@ use signpost_directory::{
 };
 use signpost_postcodes::Gazetteer;
 
-/// Import validates on one thread and frees on another; glibc's allocator serialises that.
+/// Import validates on one thread and frees on another; glibc's allocator serialises that. With
+/// the `override` feature SQLite allocates from mimalloc as well.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -2,7 +2,8 @@
 //! SQLite, searched by true distance with filters, offline.
 //!
 //! [`Directory`] is the API. Everything under it is a private concern:
-//! - [`schema`] migrations, [`db`] connection settings, `write` (all SQL that changes listings);
+//! - [`schema`] migrations, [`db`] connection settings, `write` (all SQL that changes listings),
+//!   `wal` (checkpointing on another thread during an import);
 //! - [`import`] reads files (HSDS/ORUK JSON, ORUK 1.0, HSDS CSV packages) into validated
 //!   listings, checked against `assets-schema/listing.schema.json` by [`validate`];
 //! - [`search`] and [`spatial`] answer near-me queries exactly, [`schedule`] answers "open now";
@@ -38,6 +39,7 @@ pub mod stops;
 mod store;
 pub mod taxonomy;
 pub mod validate;
+mod wal;
 mod write;
 
 pub use catalogue::{ListQuery, Page, Proximity, ServiceQuery};

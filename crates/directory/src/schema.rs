@@ -38,6 +38,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: V4_ATTENDANCE,
         backfill: Some(crate::write::backfill_attendance),
     },
+    Migration {
+        sql: V5_DROP_TERM_INDEX,
+        backfill: None,
+    },
 ];
 
 /// The schema version this build writes.
@@ -276,6 +280,13 @@ CREATE TABLE sync_state (
 /// from the `attendance` taxonomy terms or, failing those, from its locations' types.
 const V4_ATTENDANCE: &str = r#"
 ALTER TABLE service_facet ADD COLUMN attendance INTEGER NOT NULL DEFAULT 0;
+"#;
+
+/// Version 5: drop the index of attributes by term. No query looks attributes up by term
+/// (filters use `service_facet`; the ORUK API's term filter goes through the service), and
+/// keeping it cost an eighth of an import's writing time (measured at 100k listings).
+const V5_DROP_TERM_INDEX: &str = r#"
+DROP INDEX attribute_term;
 "#;
 
 /// Bring `conn` to [`VERSION`], one transaction per step. Refuses databases from the future.

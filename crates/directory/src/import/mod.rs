@@ -110,7 +110,9 @@ pub fn prepare(source: &str, position: usize, mut value: Value, batch: &mut Prep
             ));
         }
     }
-    let record = value.to_string();
+    // Straight into a byte buffer: `Value`'s `Display` goes through the formatting machinery,
+    // which was a fifth of validation time (measured).
+    let record = serde_json::to_string(&value).expect("a JSON value always serialises");
     let hash: [u8; 32] = Sha256::digest(record.as_bytes()).into();
     let facets = Facets::of(&service);
     batch.listings.push(Prepared {

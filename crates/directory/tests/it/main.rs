@@ -1,5 +1,6 @@
 //! Integration tests of the directory crate, against real SQLite files.
 mod assets_schema;
+mod bulk;
 mod import;
 mod migrations;
 mod schedules;
