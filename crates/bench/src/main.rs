@@ -83,6 +83,7 @@ fn anchors() -> Result<Vec<(f64, f64)>> {
     let region = Region::embedded_default()?;
     for (_, records) in region.records()? {
         for r in records {
+            let r = r.into_value()?;
             let loc = &r["service_at_locations"][0]["location"];
             if let (Some(lat), Some(lon)) = (loc["latitude"].as_f64(), loc["longitude"].as_f64()) {
                 out.push((lat, lon));

@@ -11,10 +11,9 @@ use std::path::{Path, PathBuf};
 
 use include_dir::{include_dir, Dir};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::import;
+use crate::import::{self, RawRecord};
 
 static DEFAULT_REGION: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../regions/default");
 
@@ -75,7 +74,7 @@ impl Region {
     }
 
     /// Every source's records, tagged with the source name.
-    pub fn records(&self) -> Result<Vec<(String, Vec<Value>)>> {
+    pub fn records(&self) -> Result<Vec<(String, Vec<RawRecord>)>> {
         let mut out = Vec::new();
         for source in &self.manifest.sources {
             let records = match &self.files {

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::changeset::{Changeset, Snapshot};
 use crate::error::{Error, RecordError, Result};
-use crate::import::{self, PreparedBatch};
+use crate::import::{self, PreparedBatch, RawRecord};
 use crate::model::{ScheduleRecord, Service};
 use crate::region::Region;
 use crate::schedule::{self, Schedule};
@@ -280,9 +280,9 @@ impl Directory {
     /// Import records already parsed, grouped by source name.
     ///
     /// Validation runs on a second thread, one batch ahead of the writer, so both cores work.
-    pub fn import_sources(
+    pub fn import_sources<R: Into<RawRecord> + Send>(
         &mut self,
-        sources: Vec<(String, Vec<Value>)>,
+        sources: Vec<(String, Vec<R>)>,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<ImportReport> {
         let total: usize = sources.iter().map(|(_, r)| r.len()).sum();
@@ -312,8 +312,13 @@ impl Directory {
                                 listings: Vec::with_capacity(size),
                                 ..Default::default()
                             };
-                            for value in records.by_ref().take(size) {
-                                import::prepare(&source, position, value, &mut batch);
+                            for record in records.by_ref().take(size) {
+                                import::prepare_record(
+                                    &source,
+                                    position,
+                                    record.into(),
+                                    &mut batch,
+                                );
                                 position += 1;
                             }
                             size = (size * 3 / 2).min(WRITE_BATCH);

@@ -1,5 +1,34 @@
 //! HSDS 3.0 and ORUK 3.0 JSON: response envelopes, and the v1 names ORUK 3.0 kept.
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+
+use super::RawRecord;
+
+/// The records of a JSON file, checked as JSON but left as text where they come as a list (a
+/// plain array, or the list of a paged response), which is how large files come. Other shapes
+/// (one service, an organization with its services) are small and built as values.
+pub fn records_from_text(bytes: &[u8]) -> Result<Vec<RawRecord>, String> {
+    let not_json = |e: serde_json::Error| format!("is not valid JSON: {e}");
+    let text = |items: Vec<Box<RawValue>>| items.into_iter().map(RawRecord::Text).collect();
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') {
+        return serde_json::from_slice(bytes).map(text).map_err(not_json);
+    }
+    let fields: HashMap<String, Box<RawValue>> = serde_json::from_slice(bytes).map_err(not_json)?;
+    // HSDS/ORUK 3.0 paged list, then ORUK 1.0 paged list.
+    for key in ["contents", "content"] {
+        if let Some(list) = fields.get(key).filter(|v| v.get().starts_with('[')) {
+            return serde_json::from_str(list.get()).map(text).map_err(not_json);
+        }
+    }
+    let value: Value = serde_json::from_slice(bytes).map_err(not_json)?;
+    Ok(records_from_json(value)?
+        .into_iter()
+        .map(RawRecord::Parsed)
+        .collect())
+}
 
 /// Pull the service records out of any JSON shape a feed serves.
 pub fn records_from_json(value: Value) -> Result<Vec<Value>, String> {

@@ -17,6 +17,7 @@ mod tabular;
 use std::io::Read;
 use std::path::Path;
 
+use serde_json::value::RawValue;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -27,6 +28,36 @@ use crate::taxonomy::Facets;
 use crate::validate;
 
 pub use hsds::records_from_json;
+
+/// One record as read from a file: its JSON text, or a value already built.
+///
+/// A file's records stay text until the validating thread parses each one. The file is still
+/// checked as JSON when it is read, so a broken file changes nothing, but it is never held as
+/// one tree of values: that took ten times the file's size in memory, and a single thread's
+/// time before any listing could be written.
+#[derive(Debug)]
+pub enum RawRecord {
+    /// The record's JSON text, known to be well-formed.
+    Text(Box<RawValue>),
+    /// A record built in memory (CSV packages, mapped envelopes, generated data).
+    Parsed(Value),
+}
+
+impl From<Value> for RawRecord {
+    fn from(value: Value) -> Self {
+        RawRecord::Parsed(value)
+    }
+}
+
+impl RawRecord {
+    /// The record as a value.
+    pub fn into_value(self) -> std::result::Result<Value, serde_json::Error> {
+        match self {
+            RawRecord::Text(text) => serde_json::from_str(text.get()),
+            RawRecord::Parsed(value) => Ok(value),
+        }
+    }
+}
 
 /// A listing that passed validation, ready to store.
 #[derive(Debug, Clone)]
@@ -52,6 +83,20 @@ pub struct PreparedBatch {
     pub errors: Vec<RecordError>,
     /// Records stored with a caveat (e.g. a location left out of the index).
     pub warnings: Vec<RecordError>,
+}
+
+/// Parse (if still text), normalise, validate and type one record.
+pub fn prepare_record(source: &str, position: usize, record: RawRecord, batch: &mut PreparedBatch) {
+    match record.into_value() {
+        Ok(value) => prepare(source, position, value, batch),
+        // Unreachable for text checked when read; kept as a record error, never a panic.
+        Err(e) => batch.errors.push(RecordError {
+            source: source.to_string(),
+            record: format!("#{}", position + 1),
+            field: String::new(),
+            message: format!("is not valid JSON: {e}"),
+        }),
+    }
 }
 
 /// Normalise, validate and type one record. `position` is used when it has no id.
@@ -130,23 +175,25 @@ impl Service {
     }
 }
 
-/// Read every record from a file or folder, as raw JSON values in HSDS 3 shape (ORUK 1.0 still
-/// in v1 shape; [`prepare`] maps it). A file that is not JSON, CSV or a tabular package is one
-/// clear error.
-pub fn read_path(path: &Path) -> Result<Vec<Value>> {
+/// Read every record from a file or folder, unvalidated, in HSDS 3 shape (ORUK 1.0 still in v1
+/// shape; [`prepare`] maps it). A file that is not JSON, CSV or a tabular package, or JSON that
+/// is not well-formed, is one clear error.
+pub fn read_path(path: &Path) -> Result<Vec<RawRecord>> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
     if path.is_dir() {
-        return tabular::read_package(path);
+        return parsed(tabular::read_package(path));
     }
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default();
     if name == "datapackage.json" {
-        return tabular::read_package(path.parent().unwrap_or(Path::new(".")));
+        return parsed(tabular::read_package(
+            path.parent().unwrap_or(Path::new(".")),
+        ));
     }
     let mut bytes = std::fs::read(path).map_err(io)?;
     if bytes.starts_with(&[0x1f, 0x8b]) {
@@ -162,20 +209,19 @@ pub fn read_path(path: &Path) -> Result<Vec<Value>> {
     read_bytes(path, &bytes)
 }
 
+fn parsed(values: Result<Vec<Value>>) -> Result<Vec<RawRecord>> {
+    Ok(values?.into_iter().map(RawRecord::Parsed).collect())
+}
+
 /// Like [`read_path`] for bytes already in memory (embedded regions, HTTP bodies).
-pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<Value>> {
+pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<RawRecord>> {
     let first = bytes
         .iter()
         .copied()
         .find(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF);
     match first {
         Some(b'{') | Some(b'[') => {
-            let value: Value =
-                serde_json::from_slice(bytes).map_err(|e| Error::UnsupportedFile {
-                    path: path.to_path_buf(),
-                    message: format!("is not valid JSON: {e}"),
-                })?;
-            records_from_json(value).map_err(|message| Error::UnsupportedFile {
+            hsds::records_from_text(bytes).map_err(|message| Error::UnsupportedFile {
                 path: path.to_path_buf(),
                 message,
             })
@@ -183,7 +229,7 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<Value>> {
         _ if path.extension().is_some_and(|e| e == "csv") => {
             let dir = path.parent().unwrap_or(Path::new("."));
             if dir.join("services.csv").is_file() {
-                tabular::read_package(dir)
+                parsed(tabular::read_package(dir))
             } else {
                 Err(Error::UnsupportedFile {
                     path: path.to_path_buf(),

@@ -307,3 +307,47 @@ fn digest_depends_on_content_not_on_order() {
         "deleting the difference makes them equal again"
     );
 }
+
+#[test]
+fn records_kept_as_text_store_exactly_what_parsed_records_do() {
+    use signpost_directory::import::{self, RawRecord};
+    for rel in [
+        "oruk-validator/mocks/V3.0-UK-Test/service_list.json",
+        "oruk-1.0/services.json",
+        "hsds-3.0/service_full.json",
+        "hsds-3.0/organization_full.json",
+    ] {
+        let path = fixture(rel);
+        let bytes = std::fs::read(&path).unwrap();
+        let read = import::read_bytes(&path, &bytes).unwrap();
+        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let parsed = import::records_from_json(value).unwrap();
+        assert_eq!(read.len(), parsed.len(), "{rel}");
+        if rel.ends_with("list.json") || rel.starts_with("oruk-1.0") {
+            // Lists, the shape large files come in, stay text until validated.
+            assert!(
+                read.iter().all(|r| matches!(r, RawRecord::Text(_))),
+                "{rel}"
+            );
+        }
+        let (_a, mut from_text) = temp_directory();
+        let (_b, mut from_values) = temp_directory();
+        let a = from_text
+            .import_sources(vec![(rel.to_string(), read)], &mut quiet)
+            .unwrap();
+        let b = from_values
+            .import_sources(vec![(rel.to_string(), parsed)], &mut quiet)
+            .unwrap();
+        assert!(a.inserted > 0, "{rel}: {:?}", a.errors);
+        assert_eq!(
+            (a.inserted, a.errors.len(), a.warnings.len()),
+            (b.inserted, b.errors.len(), b.warnings.len()),
+            "{rel}"
+        );
+        assert_eq!(
+            from_text.digest().unwrap(),
+            from_values.digest().unwrap(),
+            "{rel}"
+        );
+    }
+}
