@@ -5,7 +5,6 @@
 //! Needs Xvfb, WebKitWebDriver and tauri-driver (`scripts/setup-system.sh` installs them).
 mod driver;
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -387,23 +386,9 @@ fn offline_everything_still_reads() {
 }
 
 /// The real feed server, in this process, on 127.0.0.1 and a random port.
-struct Feed {
-    addr: SocketAddr,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn start_feed(path: &Path) -> Feed {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
+fn start_feed(path: &Path) -> signpost_feed::Background {
     let app = signpost_feed::router(signpost_feed::AppState::new(Directory::open(path).unwrap()));
-    runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Feed {
-        addr,
-        _runtime: runtime,
-    }
+    signpost_feed::Background::serve("127.0.0.1:0".parse().unwrap(), app).unwrap()
 }
 
 #[test]
@@ -434,7 +419,7 @@ fn sync_from_a_real_feed_shows_progress_and_new_listings() {
         wait_until(&app, "bad address refused", "return document.querySelector('#setting-feed_url-status').textContent.startsWith('feed address:')").await;
         input.clear().await.unwrap();
         input
-            .send_keys(&format!("http://{}", feed.addr))
+            .send_keys(&format!("http://{}", feed.addr()))
             .await
             .unwrap();
         click(&app, "#setting-feed_url-save").await;

@@ -15,28 +15,15 @@ use common::signpost;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use signpost_directory::Directory;
+use signpost_feed::Background;
 
-/// Serve `app` on a random local port from a background thread; stops when the handle drops.
-struct Served {
-    addr: SocketAddr,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn serve(app: Router) -> Served {
+/// Serve `app` on a free local port in the background; it stops when the handle drops.
+fn serve(app: Router) -> Background {
     serve_at("127.0.0.1:0".parse().unwrap(), app)
 }
 
-fn serve_at(addr: SocketAddr, app: Router) -> Served {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(addr))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Served {
-        addr,
-        _runtime: runtime,
-    }
+fn serve_at(addr: SocketAddr, app: Router) -> Background {
+    Background::serve(addr, app).unwrap()
 }
 
 /// A feed of `batches` changesets of `per_batch` listings each.
@@ -80,7 +67,7 @@ fn fifty_kills_at_random_instants_then_resume() {
     let served = serve(signpost_feed::router(signpost_feed::AppState::new(
         Directory::open(&feed_path).unwrap(),
     )));
-    let url = format!("http://{}", served.addr);
+    let url = format!("http://{}", served.addr());
     // How long an uninterrupted sync takes, to spread the kills across it.
     let probe = t.path().join("probe.db");
     let started = std::time::Instant::now();
@@ -205,11 +192,14 @@ fn corrupt_or_truncated_changesets_are_rejected_whole() {
                 .route("/sync/changesets", get(faulty_list))
                 .route("/sync/changesets/{hash}", get(faulty_body))
                 .with_state(Faulty {
-                    upstream: format!("http://{}", upstream.addr),
+                    upstream: format!("http://{}", upstream.addr()),
                     mode,
                 }),
         );
-        let out = signpost(&db, &["sync", "--feed", &format!("http://{}", proxy.addr)]);
+        let out = signpost(
+            &db,
+            &["sync", "--feed", &format!("http://{}", proxy.addr())],
+        );
         assert!(!out.status.success(), "{mode}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("changeset rejected"), "{mode}: {err}");
@@ -221,7 +211,7 @@ fn corrupt_or_truncated_changesets_are_rejected_whole() {
         assert_eq!(listings, 0, "{mode}: nothing applied");
     }
     // The honest feed then syncs fully.
-    let upstream_url = format!("http://{}", upstream.addr);
+    let upstream_url = format!("http://{}", upstream.addr());
     assert!(signpost(&db, &["sync", "--feed", &upstream_url])
         .status
         .success());
@@ -240,7 +230,7 @@ fn a_feed_that_goes_away_mid_sync_is_resumed_later() {
         ))
     };
     // The same address every time, as a restarted server would have.
-    let addr = serve(app()).addr;
+    let addr = serve(app()).addr();
     let url = format!("http://{addr}");
     let mut applied_before_restart = 0;
     for attempt in 0..20 {

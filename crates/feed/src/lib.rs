@@ -7,6 +7,7 @@
 //! random port.
 #![deny(missing_docs)]
 
+mod background;
 mod conformance;
 mod error;
 mod oruk;
@@ -24,6 +25,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use background::Background;
 pub use error::ApiError;
 
 /// No request body is larger than this (the ORUK API takes none; submissions will be small).

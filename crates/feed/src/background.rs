@@ -1,0 +1,36 @@
+//! Serving from a program that is not itself async.
+use std::net::SocketAddr;
+
+use axum::Router;
+
+/// A server on its own runtime, in the background; it stops when dropped.
+///
+/// For embedding a feed in a synchronous program: the CLI's and the app's tests serve a real
+/// feed (or a stand-in that injects faults) this way, on 127.0.0.1 and a port the system picks.
+pub struct Background {
+    addr: SocketAddr,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Background {
+    /// Serve `app` at `addr`; port 0 takes any free port.
+    pub fn serve(addr: SocketAddr, app: Router) -> std::io::Result<Background> {
+        let runtime = tokio::runtime::Runtime::new()?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind(addr))?;
+        let addr = listener.local_addr()?;
+        runtime.spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "the background server stopped");
+            }
+        });
+        Ok(Background {
+            addr,
+            _runtime: runtime,
+        })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
