@@ -43,14 +43,42 @@ fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
         .build()
 }
 
-/// Build the app around `state`: its commands, the opener (for web, email and phone links)
-/// and the navigation guard. Shared by [`run`] and tests.
+/// "Use my location" asks the web engine where the device is. WebKitGTK refuses every
+/// permission request an app leaves unanswered, so the app answers geolocation requests with
+/// yes, and leaves every other kind (camera, microphone, notifications) refused. Only that
+/// button asks (the CSP admits no other script, the navigation guard no other page), so
+/// pressing it is the consent; the desktop's location service may ask the person as well. The
+/// position stays on the device: search is local.
+fn location_permission<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri::plugin::Builder::new("location-permission")
+        .on_webview_ready(|webview| {
+            #[cfg(target_os = "linux")]
+            let _ = webview.with_webview(|platform| {
+                use webkit2gtk::glib::prelude::ObjectExt;
+                use webkit2gtk::{GeolocationPermissionRequest, PermissionRequestExt, WebViewExt};
+                platform.inner().connect_permission_request(|_, request| {
+                    let geolocation = request.is::<GeolocationPermissionRequest>();
+                    if geolocation {
+                        request.allow();
+                    }
+                    geolocation
+                });
+            });
+            #[cfg(not(target_os = "linux"))]
+            let _ = webview;
+        })
+        .build()
+}
+
+/// Build the app around `state`: its commands, the opener (for web, email and phone links),
+/// the navigation guard and the location permission. Shared by [`run`] and tests.
 pub fn builder<R: tauri::Runtime>(
     builder: tauri::Builder<R>,
     state: AppState,
 ) -> tauri::Builder<R> {
     builder
         .plugin(navigation_guard())
+        .plugin(location_permission())
         .plugin(tauri_plugin_opener::init())
         .manage(state)
         .invoke_handler(tauri::generate_handler![

@@ -344,6 +344,18 @@ fn offline_everything_still_reads() {
             .unwrap();
         }
         let app = launch(data).await;
+        // "Use my location": the app lets the engine ask for the position (WebKitGTK refuses
+        // requests an app leaves unanswered). This machine has no location service, so the
+        // answer is "could not tell"; "did not share" would mean the request was refused.
+        click(&app, "#use-location").await;
+        wait_until(
+            &app,
+            "an answer about the location",
+            "return !document.querySelector('#results-status').textContent.startsWith('Asking')",
+        )
+        .await;
+        let located = text(&app, "#results-status").await;
+        assert!(!located.contains("did not share"), "{located}");
         click(&app, "a[data-tab=settings]").await;
         click(&app, "#sync-now").await;
         wait_until(

@@ -264,8 +264,14 @@ export function renderNear(main: HTMLElement): void {
           state.search.longitude = pos.coords.longitude;
           void runSearch();
         },
-        () => {
-          statusLine!.textContent = "Your device did not share a location. Enter a postcode or town instead.";
+        (error) => {
+          // Each reason asks for something different of the person, so each is said plainly.
+          statusLine!.textContent =
+            error.code === error.PERMISSION_DENIED
+              ? "Your device did not share a location. Enter a postcode or town instead."
+              : error.code === error.TIMEOUT
+                ? "Finding your location took too long. Enter a postcode or town instead."
+                : "Your device could not tell where you are (it may have no location service). Enter a postcode or town instead.";
         },
         { timeout: 10000, maximumAge: 600000 },
       );
