@@ -1,6 +1,7 @@
 //! Integration tests of the directory crate, against real SQLite files.
 mod assets_schema;
 mod bulk;
+mod catalogue;
 mod import;
 mod migrations;
 mod schedules;
