@@ -277,7 +277,8 @@ impl Directory {
         self.import_sources(sources, progress)
     }
 
-    /// Import records already parsed, grouped by source name.
+    /// Import records (values, or JSON text as [`crate::import::read_path`] leaves it), grouped
+    /// by source name.
     ///
     /// Validation runs on a second thread, one batch ahead of the writer, so both cores work.
     pub fn import_sources<R: Into<RawRecord> + Send>(

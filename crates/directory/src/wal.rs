@@ -31,8 +31,8 @@ enum Chore<T> {
 
 /// The checkpointing thread of one import; `T` is what a committed batch was written from.
 pub struct Checkpointer<'scope, T: Send + 'scope> {
-    chores: Option<SyncSender<Chore<T>>>,
-    thread: Option<ScopedJoinHandle<'scope, ()>>,
+    /// The thread and its inbox; `None` for an in-memory database, which has no WAL.
+    running: Option<(SyncSender<Chore<T>>, ScopedJoinHandle<'scope, ()>)>,
     since_drain: usize,
 }
 
@@ -43,8 +43,7 @@ impl<'scope, T: Send + 'scope> Checkpointer<'scope, T> {
         let path = writer.path().filter(|p| !p.is_empty()).map(PathBuf::from);
         let Some(path) = path else {
             return Ok(Checkpointer {
-                chores: None,
-                thread: None,
+                running: None,
                 since_drain: 0,
             });
         };
@@ -78,18 +77,17 @@ impl<'scope, T: Send + 'scope> Checkpointer<'scope, T> {
             })
             .expect("the operating system starts a thread");
         Ok(Checkpointer {
-            chores: Some(chores),
-            thread: Some(thread),
+            running: Some((chores, thread)),
             since_drain: 0,
         })
     }
 
     /// A batch of `listings` listings, written from `spent`, has been committed.
     pub fn committed(&mut self, spent: T, listings: usize) {
-        let Some(chores) = &self.chores else {
+        let Some((chores, _)) = &self.running else {
             return;
         };
-        // Sending fails only if the thread has gone, which it does not do while `chores` lives.
+        // Sending fails only if the thread has gone, which it does not do while its inbox is open.
         let _ = chores.send(Chore::Committed(spent));
         self.since_drain += listings;
         if self.since_drain >= LISTINGS_PER_FULL_CHECKPOINT {
@@ -102,9 +100,9 @@ impl<'scope, T: Send + 'scope> Checkpointer<'scope, T> {
     }
 
     /// Wait for the last checkpoint and give `writer` its automatic checkpoint back.
-    pub fn finish(mut self, writer: &Connection) -> Result<()> {
-        self.chores = None;
-        if let Some(thread) = self.thread.take() {
+    pub fn finish(self, writer: &Connection) -> Result<()> {
+        if let Some((chores, thread)) = self.running {
+            drop(chores); // Closing the inbox tells the thread the writer has finished.
             thread.join().expect("the checkpoint thread does not panic");
             writer.pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES)?;
         }

@@ -6,6 +6,9 @@ use serde_json::{Map, Value};
 
 use super::RawRecord;
 
+/// Where a paged response keeps its records: HSDS/ORUK 3.0, then ORUK 1.0.
+const LIST_KEYS: [&str; 2] = ["contents", "content"];
+
 /// The records of a JSON file, checked as JSON but left as text where they come as a list (a
 /// plain array, or the list of a paged response), which is how large files come. Other shapes
 /// (one service, an organization with its services) are small and built as values.
@@ -17,8 +20,7 @@ pub fn records_from_text(bytes: &[u8]) -> Result<Vec<RawRecord>, String> {
         return serde_json::from_slice(bytes).map(text).map_err(not_json);
     }
     let fields: HashMap<String, Box<RawValue>> = serde_json::from_slice(bytes).map_err(not_json)?;
-    // HSDS/ORUK 3.0 paged list, then ORUK 1.0 paged list.
-    for key in ["contents", "content"] {
+    for key in LIST_KEYS {
         if let Some(list) = fields.get(key).filter(|v| v.get().starts_with('[')) {
             return serde_json::from_str(list.get()).map(text).map_err(not_json);
         }
@@ -35,8 +37,7 @@ pub fn records_from_json(value: Value) -> Result<Vec<Value>, String> {
     match value {
         Value::Array(items) => Ok(items),
         Value::Object(mut map) => {
-            // HSDS/ORUK 3.0 paged list, then ORUK 1.0 paged list.
-            for key in ["contents", "content"] {
+            for key in LIST_KEYS {
                 if let Some(Value::Array(_)) = map.get(key) {
                     let Some(Value::Array(items)) = map.remove(key) else {
                         unreachable!("checked above")
