@@ -235,10 +235,14 @@ pub fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> An
     let path = state.paths.directory.clone();
     std::thread::spawn(move || {
         let state = app.state::<AppState>();
+        // Changesets applied so far, and how many this run meant to apply: a sync cut part-way
+        // has still changed the directory, and the person is told so.
+        let mut last = SyncProgress::default();
         let result = (|| -> Result<Outcome, String> {
             // A second connection: the UI keeps reading the old data while this one writes.
             let mut dir = Directory::open(&path).map_err(say)?;
             let mut progress = |p: SyncProgress| {
+                last = p;
                 let _ = app.emit(
                     "sync-progress",
                     ProgressEvent {
@@ -253,22 +257,15 @@ pub fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> An
             };
             signpost_sync::sync(&mut dir, &feed, &Default::default(), &mut progress).map_err(say)
         })();
-        let (ok, offline, message) = match result {
-            Ok(Outcome::UpToDate { applied: 0, .. }) => (true, false, "Already up to date.".to_string()),
-            Ok(Outcome::UpToDate { applied, .. }) => {
-                // Reopen so the search index is rebuilt from the new data.
-                if let (Ok(fresh), Ok(mut current)) = (Directory::open(&path), state.directory.lock()) {
-                    *current = fresh;
-                }
-                (true, false, format!("Updated: {applied} change{} applied.", if applied == 1 { "" } else { "s" }))
+        let changed = last.changesets_done > 0
+            || matches!(result, Ok(Outcome::UpToDate { applied, .. }) if applied > 0);
+        if changed {
+            // Reopen so the search index is rebuilt from the new data, whatever came after.
+            if let (Ok(fresh), Ok(mut current)) = (Directory::open(&path), state.directory.lock()) {
+                *current = fresh;
             }
-            Ok(Outcome::Offline { reason }) => (
-                false,
-                true,
-                format!("Could not reach the feed, so nothing changed and your directory still works offline. ({reason})"),
-            ),
-            Err(e) => (false, false, format!("Sync failed and your directory was kept as it was: {e}")),
-        };
+        }
+        let (ok, offline, message) = finished_message(&result, last);
         let listings = state
             .directory
             .lock()
@@ -289,4 +286,41 @@ pub fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> An
         let _ = app.emit("sync-finished", event);
     });
     Ok(())
+}
+
+/// What the person is told when a sync ends. A sync that applied part of an update says so:
+/// what arrived is kept and searchable, and the next update fetches the rest.
+fn finished_message(result: &Result<Outcome, String>, last: SyncProgress) -> (bool, bool, String) {
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    let part = |why: &str| {
+        format!(
+            "The update stopped part-way: {} of {} change{} arrived and are in your directory; \
+             the next update fetches the rest. ({why})",
+            last.changesets_done,
+            last.changesets_total,
+            plural(last.changesets_total)
+        )
+    };
+    match result {
+        Ok(Outcome::UpToDate { applied: 0, .. }) => (true, false, "Already up to date.".into()),
+        Ok(Outcome::UpToDate { applied, .. }) => (
+            true,
+            false,
+            format!("Updated: {applied} change{} applied.", plural(*applied)),
+        ),
+        Ok(Outcome::Offline { reason }) if last.changesets_done > 0 => {
+            (false, true, part(&format!("the feed could not be reached: {reason}")))
+        }
+        Ok(Outcome::Offline { reason }) => (
+            false,
+            true,
+            format!("Could not reach the feed, so nothing changed and your directory still works offline. ({reason})"),
+        ),
+        Err(e) if last.changesets_done > 0 => (false, false, part(e)),
+        Err(e) => (
+            false,
+            false,
+            format!("Sync failed and your directory was kept as it was: {e}"),
+        ),
+    }
 }

@@ -35,10 +35,17 @@ pub struct Options {
 
 /// The window only ever shows the app itself: a listing's link (or anything else) can never
 /// navigate it to a web page. Links open in the person's browser through the opener plugin.
+/// A refused navigation is announced (`navigation-blocked`, with no URL: it may be personal),
+/// so the person is told why nothing happened.
 fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
     tauri::plugin::Builder::new("navigation-guard")
-        .on_navigation(|_, url| {
-            url.scheme() == "tauri" || url.host_str() == Some("tauri.localhost")
+        .on_navigation(|webview, url| {
+            let own = url.scheme() == "tauri" || url.host_str() == Some("tauri.localhost");
+            if !own {
+                use tauri::Emitter;
+                let _ = webview.emit("navigation-blocked", ());
+            }
+            own
         })
         .build()
 }

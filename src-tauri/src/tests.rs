@@ -148,3 +148,23 @@ fn the_csp_allows_no_remote_or_inline_script() {
     assert_eq!(csp["connect-src"], "ipc: http://ipc.localhost");
     assert_eq!(csp["object-src"], "'none'");
 }
+
+/// Map tiles load from exactly what the settings accept: any `https:` address, and plain
+/// `http:` only from the tile-server hosts on this computer that the settings allow.
+#[test]
+fn the_csp_loads_exactly_the_tiles_settings_accept() {
+    let conf: Value = serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+    let img_src = conf["app"]["security"]["csp"]["img-src"].as_str().unwrap();
+    let mut expected = vec![
+        "'self'".to_string(),
+        "data:".into(),
+        "blob:".into(),
+        "https:".into(),
+    ];
+    expected.extend(
+        signpost_personal::TILE_HTTP_HOSTS
+            .iter()
+            .map(|h| format!("http://{h}:*")),
+    );
+    assert_eq!(img_src.split_whitespace().collect::<Vec<_>>(), expected);
+}

@@ -6,6 +6,8 @@
 mod driver;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use driver::*;
@@ -118,15 +120,17 @@ fn postcode_search_and_every_filter() {
 
         // The map shows the same results, on a plain background with a scale, offline.
         click(&app, "#show-map").await;
+        // The one result's pin, not only the "you are here" one.
         wait_until(
             &app,
-            "map drawn",
-            "return document.querySelectorAll('.leaflet-marker-icon').length >= 1",
+            "the result's pin drawn",
+            "return document.querySelectorAll('.leaflet-marker-icon.pin:not(.pin-here)').length === 1",
         )
         .await;
         let scale = text(&app, ".leaflet-control-scale-line").await;
         assert!(scale.ends_with('m'), "a scale: {scale}");
         screenshot(&app, "map", 1280, 800).await;
+        axe_check(&app, "map").await;
         click(&app, "#show-list").await;
 
         // An unknown postcode is a clear error, never a guess.
@@ -158,7 +162,9 @@ fn detail_save_print_calendar_and_report() {
             "assured 2020: {choir}"
         );
         assert!(choir.contains("Costs money"), "{choir}");
-        assert!(choir.contains("Next: Thu"), "{choir}");
+        let dates = fixture_dates();
+        let next = format!("Next: {}", short_day(dates.choir_day));
+        assert!(choir.contains(&next), "{next}: {choir}");
         let walk = rows
             .iter()
             .find(|r| r.contains("Bedminster Walking Group"))
@@ -179,7 +185,7 @@ fn detail_save_print_calendar_and_report() {
             "0117 496 0000",
             "Wheelchair accessible",
             "Free",
-            "2026-09-01",
+            &dates.walk_assured.to_string(),
             "Bristol Walks",
         ] {
             assert!(
@@ -254,6 +260,7 @@ fn detail_save_print_calendar_and_report() {
         click(&app, "a[data-tab=saved]").await;
         let saved = text(&app, "#saved-list").await;
         assert!(saved.contains("Bedminster Walking Group"), "{saved}");
+        axe_check(&app, "saved list").await;
         click(&app, "#print-view").await;
         let page = text(&app, "#print-page").await;
         assert!(
@@ -267,6 +274,18 @@ fn detail_save_print_calendar_and_report() {
             "{plain}"
         );
         screenshot(&app, "print", 1280, 800).await;
+        axe_check(&app, "print view").await;
+
+        // An online listing's page, and a "this has closed" report.
+        click(&app, "a[data-tab=near]").await;
+        search_for(&app, "BS3 1QG").await;
+        click(&app, "a[href='#/listing/e2e-clinic']").await;
+        assert_eq!(text(&app, "#detail-name").await, "Wellbeing Clinic");
+        axe_check(&app, "online listing detail").await;
+        click(&app, "details.report summary").await;
+        click(&app, "#report-closed").await;
+        click(&app, "#report-send").await;
+        wait_for_text(&app, "#report-status", "queued").await;
 
         click(&app, "a[data-tab=settings]").await;
         let queue = text(&app, "#report-queue").await;
@@ -274,14 +293,47 @@ fn detail_save_print_calendar_and_report() {
             queue.contains("Bedminster Walking Group") && queue.contains("Waiting to send"),
             "{queue}"
         );
+        assert!(queue.contains("Wellbeing Clinic"), "{queue}");
         axe_check(&app, "settings").await;
-        app.client.close().await.unwrap();
 
         // The saved list and the queue are on disk, for the next start.
+        {
+            let personal =
+                signpost_personal::Personal::open(&app.data.path().join("personal.db")).unwrap();
+            assert_eq!(personal.saved().unwrap().len(), 1);
+            let reports = personal.reports().unwrap();
+            let kinds: Vec<_> = reports
+                .iter()
+                .map(|r| (r.service_id.as_str(), r.kind, r.sent_at.is_none()))
+                .collect();
+            assert_eq!(
+                kinds,
+                [
+                    ("e2e-clinic", signpost_personal::ReportKind::Closed, true),
+                    (
+                        "e2e-walk",
+                        signpost_personal::ReportKind::WrongDetails,
+                        true
+                    )
+                ],
+                "newest first, each of its kind, waiting to send"
+            );
+        }
+
+        // Unsaving: the saved list's "Remove" empties the list and the count.
+        click(&app, "a[data-tab=saved]").await;
+        click(&app, "#saved-list button").await;
+        wait_for_text(&app, "#saved-empty", "Nothing saved yet").await;
+        wait_until(
+            &app,
+            "count cleared",
+            "return !document.querySelector('#saved-count').textContent.includes('1')",
+        )
+        .await;
+        app.client.close().await.unwrap();
         let personal =
             signpost_personal::Personal::open(&app.data.path().join("personal.db")).unwrap();
-        assert_eq!(personal.saved().unwrap().len(), 1);
-        assert_eq!(personal.reports().unwrap()[0].sent_at, None);
+        assert!(personal.saved().unwrap().is_empty());
     });
 }
 
@@ -308,7 +360,19 @@ fn listing_text_is_shown_literally_and_never_runs() {
         );
         let org = text(&app, "#detail .org").await;
         assert_eq!(org, "<svg onload=\"window.__xss=4\">Org");
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // A control image that fails the way the payload's would: once its error handler has
+        // run, any payload that had become an element would have run too.
+        js(
+            &app,
+            "const i = new Image(); i.onerror = () => { window.__control = 1; }; i.src = 'x-control'; return true",
+        )
+        .await;
+        wait_until(
+            &app,
+            "the control image failed",
+            "return window.__control === 1",
+        )
+        .await;
         let ran = js(
             &app,
             "return [window.__xss === undefined, document.querySelectorAll('main img, main script, main iframe, main svg, main b').length]",
@@ -317,7 +381,17 @@ fn listing_text_is_shown_literally_and_never_runs() {
         assert_eq!(ran, json!([true, 0]), "no payload became markup or ran");
         // Nothing can navigate the app's window to a web page.
         js(&app, "location.href = 'https://example.org/'; return true").await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        wait_until(
+            &app,
+            "the navigation was refused",
+            "return document.body.dataset.blockedNavigations === '1'",
+        )
+        .await;
+        page_answers(&app).await;
+        assert_eq!(
+            text(&app, "#notice").await,
+            "Signpost stays on its own pages: web links open in your browser."
+        );
         let still_here = js(
             &app,
             "return [location.protocol, document.body.dataset.screen]",
@@ -385,15 +459,12 @@ fn offline_everything_still_reads() {
         click(&app, "#back").await;
         click(&app, "#show-map").await;
         wait_until(&app, "map note", "return (document.querySelector('.map-note')?.textContent || '').includes('could not be loaded')").await;
-        let markers = js(
+        wait_until(
             &app,
-            "return document.querySelectorAll('.leaflet-marker-icon').length",
+            "result points still drawn",
+            "return document.querySelectorAll('.leaflet-marker-icon:not(.pin-here)').length >= 1",
         )
         .await;
-        assert!(
-            markers.as_u64().unwrap() >= 2,
-            "points still drawn: {markers}"
-        );
         screenshot(&app, "map-offline", 1280, 800).await;
         app.client.close().await.unwrap();
     });
@@ -486,4 +557,272 @@ fn sync_from_a_real_feed_shows_progress_and_new_listings() {
         wait_until(&app, "second sync", "return document.querySelector('#sync-status').textContent.includes('Already up to date')").await;
         app.client.close().await.unwrap();
     });
+}
+
+#[test]
+fn first_start_on_the_default_region_then_restart_restores_the_search() {
+    run(async {
+        // A fresh data folder, as on a new laptop: the embedded default region is loaded.
+        let app = launch(tempfile::tempdir().unwrap()).await;
+        search_for(&app, "NR20 4").await;
+        let names = result_names(&app).await;
+        assert!(names.len() >= 5, "real listings near NR20 4: {names:?}");
+        let status = text(&app, "#results-status").await;
+        assert!(status.contains("NR20 4"), "{status}");
+        toggle(&app, "#f-no_referral").await;
+        let chosen = result_names(&app).await;
+        assert!(!chosen.is_empty());
+        screenshot(&app, "first-start", 1280, 800).await;
+
+        // Reopened, the app is where the person left it: the place, the filter, the results.
+        let app = restart(app).await;
+        wait_until(
+            &app,
+            "the last search restored",
+            "return document.querySelectorAll('#results .result-name').length > 0",
+        )
+        .await;
+        let place = js(&app, "return document.querySelector('#place').value").await;
+        assert_eq!(place, "NR20 4");
+        let checked = js(
+            &app,
+            "return document.querySelector('#f-no_referral').checked",
+        )
+        .await;
+        assert_eq!(checked, true);
+        assert_eq!(result_names(&app).await, chosen);
+        app.client.close().await.unwrap();
+    });
+}
+
+/// A 256×256 PNG tile of one colour, as a tile server would send.
+fn tile_png() -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, 256, 256);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    let pixels: Vec<u8> = (0..256 * 256).flat_map(|_| [170u8, 211, 223]).collect();
+    writer.write_image_data(&pixels).unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+#[test]
+fn map_tiles_load_from_a_tile_server_the_settings_accept() {
+    // A tile server on this computer, the one kind of plain-http address settings accept.
+    let served = Arc::new(AtomicUsize::new(0));
+    let tiles = {
+        let served = served.clone();
+        let png = tile_png();
+        axum::Router::new().fallback(move || {
+            served.fetch_add(1, Ordering::SeqCst);
+            let png = png.clone();
+            async move { ([(axum::http::header::CONTENT_TYPE, "image/png")], png) }
+        })
+    };
+    let tiles = signpost_feed::Background::serve("127.0.0.1:0".parse().unwrap(), tiles).unwrap();
+    run(async {
+        let app = launch(data_with_fixture()).await;
+        click(&app, "a[data-tab=settings]").await;
+        let input = find(&app, "#setting-tile_url").await;
+        // An address the window could never load is refused, in plain words.
+        input
+            .send_keys("http://tiles.example.org/{z}/{x}/{y}.png")
+            .await
+            .unwrap();
+        click(&app, "#setting-tile_url-save").await;
+        wait_for_text(&app, "#setting-tile_url-status", "not on this computer").await;
+        input.clear().await.unwrap();
+        input
+            .send_keys(&format!("http://{}/{{z}}/{{x}}/{{y}}.png", tiles.addr()))
+            .await
+            .unwrap();
+        click(&app, "#setting-tile_url-save").await;
+        wait_for_text(&app, "#setting-tile_url-status", "Saved.").await;
+
+        click(&app, "a[data-tab=near]").await;
+        search_for(&app, "BS3").await;
+        click(&app, "#show-map").await;
+        wait_until(
+            &app,
+            "tiles loaded",
+            "return document.querySelectorAll('img.leaflet-tile-loaded').length >= 4",
+        )
+        .await;
+        page_answers(&app).await;
+        let note = text(&app, ".map-note").await;
+        assert!(!note.contains("could not be loaded"), "{note}");
+        assert!(served.load(Ordering::SeqCst) >= 4);
+        wait_until(
+            &app,
+            "result pins or clusters drawn",
+            "return document.querySelectorAll('.leaflet-marker-icon:not(.pin-here)').length >= 1",
+        )
+        .await;
+        screenshot(&app, "map-tiles", 1280, 800).await;
+        app.client.close().await.unwrap();
+    });
+}
+
+/// What a flaky feed does to changeset downloads: each waits `delay_ms`, and once `good` have
+/// been served the rest arrive as garbage (the sync client refuses them).
+#[derive(Clone)]
+struct Flaky {
+    served: Arc<AtomicUsize>,
+    good: Arc<AtomicUsize>,
+    delay_ms: u64,
+}
+
+async fn flaky(
+    axum::extract::State(f): axum::extract::State<Flaky>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request.uri().path().starts_with("/sync/changesets/") {
+        tokio::time::sleep(Duration::from_millis(f.delay_ms)).await;
+        if f.served.fetch_add(1, Ordering::SeqCst) >= f.good.load(Ordering::SeqCst) {
+            return "this is not a changeset".into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// A feed of 300 allotment clubs in six changesets of 50.
+fn allotment_feed(path: &Path) {
+    let mut feed = Directory::open_publisher(path).unwrap();
+    let records: Vec<Value> = (0..300)
+        .map(|i| {
+            json!({"id": format!("feed-{i}"), "name": format!("Allotment Club {i}"), "status": "active",
+                   "attributes": [{"taxonomy_term_id": "signpost:access:drop-in"}, {"taxonomy_term_id": "signpost:interest:nature"}],
+                   "service_at_locations": [{"location": {"id": format!("feed-loc-{i}"), "latitude": 51.40 + (i as f64) * 0.0001, "longitude": -2.65}}]})
+        })
+        .collect();
+    for chunk in records.chunks(50) {
+        feed.import_sources(vec![("feed".into(), chunk.to_vec())], &mut |_| {})
+            .unwrap();
+    }
+}
+
+#[test]
+fn a_sync_cut_part_way_keeps_and_shows_what_arrived() {
+    let feed_dir = tempfile::tempdir().unwrap();
+    let feed_db = feed_dir.path().join("feed.db");
+    allotment_feed(&feed_db);
+    let faults = Flaky {
+        served: Arc::new(AtomicUsize::new(0)),
+        good: Arc::new(AtomicUsize::new(3)),
+        delay_ms: 400,
+    };
+    let app = signpost_feed::router(signpost_feed::AppState::new(
+        Directory::open(&feed_db).unwrap(),
+    ))
+    .layer(axum::middleware::from_fn_with_state(faults.clone(), flaky));
+    let feed = signpost_feed::Background::serve("127.0.0.1:0".parse().unwrap(), app).unwrap();
+    run(async {
+        let app = launch(data_with_fixture()).await;
+        // Search first, so the app holds a search index of the data before the update.
+        search_for(&app, "BS3").await;
+        assert_eq!(result_names(&app).await.len(), 5);
+        click(&app, "a[data-tab=settings]").await;
+        find(&app, "#setting-feed_url")
+            .await
+            .send_keys(&format!("http://{}", feed.addr()))
+            .await
+            .unwrap();
+        click(&app, "#setting-feed_url-save").await;
+        wait_for_text(&app, "#setting-feed_url-status", "Saved.").await;
+
+        click(&app, "#sync-now").await;
+        wait_until(
+            &app,
+            "the update is running",
+            "return !document.querySelector('#sync-progress').hidden",
+        )
+        .await;
+        // Leaving and coming back mid-update: still running, and it cannot be started twice.
+        click(&app, "a[data-tab=near]").await;
+        click(&app, "a[data-tab=settings]").await;
+        let running = js(
+            &app,
+            "return [document.querySelector('#sync-now').disabled, document.querySelector('#sync-progress').hidden]",
+        )
+        .await;
+        assert_eq!(running, json!([true, false]));
+        let second = app
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 window.__TAURI_INTERNALS__.invoke('sync_now').then(() => done('started'), (e) => done(String(e)));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(second, "A sync is already running.");
+
+        wait_for_text(&app, "#sync-status", "stopped part-way").await;
+        let status = text(&app, "#sync-status").await;
+        assert!(status.contains("3 of 6 changes arrived"), "{status}");
+        wait_for_text(&app, "#directory-summary", "155 listings").await;
+
+        // What arrived is searchable at once, without a restart.
+        click(&app, "a[data-tab=near]").await;
+        search_for(&app, "BS3").await;
+        choose(&app, "#f-interest", "nature").await;
+        let names = result_names(&app).await;
+        assert!(
+            !names.is_empty() && names.iter().all(|n| n.starts_with("Allotment Club")),
+            "{names:?}"
+        );
+
+        // The next update fetches the rest.
+        faults.good.store(usize::MAX, Ordering::SeqCst);
+        click(&app, "a[data-tab=settings]").await;
+        click(&app, "#sync-now").await;
+        wait_for_text(&app, "#sync-status", "Updated: 3 changes applied").await;
+        wait_for_text(&app, "#directory-summary", "305 listings").await;
+        app.client.close().await.unwrap();
+    });
+    drop(feed);
+}
+
+#[test]
+fn a_sync_that_fails_at_once_changes_nothing_and_says_why() {
+    let feed_dir = tempfile::tempdir().unwrap();
+    let feed_db = feed_dir.path().join("feed.db");
+    allotment_feed(&feed_db);
+    let faults = Flaky {
+        served: Arc::new(AtomicUsize::new(0)),
+        good: Arc::new(AtomicUsize::new(0)),
+        delay_ms: 0,
+    };
+    let app = signpost_feed::router(signpost_feed::AppState::new(
+        Directory::open(&feed_db).unwrap(),
+    ))
+    .layer(axum::middleware::from_fn_with_state(faults, flaky));
+    let feed = signpost_feed::Background::serve("127.0.0.1:0".parse().unwrap(), app).unwrap();
+    run(async {
+        let app = launch(data_with_fixture()).await;
+        click(&app, "a[data-tab=settings]").await;
+        find(&app, "#setting-feed_url")
+            .await
+            .send_keys(&format!("http://{}", feed.addr()))
+            .await
+            .unwrap();
+        click(&app, "#setting-feed_url-save").await;
+        wait_for_text(&app, "#setting-feed_url-status", "Saved.").await;
+        click(&app, "#sync-now").await;
+        wait_for_text(
+            &app,
+            "#sync-status",
+            "Sync failed and your directory was kept",
+        )
+        .await;
+        let status = text(&app, "#sync-status").await;
+        assert!(status.contains("gzip"), "says what was wrong: {status}");
+        wait_for_text(&app, "#directory-summary", "5 listings").await;
+        app.client.close().await.unwrap();
+    });
+    drop(feed);
 }

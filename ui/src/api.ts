@@ -158,6 +158,7 @@ export const api = {
     listen<SyncProgress>("sync-progress", (e) => f(e.payload)),
   onSyncFinished: (f: (p: SyncFinished) => void): Promise<UnlistenFn> =>
     listen<SyncFinished>("sync-finished", (e) => f(e.payload)),
+  onNavigationBlocked: (f: () => void): Promise<UnlistenFn> => listen("navigation-blocked", () => f()),
 };
 
 /// Command errors arrive as plain sentences.

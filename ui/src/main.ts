@@ -19,10 +19,22 @@ function showNetwork(): void {
   document.body.dataset.online = String(online);
 }
 
+/** The window only shows Signpost's own screens; say so when something tried to leave them. */
+function navigationBlocked(): void {
+  const node = document.getElementById("notice");
+  if (node) {
+    node.textContent = "Signpost stays on its own pages: web links open in your browser.";
+    node.hidden = false;
+  }
+  document.body.dataset.blockedNavigations = String(Number(document.body.dataset.blockedNavigations ?? 0) + 1);
+}
+
 async function route(): Promise<void> {
   const hash = location.hash || "#/near";
   clear(main);
   const [, screen, arg] = hash.split("/");
+  const notice = document.getElementById("notice");
+  if (notice) notice.hidden = true;
   for (const a of document.querySelectorAll<HTMLAnchorElement>("[data-tab]")) {
     const current = a.dataset.tab === screen || (screen === "listing" && a.dataset.tab === "near") || (screen === "print" && a.dataset.tab === "saved");
     if (current) a.setAttribute("aria-current", "page");
@@ -71,6 +83,7 @@ async function start(): Promise<void> {
     return;
   }
   await api.onSyncProgress(onSyncProgress);
+  await api.onNavigationBlocked(navigationBlocked);
   await api.onSyncFinished((f) => {
     onSyncFinished(f);
     state.answer = null; // the next visit to Near me searches the updated directory

@@ -4,6 +4,7 @@ import L from "leaflet";
 import "leaflet/dist/leaflet.css";
 import "leaflet.markercluster";
 import "leaflet.markercluster/dist/MarkerCluster.css";
+import "leaflet.markercluster/dist/MarkerCluster.Default.css";
 import type { SearchResponse } from "./api";
 import { el } from "./dom";
 
@@ -22,7 +23,9 @@ export function renderMap(
   const note = el("p", { class: "map-note", role: "note" });
   const canvas = el("div", { class: "map-canvas", role: "region", "aria-label": "Map of results" });
   container.append(canvas, note);
-  map = L.map(canvas, { attributionControl: false, zoomControl: true });
+  // Clustering needs the map's deepest zoom, which otherwise only a tile layer would give:
+  // without it no result pin is drawn on the plain background.
+  map = L.map(canvas, { attributionControl: false, zoomControl: true, maxZoom: 19 });
   L.control.scale({ imperial: false }).addTo(map);
   if (tileUrl) {
     const layer = L.tileLayer(tileUrl, { maxZoom: 19 });

@@ -12,8 +12,9 @@ export async function renderSaved(main: HTMLElement): Promise<void> {
     main.append(el("p", { class: "error", role: "alert" }, message(e)));
     return;
   }
+  const empty = () => el("p", { id: "saved-empty" }, "Nothing saved yet. Use “Save” on a listing to keep it here, on this device.");
   if (entries.length === 0) {
-    main.append(el("p", { id: "saved-empty" }, "Nothing saved yet. Use “Save” on a listing to keep it here, on this device."));
+    main.append(empty());
     return;
   }
   const list = el("ul", { class: "results", id: "saved-list" });
@@ -30,6 +31,10 @@ export async function renderSaved(main: HTMLElement): Promise<void> {
           onclick: async (e: Event) => {
             await api.setSaved(saved.service_id, saved.name, false);
             (e.currentTarget as HTMLElement).closest("li")?.remove();
+            if (list.childElementCount === 0) {
+              list.replaceWith(empty());
+              document.getElementById("print-view")?.closest("p")?.remove();
+            }
             await refreshSavedCount();
           },
         }, "Remove"),

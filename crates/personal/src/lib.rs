@@ -11,4 +11,4 @@ pub mod schema;
 mod store;
 
 pub use error::{Error, Result};
-pub use store::{Personal, Report, ReportKind, Saved, Setting};
+pub use store::{Personal, Report, ReportKind, Saved, Setting, TILE_HTTP_HOSTS};

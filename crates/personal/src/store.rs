@@ -68,6 +68,11 @@ pub struct Report {
     pub sent_at: Option<String>,
 }
 
+/// Hosts a map tile address may name with plain `http://`: a tile server on this computer.
+/// Every other tile address must be `https://`. The app's content security policy (`img-src`)
+/// admits exactly these, so any tile address the settings accept is one the window can load.
+pub const TILE_HTTP_HOSTS: [&str; 2] = ["127.0.0.1", "localhost"];
+
 /// A setting kept between runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setting {
@@ -121,7 +126,16 @@ impl Setting {
                     .replace("{x}", "1")
                     .replace("{y}", "1")
                     .replace("{s}", "a");
-                web_url("map tile address", &filled)?;
+                let url = web_url("map tile address", &filled)?;
+                let host = url.host_str().unwrap_or_default();
+                if url.scheme() == "http" && !TILE_HTTP_HOSTS.contains(&host) {
+                    return Err(Error::Invalid {
+                        field: "map tile address",
+                        message: format!(
+                            "the app can only load map tiles over https:// (http:// only from a tile server on this computer, such as http://localhost:8080/{{z}}/{{x}}/{{y}}.png); {host} is not on this computer"
+                        ),
+                    });
+                }
                 if !["{z}", "{x}", "{y}"].iter().all(|p| value.contains(p)) {
                     return Err(Error::Invalid {
                         field: "map tile address",
@@ -403,6 +417,27 @@ mod tests {
         assert!(p
             .set_setting(Setting::TileUrl, "https://t.example/{z}/{x}/{y}.png")
             .is_ok());
+        // Plain http only from this computer: anything else could never load under the CSP.
+        let err = p
+            .set_setting(Setting::TileUrl, "http://tiles.example.org/{z}/{x}/{y}.png")
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("https://")
+                && err
+                    .to_string()
+                    .contains("tiles.example.org is not on this computer"),
+            "{err}"
+        );
+        assert_eq!(
+            p.setting(Setting::TileUrl).unwrap().as_deref(),
+            Some("https://t.example/{z}/{x}/{y}.png")
+        );
+        for local in [
+            "http://127.0.0.1:8080/{z}/{x}/{y}.png",
+            "http://localhost/{z}/{x}/{y}.png",
+        ] {
+            assert!(p.set_setting(Setting::TileUrl, local).is_ok(), "{local}");
+        }
         assert_eq!(p.set_setting(Setting::FeedUrl, "").unwrap(), None);
         assert_eq!(p.setting(Setting::FeedUrl).unwrap(), None);
     }

@@ -124,14 +124,58 @@ impl App {
     }
 }
 
-/// A data folder holding the Bristol fixture listings (the default region loads on start).
+/// The dates the fixture is built around, fixed once per test run from the real clock, so no
+/// assertion depends on the hour, the weekday or the year the suite runs in.
+pub struct FixtureDates {
+    /// The choir meets weekly on this day (two days after today, UK time), 19:00–21:00: its row
+    /// always says "Next: <this day>", never "Open now".
+    pub choir_day: chrono::Weekday,
+    /// The walk's `assured_date`: 30 days ago, so never "May be out of date".
+    pub walk_assured: chrono::NaiveDate,
+}
+
+pub fn fixture_dates() -> &'static FixtureDates {
+    static DATES: std::sync::OnceLock<FixtureDates> = std::sync::OnceLock::new();
+    DATES.get_or_init(|| {
+        use chrono::Datelike;
+        let today = chrono::Utc::now()
+            .with_timezone(&chrono_tz::Europe::London)
+            .date_naive();
+        FixtureDates {
+            choir_day: (today + chrono::Duration::days(2)).weekday(),
+            walk_assured: today - chrono::Duration::days(30),
+        }
+    })
+}
+
+/// "Thu" for Thursday, as the results rows say it.
+pub fn short_day(day: chrono::Weekday) -> String {
+    let name = format!("{day:?}");
+    name[..3].to_string()
+}
+
+/// The Bristol fixture's listings, with the choir's day and the walk's check date set from
+/// [`fixture_dates`] (the file holds placeholders for both).
+pub fn fixture_listings() -> Vec<Value> {
+    let dates = fixture_dates();
+    let text = std::fs::read_to_string(FIXTURE).unwrap();
+    let byday = format!("{:?}", dates.choir_day).to_uppercase()[..2].to_string();
+    let text = text
+        .replace("CHOIR_BYDAY", &byday)
+        .replace("WALK_ASSURED_DATE", &dates.walk_assured.to_string());
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A data folder holding the Bristol fixture listings (the default region is then not loaded:
+/// it only seeds an empty directory).
 pub fn data_with_fixture() -> tempfile::TempDir {
     let data = tempfile::tempdir().unwrap();
     let mut dir = Directory::open(&data.path().join("directory.db")).unwrap();
     let report = dir
-        .import_paths(&[Path::new(FIXTURE)], &mut |_| {})
+        .import_sources(vec![(FIXTURE.to_string(), fixture_listings())], &mut |_| {})
         .unwrap();
     assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.inserted, 5);
     data
 }
 
@@ -191,6 +235,20 @@ pub async fn launch(data: tempfile::TempDir) -> App {
     )
     .await;
     app
+}
+
+/// Close the app and start it again on the same data folder, as a person reopening it would.
+pub async fn restart(app: App) -> App {
+    let App {
+        client,
+        data,
+        _driver,
+        _xvfb,
+    } = app;
+    client.close().await.unwrap();
+    drop(_driver);
+    drop(_xvfb);
+    launch(data).await
 }
 
 /// Poll a JavaScript condition until it holds (a script error, such as an element not yet
@@ -316,16 +374,68 @@ pub fn screenshots() -> PathBuf {
     dir
 }
 
+/// Resize the window, wait until the page has laid itself out at the new size and painted
+/// (the size holds across frames and fonts are loaded), then take a screenshot and check a
+/// person would see something: a real screen has text, so many colours, not one flat fill.
 pub async fn screenshot(app: &App, name: &str, width: u32, height: u32) {
     app.client.set_window_size(width, height).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    let settle = "const done = arguments[arguments.length - 1];
+         document.fonts.ready.then(() => requestAnimationFrame(() => requestAnimationFrame(
+           () => done([innerWidth, innerHeight]))));";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = app.client.execute_async(settle, vec![]).await.unwrap();
+    loop {
+        let now = app.client.execute_async(settle, vec![]).await.unwrap();
+        if now == last {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the window never settled at {width}x{height}"
+        );
+        last = now;
+    }
     let png = app.client.screenshot().await.unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let colours = distinct_colours(&png);
+    assert!(
+        colours >= 24,
+        "{name} at {width}x{height} looks blank: {colours} colours"
+    );
     std::fs::write(
         screenshots().join(format!("{name}-{width}x{height}.png")),
         png,
     )
     .unwrap();
+}
+
+/// How many different colours a PNG has (counted up to 1,000).
+pub fn distinct_colours(png_bytes: &[u8]) -> usize {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    let mut reader = decoder.read_info().expect("a PNG screenshot");
+    let mut buf = vec![0; reader.output_buffer_size().expect("a screen-sized PNG")];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let samples = info.color_type.samples();
+    let mut seen = std::collections::HashSet::new();
+    for pixel in buf[..info.buffer_size()].chunks_exact(samples) {
+        seen.insert(pixel[..samples.min(3)].to_vec());
+        if seen.len() >= 1000 {
+            break;
+        }
+    }
+    seen.len()
+}
+
+/// Wait until the page has handled everything sent to it so far: a timer set now fires after
+/// every task already queued (an event, a navigation decision, an image error). Checks that
+/// something did *not* happen come after this, not after a fixed sleep.
+pub async fn page_answers(app: &App) {
+    app.client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; setTimeout(() => requestAnimationFrame(() => done(true)), 0);",
+            vec![],
+        )
+        .await
+        .unwrap();
 }
 
 /// Run axe-core (from the UI's npm packages) in the page: no serious or critical violations
