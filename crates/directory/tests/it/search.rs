@@ -484,14 +484,15 @@ fn schedule(rng: &mut StdRng) -> Value {
         9 => json!({"byday": day(rng)}),
         10 => json!({"freq": "YEARLY", "dtstart": some_date(rng, (2019, 1, 1), 3000)}),
         11 => json!({"freq": "MONTHLY", "dtstart": some_date(rng, (2024, 1, 1), 900)}),
-        // Nothing a calendar can place: an interval without its start, or words only.
-        _ => {
-            if rng.random_bool(0.5) {
-                json!({"freq": "WEEKLY", "interval": 2, "byday": day(rng)})
-            } else {
-                json!({"description": "Ring to check the next session"})
-            }
-        }
+        // Nothing a calendar can place: an interval without its start, words only, or a rule
+        // RFC 5545 does not allow (an ordinal weekday or a month day in a weekly rule, day 0).
+        _ => match rng.random_range(0..5) {
+            0 => json!({"freq": "WEEKLY", "interval": 2, "byday": day(rng)}),
+            1 => json!({"freq": "WEEKLY", "byday": format!("2{}", day(rng))}),
+            2 => json!({"freq": "WEEKLY", "byday": day(rng), "bymonthday": "15"}),
+            3 => json!({"freq": "MONTHLY", "bymonthday": "0"}),
+            _ => json!({"description": "Ring to check the next session"}),
+        },
     };
     let (opens, closes) = hours(rng);
     s["opens_at"] = json!(opens);
