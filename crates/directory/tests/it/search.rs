@@ -323,6 +323,7 @@ const LANGUAGES: &[(Option<&str>, Option<&str>)] = &[
     (None, Some("Welsh")),
     (Some("so"), None),
     (Some("gd"), Some("Scottish Gaelic")),
+    (Some(" PL "), Some("POLISH")),
 ];
 /// Languages as people ask for them: codes, names, any case, stray spaces, and one nobody offers.
 const LANGUAGE_ASKS: &[&str] = &[
@@ -377,6 +378,8 @@ const QUERY_TEXTS: &[&str] = &[
     "knit",
     "music",
     "peer support",
+    "peer-support",
+    "Walking, Garden!",
     "walk garden",
 ];
 const ORGANIZATIONS: &[(&str, &str)] = &[
@@ -454,7 +457,9 @@ fn schedule(rng: &mut StdRng) -> Value {
             let mut days: Vec<&str> = (0..rng.random_range(1..4)).map(|_| day(rng)).collect();
             days.sort();
             days.dedup();
-            json!({"freq": "WEEKLY", "byday": days.join(",")})
+            // As feeds write it: upper or lower case, with or without spaces.
+            let freq = pick(rng, &["WEEKLY", "weekly"]);
+            json!({"freq": freq, "byday": days.join(pick(rng, &[",", ", "]))})
         }
         2 => json!({"freq": "WEEKLY", "interval": 2, "byday": day(rng),
                     "dtstart": some_date(rng, (2019, 1, 1), 2800)}),
