@@ -27,6 +27,9 @@ pub struct Schedule {
     count: Option<u32>,
     valid_from: Option<NaiveDate>,
     valid_to: Option<NaiveDate>,
+    /// Whether the rule is one RFC 5545 allows; when not, "open now" and "next session" are
+    /// unknown.
+    placeable: bool,
     /// Minutes after local midnight, 0..=1440.
     opens: Option<u16>,
     closes: Option<u16>,
@@ -155,6 +158,7 @@ impl Schedule {
             opens: minutes(&r.opens_at),
             closes: minutes(&r.closes_at),
             description: r.description.clone(),
+            placeable: true,
         };
         // Without an anchor, "every 4 weeks" or "yearly" cannot be placed on a calendar.
         let needs_anchor = s.interval > 1
@@ -167,7 +171,16 @@ impl Schedule {
         if needs_anchor && s.dtstart.is_none() {
             return None;
         }
-        Some(s)
+        // A rule RFC 5545 forbids can be described but not placed: an ordinal weekday ("2TU")
+        // outside a monthly or yearly rule, or month day 0 (`rrule` accepts both, with answers
+        // that hang on the start), or one `rrule` refuses (BYMONTHDAY in a weekly rule, as in
+        // the HSDS example). Its days are unknown; they were read as "closed".
+        let ordinal = s.byday.iter().any(|(n, _)| n.is_some());
+        let any_day = NaiveDate::from_ymd_opt(2000, 1, 3).expect("valid date");
+        let placeable = (!ordinal || matches!(s.freq, Frequency::Monthly | Frequency::Yearly))
+            && !s.bymonthday.contains(&0)
+            && s.rrule_set(s.dtstart.unwrap_or(any_day)).is_some();
+        Some(Schedule { placeable, ..s })
     }
 
     /// Whether it states opening hours (without them, "open now" cannot be answered).
@@ -295,7 +308,7 @@ impl Schedule {
 
     /// Open at instant `t`? `None` when the schedule gives no hours.
     pub fn is_open_at(&self, t: DateTime<Utc>) -> Option<bool> {
-        let opens = self.opens?;
+        let opens = self.opens.filter(|_| self.placeable)?;
         let today = t.with_timezone(&London).date_naive();
         let overnight = self.closes.is_some_and(|c| c <= opens);
         let days: &[NaiveDate] = if overnight {
@@ -316,7 +329,7 @@ impl Schedule {
         t: DateTime<Utc>,
         horizon_days: u32,
     ) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-        self.opens?;
+        self.opens.filter(|_| self.placeable)?;
         let today = t.with_timezone(&London).date_naive();
         (0..=horizon_days as i64)
             .map(|i| today + Duration::days(i))
@@ -795,6 +808,27 @@ mod tests {
             let want = (d - start).num_days() % 21 == 0;
             assert_eq!(s.occurs_on(d), want, "{d}");
         }
+    }
+
+    #[test]
+    fn rules_rfc_5545_forbids_are_unknown_not_closed() {
+        let t = london("2026-11-24 10:30");
+        let open = |r: &ScheduleRecord| Schedule::from_record(r).unwrap().is_open_at(t);
+        let mut r = rec("WEEKLY", 1, "2TU", "", "10:00", "11:00");
+        assert_eq!(open(&r), None, "ordinal in a weekly rule");
+        r.byday = Some("TU".into());
+        assert_eq!(open(&r), Some(true));
+        r.bymonthday = Some("15".into());
+        assert_eq!(open(&r), None, "month day in a weekly rule");
+        let mut r = rec("MONTHLY", 1, "", "", "10:00", "11:00");
+        r.bymonthday = Some("0".into());
+        assert_eq!(open(&r), None, "day 0");
+        let s = Schedule::from_record(&r).unwrap();
+        assert_eq!(s.next_session(t, 400), None);
+        assert_eq!(
+            open(&rec("MONTHLY", 1, "4TU", "", "10:00", "11:00")),
+            Some(true)
+        );
     }
 
     #[test]

@@ -42,6 +42,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: V5_DROP_TERM_INDEX,
         backfill: None,
     },
+    Migration {
+        sql: V6_LANGUAGE_LINES,
+        backfill: Some(crate::write::backfill_languages),
+    },
 ];
 
 /// The schema version this build writes.
@@ -288,6 +292,11 @@ ALTER TABLE service_facet ADD COLUMN attendance INTEGER NOT NULL DEFAULT 0;
 const V5_DROP_TERM_INDEX: &str = r#"
 DROP INDEX attribute_term;
 "#;
+
+/// Version 6: `service_facet.languages` holds one language a line, not one a space, so that a
+/// name with spaces ("British Sign Language") stays one language. No structure changes; the
+/// backfill rewrites the column from the stored records.
+const V6_LANGUAGE_LINES: &str = "";
 
 /// Bring `conn` to [`VERSION`], one transaction per step. Refuses databases from the future.
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -354,12 +354,13 @@ impl SearchIndex {
                 closes_at: r.get(12)?,
                 ..Default::default()
             };
-            let Some(s) = Schedule::from_record(&record) else {
-                continue;
-            };
+            let s = Schedule::from_record(&record);
             match r.get::<_, Option<i64>>(1)? {
-                Some(sal) => by_sal.entry(sal).or_default().push(s),
-                None => by_service.entry(r.get(0)?).or_default().push(s),
+                // A place with schedules of its own keeps to them, even when none can be placed
+                // on a calendar (then it is not known to be open), as `open_now` does: the
+                // service's schedules are for places without their own.
+                Some(sal) => by_sal.entry(sal).or_default().extend(s),
+                None => by_service.entry(r.get(0)?).or_default().extend(s),
             }
         }
         Ok(self
@@ -755,7 +756,7 @@ fn read_services(conn: &Connection) -> Result<ServiceTable> {
             let langs: Box<[u32]> = match r.get_ref(6)?.as_str().map_err(rusqlite::Error::from)? {
                 "" => Box::new([]),
                 text => text
-                    .split_whitespace()
+                    .split('\n')
                     .map(|l| {
                         let next = languages.len() as u32;
                         *languages.entry(l.to_string()).or_insert(next)

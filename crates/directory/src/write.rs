@@ -405,10 +405,16 @@ fn insert_facets(tx: &Transaction<'_>, rowid: i64, s: &Service, f: &Facets) -> R
         f.wheelchair,
         f.domains as i64,
         f.interests as i64,
-        f.languages.join(" "),
+        languages_column(f),
         f.attendance_bits()
     ])?;
     Ok(())
+}
+
+/// `service_facet.languages`: the listing's language codes and names, one a line, since a
+/// name may hold spaces ("British Sign Language").
+fn languages_column(f: &Facets) -> String {
+    f.languages.join("\n")
 }
 
 /// Migration 2's backfill: derive the facet columns and the FTS rows from stored records.
@@ -435,7 +441,7 @@ pub fn backfill_search_columns(tx: &Transaction<'_>) -> Result<()> {
             f.wheelchair,
             f.domains as i64,
             f.interests as i64,
-            f.languages.join(" ")
+            languages_column(&f)
         ])?;
         insert_fts(tx, rowid, &service)?;
     }
@@ -455,6 +461,24 @@ pub fn backfill_attendance(tx: &Transaction<'_>) -> Result<()> {
             continue;
         };
         update.execute(params![rowid, Facets::of(&service).attendance_bits()])?;
+    }
+    Ok(())
+}
+
+/// Migration 6's backfill: the languages column again, one language a line (it was one
+/// language a space, which split "British Sign Language" into three words no filter matched).
+pub fn backfill_languages(tx: &Transaction<'_>) -> Result<()> {
+    let rows: Vec<(i64, String)> = tx
+        .prepare("SELECT service_rowid, record FROM service_record")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update =
+        tx.prepare("UPDATE service_facet SET languages = ?2 WHERE service_rowid = ?1")?;
+    for (rowid, record) in rows {
+        let Ok(service) = serde_json::from_str::<Service>(&record) else {
+            continue;
+        };
+        update.execute(params![rowid, languages_column(&Facets::of(&service))])?;
     }
     Ok(())
 }

@@ -94,3 +94,41 @@ fn refuses_a_database_from_the_future() {
     let err = Directory::open(&path).err().expect("must refuse");
     assert!(err.to_string().contains("Upgrade Signpost"), "{err}");
 }
+
+/// Version 5 stored a listing's languages one a space, so "British Sign Language" became three
+/// words that no language filter matched; version 6 rewrites the column from the records.
+#[test]
+fn upgrade_keeps_language_names_with_spaces_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v5.db");
+    let listing = serde_json::json!({
+        "id": "bsl-1", "name": "Signing choir", "status": "active",
+        "languages": [{"code": "bfi", "name": "British Sign Language"}, {"code": "ur", "name": "Urdu"}],
+        "service_at_locations": [{"id": "sal", "location": {"id": "loc", "latitude": 51.45, "longitude": -2.58}}]
+    });
+    let near = |db: &Directory, language: &str| {
+        let mut q = NearQuery::at(51.45, -2.58);
+        q.filters.languages = vec![language.into()];
+        db.near(&q, chrono::Utc::now()).unwrap().len()
+    };
+    {
+        let mut db = Directory::open(&path).unwrap();
+        let report = db
+            .import_sources(vec![("test".into(), vec![listing])], &mut crate::quiet)
+            .unwrap();
+        assert_eq!(report.inserted, 1);
+        assert_eq!(near(&db, "British Sign Language"), 1);
+        // Put the column back the way version 5 wrote it.
+        db.connection()
+            .execute_batch(
+                "UPDATE service_facet SET languages = 'bfi british sign language ur urdu';
+                 PRAGMA user_version = 5;",
+            )
+            .unwrap();
+    }
+    let db = Directory::open(&path).unwrap();
+    for language in ["British Sign Language", "bfi", "urdu", "UR"] {
+        assert_eq!(near(&db, language), 1, "{language}");
+    }
+    assert_eq!(near(&db, "sign"), 0, "a word of a name is not a language");
+}
