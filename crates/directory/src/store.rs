@@ -23,6 +23,9 @@ use crate::{db, wal, write};
 /// one, and readers never see a half-written batch.
 const WRITE_BATCH: usize = 10_000;
 
+/// A feed's batch (one changeset) also ends once its records reach this many bytes of JSON, so
+/// large records neither hold memory by the ten thousand nor make changesets clients cannot hold.
+const CHANGESET_BYTES: usize = 16 * 1024 * 1024;
 /// The first batch of an import; later ones grow to [`WRITE_BATCH`].
 const FIRST_WRITE_BATCH: usize = 500;
 
@@ -293,7 +296,8 @@ impl Directory {
         // Small batches first, growing, so the writer starts at once and never waits: each
         // batch is validated while the one before it is written, which takes about 1.6 times
         // as long. A feed's batches stay whole, because each is a changeset its clients fetch.
-        let first_batch = if self.publishing {
+        let publishing = self.publishing;
+        let first_batch = if publishing {
             WRITE_BATCH
         } else {
             FIRST_WRITE_BATCH
@@ -313,7 +317,9 @@ impl Directory {
                                 listings: Vec::with_capacity(size),
                                 ..Default::default()
                             };
+                            let mut bytes = 0;
                             for record in records.by_ref().take(size) {
+                                let before = batch.listings.len();
                                 import::prepare_record(
                                     &source,
                                     position,
@@ -321,6 +327,13 @@ impl Directory {
                                     &mut batch,
                                 );
                                 position += 1;
+                                bytes += batch.listings[before..]
+                                    .iter()
+                                    .map(|l| l.record.len())
+                                    .sum::<usize>();
+                                if publishing && bytes >= CHANGESET_BYTES {
+                                    break;
+                                }
                             }
                             size = (size * 3 / 2).min(WRITE_BATCH);
                             if sender.send((source.clone(), batch)).is_err() {
