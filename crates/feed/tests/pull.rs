@@ -368,8 +368,8 @@ fn a_trickling_page_stops_at_the_deadline() {
 const RSS_BOUND_KIB: u64 = 1024 * 1024;
 
 /// Run `signpost-feed --data DATA ARGS`, sampling its peak resident memory (VmHWM) every 5 ms.
-/// A child past `bound_kib`, or running over a minute, is killed and the test fails. Returns
-/// whether it succeeded, its stderr and the peak in KiB.
+/// A child past `bound_kib`, or running over three minutes (a guard, not a speed check), is
+/// killed and the test fails. Returns whether it succeeded, its stderr and the peak in KiB.
 fn run_measured(data: &Path, args: &[&str], bound_kib: u64) -> (bool, String, u64) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_signpost-feed"))
         .arg("--data")
@@ -395,7 +395,7 @@ fn run_measured(data: &Path, args: &[&str], bound_kib: u64) -> (bool, String, u6
             })
             .unwrap_or(0);
         peak = peak.max(hwm);
-        if peak > bound_kib || started.elapsed() > Duration::from_secs(60) {
+        if peak > bound_kib || started.elapsed() > Duration::from_secs(180) {
             let _ = child.kill();
             let _ = child.wait();
             panic!(
