@@ -26,6 +26,7 @@ const WRITE_BATCH: usize = 10_000;
 /// A feed's batch (one changeset) also ends once its records reach this many bytes of JSON, so
 /// large records neither hold memory by the ten thousand nor make changesets clients cannot hold.
 const CHANGESET_BYTES: usize = 16 * 1024 * 1024;
+
 /// The first batch of an import; later ones grow to [`WRITE_BATCH`].
 const FIRST_WRITE_BATCH: usize = 500;
 
@@ -295,7 +296,8 @@ impl Directory {
         progress(Progress { done, total });
         // Small batches first, growing, so the writer starts at once and never waits: each
         // batch is validated while the one before it is written, which takes about 1.6 times
-        // as long. A feed's batches stay whole, because each is a changeset its clients fetch.
+        // as long. A feed's batches stay whole (up to CHANGESET_BYTES), because each is a
+        // changeset its clients fetch.
         let publishing = self.publishing;
         let first_batch = if publishing {
             WRITE_BATCH
