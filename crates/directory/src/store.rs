@@ -23,6 +23,10 @@ use crate::{db, wal, write};
 /// one, and readers never see a half-written batch.
 const WRITE_BATCH: usize = 10_000;
 
+/// A feed's batch (one changeset) also ends once its records reach this many bytes of JSON, so
+/// large records neither hold memory by the ten thousand nor make changesets clients cannot hold.
+const CHANGESET_BYTES: usize = 16 * 1024 * 1024;
+
 /// The first batch of an import; later ones grow to [`WRITE_BATCH`].
 const FIRST_WRITE_BATCH: usize = 500;
 
@@ -292,8 +296,10 @@ impl Directory {
         progress(Progress { done, total });
         // Small batches first, growing, so the writer starts at once and never waits: each
         // batch is validated while the one before it is written, which takes about 1.6 times
-        // as long. A feed's batches stay whole, because each is a changeset its clients fetch.
-        let first_batch = if self.publishing {
+        // as long. A feed's batches stay whole (up to CHANGESET_BYTES), because each is a
+        // changeset its clients fetch.
+        let publishing = self.publishing;
+        let first_batch = if publishing {
             WRITE_BATCH
         } else {
             FIRST_WRITE_BATCH
@@ -313,7 +319,9 @@ impl Directory {
                                 listings: Vec::with_capacity(size),
                                 ..Default::default()
                             };
+                            let mut bytes = 0;
                             for record in records.by_ref().take(size) {
+                                let before = batch.listings.len();
                                 import::prepare_record(
                                     &source,
                                     position,
@@ -321,6 +329,13 @@ impl Directory {
                                     &mut batch,
                                 );
                                 position += 1;
+                                bytes += batch.listings[before..]
+                                    .iter()
+                                    .map(|l| l.record.len())
+                                    .sum::<usize>();
+                                if publishing && bytes >= CHANGESET_BYTES {
+                                    break;
+                                }
                             }
                             size = (size * 3 / 2).min(WRITE_BATCH);
                             if sender.send((source.clone(), batch)).is_err() {
@@ -559,13 +574,15 @@ impl Directory {
 
     /// Delete a listing. Returns whether it existed.
     pub fn delete(&mut self, id: &str) -> Result<bool> {
-        let report = self.write_changes(
-            "delete",
-            &mut PreparedBatch::default(),
-            &[id.to_string()],
-            None,
-        )?;
-        Ok(report.deleted == 1)
+        Ok(self.delete_all(&[id.to_string()])? == 1)
+    }
+
+    /// Delete listings in one transaction, published as one changeset of tombstones (a feed
+    /// that drops a thousand listings moves its clients' head by one, not a thousand). Returns
+    /// how many existed.
+    pub fn delete_all(&mut self, ids: &[String]) -> Result<usize> {
+        let report = self.write_changes("delete", &mut PreparedBatch::default(), ids, None)?;
+        Ok(report.deleted)
     }
 
     /// The search index, built on first use after opening or after a change.

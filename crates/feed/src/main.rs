@@ -2,10 +2,12 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use signpost_directory::Directory;
+use signpost_feed::pull::{import_oruk, PullError, PullOptions};
 use signpost_feed::{router, AppState};
 
 #[global_allocator]
@@ -37,10 +39,27 @@ enum Command {
         paths: Vec<PathBuf>,
     },
     /// Pull a council's ORUK 1.0 or 3.0 feed into the published directory; listings it no
-    /// longer has are deleted.
+    /// longer has are deleted. A pull that is cut short, inconsistent or over a limit changes
+    /// nothing.
     ImportOruk {
         /// The feed's base URL (the one that serves /services).
         url: String,
+        /// The most listings this pull may delete. Without it, a pull that would delete more
+        /// than 10% of the listings from this feed stops and changes nothing.
+        #[arg(long, value_name = "N")]
+        allow_deletions: Option<usize>,
+        /// Give up, changing nothing, if the whole pull takes longer than this.
+        #[arg(long, value_name = "SECONDS", default_value_t = PullOptions::default().deadline.as_secs())]
+        deadline_secs: u64,
+        /// Give up, changing nothing, after reading this many MiB of responses in all.
+        #[arg(long, value_name = "MIB", default_value_t = PullOptions::default().max_bytes >> 20)]
+        max_total_mib: u64,
+        /// Give up, changing nothing, on a response larger than this many MiB.
+        #[arg(long, value_name = "MIB", default_value_t = PullOptions::default().max_response_bytes >> 20)]
+        max_response_mib: u64,
+        /// Give up, changing nothing, on a record larger than this many KiB of JSON.
+        #[arg(long, value_name = "KIB", default_value_t = PullOptions::default().max_record_bytes >> 10)]
+        max_record_kib: usize,
     },
     /// Delete listings by id (published as tombstones).
     Delete {
@@ -107,9 +126,29 @@ fn main() -> Result<()> {
                 println!("skipped: {e}");
             }
         }
-        Command::ImportOruk { url } => {
+        Command::ImportOruk {
+            url,
+            allow_deletions,
+            deadline_secs,
+            max_total_mib,
+            max_response_mib,
+            max_record_kib,
+        } => {
+            let options = PullOptions {
+                deadline: Duration::from_secs(deadline_secs),
+                max_bytes: max_total_mib.saturating_mul(1 << 20),
+                max_response_bytes: max_response_mib.saturating_mul(1 << 20),
+                max_record_bytes: max_record_kib.saturating_mul(1 << 10),
+                allow_deletions,
+                ..PullOptions::default()
+            };
             let mut directory = open(&cli.data)?;
-            let report = signpost_feed::pull::import_oruk(&mut directory, &url)?;
+            let report = match import_oruk(&mut directory, &url, &options) {
+                Err(e @ PullError::TooManyDeletions { would_delete, .. }) => {
+                    bail!("{e}. To go ahead, pass --allow-deletions {would_delete}")
+                }
+                other => other?,
+            };
             snapshot_if_due(&mut directory)?;
             println!("{} pages read; {}", report.pages, report.import);
             for e in &report.import.errors {

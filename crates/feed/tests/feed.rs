@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
+mod pull;
+
 fn repo(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -618,7 +620,7 @@ fn import_oruk_pulls_every_page_of_a_3_0_feed() {
 
 #[test]
 fn import_oruk_understands_version_1_and_deletes_what_disappeared() {
-    use signpost_feed::pull::import_oruk;
+    use signpost_feed::pull::{import_oruk, PullOptions};
     let t = tempfile::tempdir().unwrap();
     let mut feed_dir =
         signpost_directory::Directory::open_publisher(&t.path().join("feed.db")).unwrap();
@@ -630,7 +632,7 @@ fn import_oruk_understands_version_1_and_deletes_what_disappeared() {
             .collect()
     };
     let (rt, base) = mock_council(v1(15), true);
-    let report = import_oruk(&mut feed_dir, &base).unwrap();
+    let report = import_oruk(&mut feed_dir, &base, &PullOptions::default()).unwrap();
     assert_eq!((report.pages, report.import.inserted), (2, 15));
     assert_eq!(
         feed_dir.listing("v1-004").unwrap().service.schedules[0]
@@ -656,26 +658,38 @@ fn import_oruk_understands_version_1_and_deletes_what_disappeared() {
         }),
     );
     runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let report = import_oruk(&mut feed_dir, &base).unwrap();
+    // Three of fifteen is more than the 10% a pull may delete unless allowed.
+    let allow_three = PullOptions {
+        allow_deletions: Some(3),
+        ..PullOptions::default()
+    };
+    let report = import_oruk(&mut feed_dir, &base, &allow_three).unwrap();
     assert_eq!(report.import.unchanged, 12);
     assert_eq!(report.deleted, ["v1-012", "v1-013", "v1-014"]);
     let head = feed_dir.changeset_head().unwrap().unwrap();
-    assert_eq!(head.deletes, 1, "each delete is a tombstone changeset");
+    assert_eq!(
+        (head.seq, head.deletes),
+        (2, 3),
+        "the pull's deletions are one changeset"
+    );
     assert_eq!(feed_dir.stats().unwrap().listings, 12);
     // A feed that is not ORUK at all is an error, and deletes nothing.
     drop(runtime);
-    let err = import_oruk(&mut feed_dir, &base).unwrap_err().to_string();
+    let err = import_oruk(&mut feed_dir, &base, &PullOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(&base), "{err}");
     assert_eq!(feed_dir.stats().unwrap().listings, 12);
 }
 
-/// The official validator's mock feeds, served as a council would serve them.
+/// The official validator's mock feeds, served as a council would serve them. The "Test" one
+/// repeats one record 128 times under a `total_items` of 31: an inconsistent pull, refused.
 #[test]
 fn import_oruk_reads_the_validator_mock_feeds() {
-    use signpost_feed::pull::import_oruk;
+    use signpost_feed::pull::{import_oruk, PullError, PullOptions};
     for (mock, services) in [
         ("V3.0-UK-Default", 1),
-        ("V3.0-UK-Test", 1),
+        ("V3.0-UK-Test", 0),
         ("V3.0-UK-Warn", 1),
     ] {
         let body: Value = serde_json::from_slice(
@@ -703,14 +717,15 @@ fn import_oruk_reads_the_validator_mock_feeds() {
         let t = tempfile::tempdir().unwrap();
         let mut dir =
             signpost_directory::Directory::open_publisher(&t.path().join("feed.db")).unwrap();
-        let report = import_oruk(&mut dir, &base).unwrap();
-        assert_eq!(report.pages, 1, "{mock}");
-        assert_eq!(
-            dir.stats().unwrap().listings,
-            services,
-            "{mock}: {:?}",
-            report.import.errors.first()
-        );
+        match import_oruk(&mut dir, &base, &PullOptions::default()) {
+            Ok(report) => assert_eq!(report.pages, 1, "{mock}"),
+            Err(PullError::Inconsistent { page, message, .. }) => {
+                assert_eq!((mock, page), ("V3.0-UK-Test", 1));
+                assert!(message.contains("already read on page 1"), "{message}");
+            }
+            Err(e) => panic!("{mock}: {e}"),
+        }
+        assert_eq!(dir.stats().unwrap().listings, services, "{mock}");
     }
 }
 
