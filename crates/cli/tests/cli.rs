@@ -58,6 +58,14 @@ fn near_postcode_on_the_default_region_is_in_exact_distance_order() {
     }
     // Second run: the region is not loaded again.
     let again = signpost(&db, &["near", "--postcode", "nr20", "--json"]);
+    let again_results: Vec<Value> = serde_json::from_str(&ok(&again)).unwrap();
+    // Every stop is drop-in, so the same places come back (open_now may have changed since).
+    let places = |rs: &[Value]| -> Vec<(Value, Value)> {
+        rs.iter()
+            .map(|r| (r["service_id"].clone(), r["location_id"].clone()))
+            .collect()
+    };
+    assert_eq!(places(&again_results), places(&results));
     assert!(!String::from_utf8_lossy(&again.stderr).contains("Loaded"));
     let table = ok(&signpost(&db, &["near", "--postcode", "NR20 4"]));
     assert!(
@@ -86,7 +94,9 @@ fn unknown_postcodes_are_clear_errors() {
         assert!(err.contains(says), "{pc}: {err}");
     }
     let out = signpost(&db, &["near", "--at", "91,0"]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("latitude"));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("latitude"), "{err}");
 }
 
 #[test]
@@ -224,11 +234,11 @@ fn sync_with_an_unreachable_feed_says_offline_and_keeps_the_data() {
         ],
     ));
     let before = ok(&signpost(&db, &["digest"]));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port nothing listens on: bound but never listening, so connections are refused and no
+    // other program can take the port while the test runs.
+    let held = tokio::net::TcpSocket::new_v4().unwrap();
+    held.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = held.local_addr().unwrap().port();
     let out = ok(&signpost(
         &db,
         &["sync", "--feed", &format!("http://127.0.0.1:{port}")],
@@ -238,4 +248,475 @@ fn sync_with_an_unreachable_feed_says_offline_and_keeps_the_data() {
         "{out}"
     );
     assert_eq!(ok(&signpost(&db, &["digest"])), before);
+}
+
+/// Write `records` as a JSON file and import them with the CLI; every record must import.
+fn import_records(db: &Path, records: &[Value]) {
+    let file = db.with_extension("feed.json");
+    std::fs::write(&file, serde_json::to_vec(records).unwrap()).unwrap();
+    let report = ok(&signpost(db, &["import", file.to_str().unwrap()]));
+    assert!(
+        report.contains(&format!("{} new", records.len())) && report.contains(" 0 skipped"),
+        "{report}"
+    );
+}
+
+/// `near --json` from `at` with `extra` arguments: the service ids, nearest first.
+fn near_ids(db: &Path, at: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["near", "--at", at, "--json"];
+    args.extend_from_slice(extra);
+    let results: Vec<Value> = serde_json::from_str(&ok(&signpost(db, &args))).unwrap();
+    results
+        .iter()
+        .map(|r| r["service_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A listing at `lat,lon` with Signpost taxonomy terms and languages (code, name).
+fn listing(id: &str, lat: f64, lon: f64, terms: &[&str], languages: &[(&str, &str)]) -> Value {
+    serde_json::json!({
+        "id": id, "name": format!("Listing {id}"), "status": "active",
+        "attributes": terms.iter().map(|t| serde_json::json!({"taxonomy_term_id": format!("signpost:{t}")})).collect::<Vec<_>>(),
+        "languages": languages.iter().map(|(code, name)| serde_json::json!({"code": code, "name": name})).collect::<Vec<_>>(),
+        "service_at_locations": [{"location": {"id": format!("{id}-place"), "latitude": lat, "longitude": lon}}],
+    })
+}
+
+#[test]
+fn near_filters_by_domain_interest_language_cost_attendance_and_radius() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("d.db");
+    // North of the search point at about 100 m, 300 m, 500 m and 5 km.
+    import_records(
+        &db,
+        &[
+            listing(
+                "walk",
+                51.4509,
+                -2.59,
+                &[
+                    "access:drop-in",
+                    "domain:personal-interests",
+                    "interest:walking",
+                    "cost:free",
+                    "attendance:in-person",
+                ],
+                &[("en", "English")],
+            ),
+            listing(
+                "choir",
+                51.4527,
+                -2.59,
+                &[
+                    "domain:personal-interests",
+                    "interest:music",
+                    "cost:paid",
+                    "attendance:in-person",
+                ],
+                &[("cy", "Welsh"), ("en", "English")],
+            ),
+            listing(
+                "helpline",
+                51.4545,
+                -2.59,
+                &[
+                    "domain:health-and-social-care",
+                    "interest:peer-support",
+                    "cost:free",
+                    "attendance:online",
+                ],
+                &[("ur", "Urdu")],
+            ),
+            listing(
+                "far-walk",
+                51.495,
+                -2.59,
+                &[
+                    "domain:personal-interests",
+                    "interest:walking",
+                    "cost:free",
+                    "attendance:in-person",
+                ],
+                &[],
+            ),
+        ],
+    );
+    let at = "51.45,-2.59";
+    let near = |extra: &[&str]| near_ids(&db, at, extra);
+    assert_eq!(near(&[]), ["walk", "choir", "helpline", "far-walk"]);
+    assert_eq!(
+        near(&["--domain", "personal-interests"]),
+        ["walk", "choir", "far-walk"]
+    );
+    assert_eq!(near(&["--domain", "health-and-social-care"]), ["helpline"]);
+    assert_eq!(near(&["--interest", "walking"]), ["walk", "far-walk"]);
+    assert_eq!(
+        near(&["--interest", "music", "--interest", "peer-support"]),
+        ["choir", "helpline"],
+        "repeated: any of them"
+    );
+    assert_eq!(near(&["--language", "cy"]), ["choir"]);
+    assert_eq!(near(&["--language", "Urdu"]), ["helpline"], "by name too");
+    assert_eq!(
+        near(&["--language", "en", "--language", "ur"]),
+        ["walk", "choir", "helpline"]
+    );
+    assert_eq!(near(&["--free"]), ["walk", "helpline", "far-walk"]);
+    assert_eq!(near(&["--attendance", "online"]), ["helpline"]);
+    assert_eq!(
+        near(&["--attendance", "in-person"]),
+        ["walk", "choir", "far-walk"]
+    );
+    assert_eq!(near(&["--radius-km", "2"]), ["walk", "choir", "helpline"]);
+    assert_eq!(near(&["--radius-km", "0.2"]), ["walk"]);
+    assert_eq!(
+        near(&["--free", "--interest", "walking", "--radius-km", "1"]),
+        ["walk"],
+        "filters combine"
+    );
+    for (bad, says) in [
+        (&["--domain", "gardening"][..], "unknown domain"),
+        (&["--interest", "parachuting"][..], "unknown interest"),
+        (&["--radius-km", "0"][..], "--radius-km must be a positive"),
+        (&["--radius-km=-3"][..], "--radius-km must be a positive"),
+        (
+            &["--radius-km", "NaN"][..],
+            "--radius-km must be a positive",
+        ),
+        (&["--attendance", "telepathy"][..], "telepathy"),
+    ] {
+        let mut args = vec!["near", "--at", at];
+        args.extend_from_slice(bad);
+        let out = signpost(&db, &args);
+        assert!(!out.status.success(), "{bad:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{bad:?}: {err}");
+    }
+}
+
+/// UK local wall-clock time of an instant, as a schedule states it: weekday code and "HH:MM".
+fn uk_local(t: chrono::DateTime<chrono::Utc>) -> (String, String) {
+    let local = t.with_timezone(&chrono_tz::Europe::London);
+    (
+        local.format("%a").to_string()[..2].to_uppercase(),
+        local.format("%H:%M").to_string(),
+    )
+}
+
+#[test]
+fn near_open_now_uses_the_real_clock() {
+    use chrono::{Duration, Utc};
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("d.db");
+    // Sessions placed relative to the real now, so this holds at any hour of any day: one from
+    // an hour ago to two hours ahead (past midnight when that is where it falls), one starting
+    // in three hours, and one that gives no hours at all. The margins hold in the autumn's
+    // repeated hour too, where a stated time means its first occurrence (up to an hour early).
+    let now = Utc::now();
+    let session = |id: &str, lat: f64, from: Duration, to: Duration| {
+        let (day, opens) = uk_local(now + from);
+        let (_, closes) = uk_local(now + to);
+        let mut l = listing(id, lat, -2.59, &["access:drop-in"], &[]);
+        l["schedules"] = serde_json::json!([{"freq": "WEEKLY", "byday": day, "opens_at": opens, "closes_at": closes}]);
+        l
+    };
+    let mut unstated = listing("unstated", 51.4545, -2.59, &["access:drop-in"], &[]);
+    unstated["schedules"] = serde_json::json!([{"description": "Ring for times"}]);
+    import_records(
+        &db,
+        &[
+            session("open", 51.4509, -Duration::hours(1), Duration::hours(2)),
+            session("later", 51.4527, Duration::hours(3), Duration::hours(4)),
+            unstated,
+        ],
+    );
+    let at = "51.45,-2.59";
+    assert_eq!(near_ids(&db, at, &["--open-now"]), ["open"]);
+    let all: Vec<Value> =
+        serde_json::from_str(&ok(&signpost(&db, &["near", "--at", at, "--json"]))).unwrap();
+    let field = |i: usize, key: &str| all[i][key].clone();
+    assert_eq!(field(0, "open_now"), true);
+    assert_eq!(field(1, "open_now"), false);
+    assert_eq!(field(2, "open_now"), Value::Null, "no hours: not known");
+    let next: chrono::DateTime<Utc> = field(1, "next_opens_at").as_str().unwrap().parse().unwrap();
+    let ahead = next - now;
+    assert!(
+        ahead > Duration::hours(1) && ahead <= Duration::hours(3),
+        "next opens {next}, now {now}"
+    );
+    let table = ok(&signpost(&db, &["near", "--at", at]));
+    let row = |id: &str| {
+        table
+            .lines()
+            .find(|l| l.contains(&format!("Listing {id}")))
+            .unwrap_or_else(|| panic!("{id} in {table}"))
+            .to_string()
+    };
+    assert!(row("open").ends_with("open now"), "{table}");
+    assert!(row("later").contains("next "), "{table}");
+    assert!(row("unstated").ends_with("times not given"), "{table}");
+}
+
+#[test]
+fn open_at_across_the_clock_changes() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("d.db");
+    // Sundays 01:00–01:45 UK time: on 25 October 2026 the clocks go back at 02:00, so 01:30
+    // happens twice, first in summer time (00:30 UTC), then in winter time (01:30 UTC).
+    let mut night = listing("night", 51.4509, -2.59, &[], &[]);
+    night["schedules"] = serde_json::json!([{"freq": "WEEKLY", "byday": "SU", "opens_at": "01:00", "closes_at": "01:45"}]);
+    import_records(&db, &[night]);
+    let at = "51.45,-2.59";
+    let open_at = |when: &str| near_ids(&db, at, &["--open-at", when]);
+    assert_eq!(
+        open_at("2026-10-25 01:30"),
+        ["night"],
+        "a repeated local time is its first occurrence"
+    );
+    assert_eq!(open_at("2026-10-25T01:30:00+01:00"), ["night"]);
+    assert!(
+        open_at("2026-10-25T01:30:00+00:00").is_empty(),
+        "an offset picks the second"
+    );
+    assert_eq!(open_at("2026-11-01 01:30"), ["night"]);
+    // On 29 March 2026 the clocks go forward at 01:00: 01:30 never happens in the UK.
+    for skipped in ["2026-03-29 01:30", "2026-03-29T01:00"] {
+        let out = signpost(&db, &["near", "--at", at, "--open-at", skipped]);
+        assert!(!out.status.success(), "{skipped}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("does not exist in UK time"),
+            "{skipped}: {err}"
+        );
+    }
+    // A session that starts in the gap starts when the clocks reach it: 02:00–02:45 that day.
+    assert_eq!(open_at("2026-03-29 02:30"), ["night"]);
+    assert!(open_at("2026-03-29 02:50").is_empty());
+    let out = signpost(&db, &["near", "--at", at, "--open-at", "next tuesday"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected a UK local date and time"));
+}
+
+fn repo(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
+fn gunzip_json(path: &Path) -> Value {
+    let gz = std::fs::read(path).unwrap();
+    serde_json::from_reader(flate2::read::GzDecoder::new(&gz[..])).unwrap()
+}
+
+#[test]
+fn load_region_loads_a_region_folder_once() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("d.db");
+    let folder = repo("regions/greater-manchester");
+    let report = ok(&signpost(&db, &["load-region", folder.to_str().unwrap()]));
+    assert!(
+        report.starts_with("5387 new, 0 updated, 0 unchanged, 0 skipped"),
+        "{report}"
+    );
+    // A loaded region is the directory: the default region is not added on top.
+    let out = signpost(&db, &["stats"]);
+    let stats: Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(stats["listings"], 5387);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("Loaded"));
+    let near: Vec<Value> = serde_json::from_str(&ok(&signpost(
+        &db,
+        &["near", "--postcode", "M1 1", "--limit", "5", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(near.len(), 5);
+    assert!(near
+        .iter()
+        .all(|r| r["service_id"].as_str().unwrap().starts_with("gm-")));
+    assert!(
+        near[0]["distance_m"].as_f64().unwrap() < 1_000.0,
+        "{near:?}"
+    );
+    let again = ok(&signpost(&db, &["load-region", folder.to_str().unwrap()]));
+    assert!(
+        again.starts_with("0 new, 0 updated, 5387 unchanged"),
+        "{again}"
+    );
+    // A folder without a region.json is an error naming the file, and changes nothing.
+    let out = signpost(&db, &["load-region", t.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("region.json"), "{err}");
+    let stats: Value = serde_json::from_str(&ok(&signpost(&db, &["stats"]))).unwrap();
+    assert_eq!(stats["listings"], 5387);
+}
+
+/// Run `signpost data COMMAND SOURCE --out …` and check it rewrites the shipped file exactly.
+fn regenerates(command: &str, source: &str, shipped: &str, count: usize) {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("unused.db");
+    let out_file = t.path().join("out.json.gz");
+    let out = signpost(
+        &db,
+        &[
+            "data",
+            command,
+            repo(source).to_str().unwrap(),
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+    );
+    ok(&out);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains(&format!("{count} listings written")),
+        "{said}"
+    );
+    let made = gunzip_json(&out_file);
+    assert_eq!(made.as_array().unwrap().len(), count);
+    assert!(
+        made == gunzip_json(&repo(shipped)),
+        "{command}: the output differs from {shipped}"
+    );
+    assert!(!db.exists(), "data commands touch no directory");
+}
+
+#[test]
+fn data_convert_stops_regenerates_the_default_region() {
+    regenerates(
+        "convert-stops",
+        "data/sources/uk-mobile-library-stops",
+        "regions/default/mobile-library-stops.json.gz",
+        4438,
+    );
+}
+
+#[test]
+fn data_convert_gm_regenerates_the_greater_manchester_region() {
+    regenerates(
+        "convert-gm",
+        "data/sources/gm-community-assets/gm_community_assets.csv",
+        "regions/greater-manchester/gm-community-assets.json.gz",
+        5387,
+    );
+}
+
+#[test]
+fn data_convert_stops_reads_a_timetable_row() {
+    let t = tempfile::tempdir().unwrap();
+    let stops = t.path().join("stops");
+    std::fs::create_dir(&stops).unwrap();
+    std::fs::write(
+        stops.join("somewhere.csv"),
+        "organisation,mobile,route,community,stop,address,postcode,geox,geoy,day,type,arrival,departure,frequency,start,end,exceptions,timetable\n\
+         Somewhere,Mobile 1,Route A,Littleton,Village Hall,\"Village Hall, Littleton\",BS3 4AB,-2.6,51.44,Tuesday,Public,10:15,11:00,FREQ=WEEKLY;INTERVAL=2,2026-01-06,,,https://example.org/mobile\n",
+    )
+    .unwrap();
+    let out_file = t.path().join("out.json.gz");
+    ok(&signpost(
+        &t.path().join("unused.db"),
+        &[
+            "data",
+            "convert-stops",
+            stops.to_str().unwrap(),
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+    ));
+    let made = gunzip_json(&out_file);
+    let listings = made.as_array().unwrap();
+    assert_eq!(listings.len(), 1, "{made:#}");
+    let l = &listings[0];
+    let location = &l["service_at_locations"][0]["location"];
+    assert_eq!(
+        (
+            location["latitude"].as_f64(),
+            location["longitude"].as_f64()
+        ),
+        (Some(51.44), Some(-2.6)),
+        "geox is the longitude"
+    );
+    let schedule = &l["schedules"][0];
+    assert_eq!(schedule["byday"], "TU", "{l:#}");
+    assert_eq!(schedule["opens_at"], "10:15");
+    assert_eq!(schedule["closes_at"], "11:00");
+    assert_eq!(schedule["interval"], 2);
+    assert_eq!(schedule["dtstart"], "2026-01-06");
+    // What it writes imports cleanly and reads as a fortnightly stop.
+    let db = t.path().join("d.db");
+    ok(&signpost(&db, &["import", out_file.to_str().unwrap()]));
+    let shown = ok(&signpost(&db, &["show", l["id"].as_str().unwrap()]));
+    assert!(shown.contains("Village Hall"), "{shown}");
+    assert!(shown.contains("10:15–11:00"), "{shown}");
+}
+
+#[test]
+fn data_pack_postcodes_packs_what_the_gazetteer_reads() {
+    use signpost_postcodes::PackedPostcodes;
+    let t = tempfile::tempdir().unwrap();
+    let source = t.path().join("postcodes.csv");
+    // ONSPD's shape: postcode, latitude, longitude, then columns the pack ignores. A postcode
+    // without a grid reference has empty coordinates (or 0,0 in some extracts).
+    std::fs::write(
+        &source,
+        "postcode,latitude,longitude,lad_code\n\
+         BS3 4AB,51.441234,-2.598765,E06000023\n\
+         SW1A 1AA,51.501009,-0.141588,E09000033\n\
+         BS3 4AA,51.440001,-2.600002,E06000023\n\
+         GY1 1AA,,,\n\
+         GIR 0AA,0,0,\n",
+    )
+    .unwrap();
+    let unused = t.path().join("unused.db");
+    for gz in [false, true] {
+        let input = if gz {
+            let gz_path = t.path().join("postcodes.csv.gz");
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            std::io::Write::write_all(&mut enc, &std::fs::read(&source).unwrap()).unwrap();
+            std::fs::write(&gz_path, enc.finish().unwrap()).unwrap();
+            gz_path
+        } else {
+            source.clone()
+        };
+        let packed = t.path().join("postcodes.pack.gz");
+        let out = signpost(
+            &unused,
+            &[
+                "data",
+                "pack-postcodes",
+                input.to_str().unwrap(),
+                "--out",
+                packed.to_str().unwrap(),
+            ],
+        );
+        ok(&out);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("5 postcodes (2 without location)"), "{said}");
+        let p = PackedPostcodes::decode(&std::fs::read(&packed).unwrap()).unwrap();
+        assert_eq!(p.len(), 5);
+        let near = |got: Option<Option<(f64, f64)>>, want: (f64, f64)| {
+            let (lat, lon) = got.flatten().expect("located");
+            (lat - want.0).abs() < 1e-5 && (lon - want.1).abs() < 1e-5
+        };
+        assert!(near(p.get("BS3", "4AB"), (51.441234, -2.598765)));
+        assert!(near(p.get("BS3", "4AA"), (51.440001, -2.600002)));
+        assert!(near(p.get("SW1A", "1AA"), (51.501009, -0.141588)));
+        assert_eq!(p.get("GY1", "1AA"), Some(None));
+        assert_eq!(p.get("GIR", "0AA"), Some(None));
+        assert_eq!(p.get("BS3", "4AC"), None);
+    }
+    // A row that is not a postcode is an error naming the row.
+    std::fs::write(&source, "postcode,latitude,longitude\nBS34AB,51.4,-2.6\n").unwrap();
+    let out = signpost(
+        &unused,
+        &[
+            "data",
+            "pack-postcodes",
+            source.to_str().unwrap(),
+            "--out",
+            t.path().join("bad.pack.gz").to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("row 2"), "{err}");
 }

@@ -19,11 +19,7 @@ use signpost_feed::Background;
 
 /// Serve `app` on a free local port in the background; it stops when the handle drops.
 fn serve(app: Router) -> Background {
-    serve_at("127.0.0.1:0".parse().unwrap(), app)
-}
-
-fn serve_at(addr: SocketAddr, app: Router) -> Background {
-    Background::serve(addr, app).unwrap()
+    Background::serve("127.0.0.1:0".parse().unwrap(), app).unwrap()
 }
 
 /// A feed of `batches` changesets of `per_batch` listings each.
@@ -46,10 +42,13 @@ fn build_feed(dir: &Path, batches: usize, per_batch: usize) -> PathBuf {
 }
 
 fn digest(db: &Path) -> String {
-    String::from_utf8(signpost(db, &["digest"]).stdout)
-        .unwrap()
-        .trim()
-        .to_string()
+    let out = signpost(db, &["digest"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 fn integrity_ok(db: &Path) -> bool {
@@ -218,6 +217,63 @@ fn corrupt_or_truncated_changesets_are_rejected_whole() {
     assert_eq!(digest(&db), feed_digest);
 }
 
+/// A port held for the whole test by a socket that is bound but never listens. While no server
+/// runs on it, connections to it are refused, as by a stopped server, and no other program can
+/// take it between restarts.
+fn reserve_port() -> (tokio::net::TcpSocket, SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_reuseport(true).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    (socket, addr)
+}
+
+/// Serve `app` on a reserved port, on its own runtime; the server stops when this is dropped.
+fn serve_reserved(addr: SocketAddr, app: Router) -> tokio::runtime::Runtime {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.set_reuseaddr(true)?;
+            socket.set_reuseport(true)?;
+            socket.bind(addr)?;
+            socket.listen(128)
+        })
+        .unwrap();
+    runtime.spawn(async move { axum::serve(listener, app).await });
+    runtime
+}
+
+/// `app`, serving `cut` changeset bodies and then holding the next request open, after saying
+/// so on `reached`: the test knows the client is part-way and stops the feed right then.
+fn cut_after(app: Router, cut: usize, reached: std::sync::mpsc::Sender<()>) -> Router {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let served = std::sync::Arc::new(AtomicUsize::new(0));
+    app.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let (served, reached) = (served.clone(), reached.clone());
+            async move {
+                if request.uri().path().starts_with("/sync/changesets/")
+                    && served.fetch_add(1, Ordering::SeqCst) == cut
+                {
+                    reached.send(()).ok();
+                    std::future::pending::<()>().await;
+                }
+                next.run(request).await
+            }
+        },
+    ))
+}
+
+fn cursor(db: &Path) -> u64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row("SELECT coalesce(max(seq), 0) FROM sync_state", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap() as u64
+}
+
 #[test]
 fn a_feed_that_goes_away_mid_sync_is_resumed_later() {
     let t = tempfile::tempdir().unwrap();
@@ -230,42 +286,51 @@ fn a_feed_that_goes_away_mid_sync_is_resumed_later() {
         ))
     };
     // The same address every time, as a restarted server would have.
-    let addr = serve(app()).addr();
+    let (_held, addr) = reserve_port();
     let url = format!("http://{addr}");
-    let mut applied_before_restart = 0;
-    for attempt in 0..20 {
-        let served = serve_at(addr, app());
-        let child = Command::new(env!("CARGO_BIN_EXE_signpost"))
+    let mut applied = 0;
+    // Each attempt loses the feed after this many more changesets.
+    for cut in [1, 6, 11] {
+        let (reached_tx, reached) = std::sync::mpsc::channel();
+        let served = serve_reserved(addr, cut_after(app(), cut as usize, reached_tx));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_signpost"))
             .arg("--db")
             .arg(&db)
             .args(["sync", "--feed", &url])
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(60));
-        drop(served); // The server stops (a restart, from the client's side).
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "attempt {attempt}");
-        assert!(integrity_ok(&db));
-        let cursor: i64 = rusqlite::Connection::open(&db)
-            .unwrap()
-            .query_row("SELECT coalesce(max(seq), 0) FROM sync_state", [], |r| {
-                r.get(0)
-            })
-            .unwrap_or(0);
-        assert!(
-            cursor >= applied_before_restart,
-            "the cursor never goes back"
-        );
-        applied_before_restart = cursor;
-        if cursor == 30 {
-            break;
+        if reached.recv_timeout(Duration::from_secs(120)).is_err() {
+            child.kill().ok();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "the client never asked for changeset {}: {}",
+                applied + cut + 1,
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
+        drop(served); // The feed goes away while the client waits for a changeset.
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "cut after {cut}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(integrity_ok(&db));
+        let now = cursor(&db);
+        assert_eq!(now, applied + cut, "every changeset served was kept");
+        assert!(0 < now && now < 30, "stopped part-way: {now}");
+        applied = now;
     }
-    // Whatever was left is fetched once the feed is back.
-    let _served = serve_at(addr, app());
+    // The rest is fetched once the feed is back.
+    let _served = serve_reserved(addr, app());
     let out = signpost(&db, &["sync", "--feed", &url]);
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(cursor(&db), 30);
     assert_eq!(digest(&db), feed_digest);
 }

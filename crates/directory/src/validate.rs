@@ -43,7 +43,17 @@ pub fn listing_errors(record: &Value) -> Vec<(String, String)> {
                 message.truncate(cut);
                 message.push('…');
             }
-            (e.instance_path().to_string(), message)
+            let mut field = e.instance_path().to_string();
+            // A missing property is reported at the object that lacks it; the field at fault
+            // is the property itself, as a JSON pointer token (`~` and `/` escaped).
+            if let jsonschema::error::ValidationErrorKind::Required {
+                property: Value::String(name),
+            } = e.kind()
+            {
+                field.push('/');
+                field.push_str(&name.replace('~', "~0").replace('/', "~1"));
+            }
+            (field, message)
         })
         .collect()
 }
@@ -59,5 +69,10 @@ mod tests {
         let errors = listing_errors(&json!({"id": "a", "name": "b", "status": "active",
             "schedules": [{"byday": "XX"}]}));
         assert_eq!(errors[0].0, "/schedules/0/byday");
+        // A missing required field is named, not its parent.
+        let errors = listing_errors(&json!({"id": "a", "status": "active",
+            "service_at_locations": [{"location": {}}]}));
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+        assert!(fields.contains(&"/name"), "{errors:?}");
     }
 }

@@ -810,3 +810,161 @@ fn snapshots_are_published_periodically() {
         signpost_feed::SNAPSHOT_EVERY
     );
 }
+
+#[test]
+fn services_at_locations_by_id_and_without_a_postcode() {
+    let t = tempfile::tempdir().unwrap();
+    let server = Server::start(&published(&t));
+    let list = oruk_validator("service_at_location_list.json");
+    // Without a postcode: every service at a location, once each, in id order, page by page.
+    let (status, _, first) = server.get("/service_at_locations?per_page=50");
+    assert_eq!(status, 200);
+    assert_valid(&list, &first, "/service_at_locations page 1");
+    assert_eq!(first["total_items"], 4440);
+    assert_eq!(first["total_pages"], 89);
+    let mut ids = Vec::new();
+    for page in 1..=9 {
+        let (status, _, p) = server.get(&format!("/service_at_locations?per_page=500&page={page}"));
+        assert_eq!(status, 200);
+        assert_eq!(p["page_number"], page);
+        assert_eq!(p["total_items"], 4440);
+        ids.extend(
+            p["contents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_string()),
+        );
+    }
+    assert_eq!(ids.len(), 4440);
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "ascending ids, none twice"
+    );
+    assert_eq!(
+        first["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ids[..50].iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    let (_, _, found) = server.get("/service_at_locations?search=foodbank");
+    assert_eq!(found["total_items"], 1);
+    assert_eq!(found["contents"][0]["id"], "v1-fb-sal");
+    assert_eq!(found["contents"][0]["service_id"], "v1-foodbank-002");
+
+    // By id: the same object as in the list.
+    let one = oruk_validator("service_at_location.json");
+    for item in first["contents"].as_array().unwrap().iter().take(10) {
+        let id = item["id"].as_str().unwrap();
+        let encoded = id.replace('%', "%25").replace('/', "%2F");
+        let (status, _, full) = server.get(&format!("/service_at_locations/{encoded}"));
+        assert_eq!(status, 200, "{id}");
+        assert_valid(&one, &full, id);
+        assert_eq!(&full, item);
+    }
+    let (status, _, walk) = server.get("/service_at_locations/v1-walk-001-sal");
+    assert_eq!(status, 200);
+    assert_eq!(
+        (&walk["service_id"], &walk["location_id"]),
+        (
+            &Value::from("v1-walk-001"),
+            &Value::from("v1-loc-victoria-park")
+        )
+    );
+    assert_eq!(walk["location"]["latitude"], 51.4399);
+    let (status, _, body) = server.get("/service_at_locations/no-such-id");
+    assert_eq!(status, 404);
+    assert_eq!(body["error"], "not_found");
+}
+
+/// A publishing directory with `n` changesets: `n + 100` small listings in one, then a deletion
+/// each (a tombstone is the smallest changeset), leaving 101 listings. Returns it and its digest.
+fn many_changesets(dir: &Path, n: usize) -> (signpost_directory::Directory, String) {
+    let mut feed = signpost_directory::Directory::open_publisher(&dir.join("feed.db")).unwrap();
+    let records = (0..n + 100)
+        .map(|i| serde_json::json!({"id": format!("c{i:05}"), "name": format!("Listing {i}"), "status": "active"}))
+        .collect();
+    feed.import_sources(vec![("listings".into(), records)], &mut |_| {})
+        .unwrap();
+    for i in 0..n - 1 {
+        assert!(feed.delete(&format!("c{i:05}")).unwrap());
+    }
+    assert_eq!(feed.changeset_head().unwrap().unwrap().seq, n as u64);
+    let digest = feed.digest().unwrap();
+    (feed, digest)
+}
+
+#[test]
+fn the_log_is_paged_and_a_client_pages_past_1000_changesets() {
+    use signpost_sync::{sync, Options, Outcome};
+    let t = tempfile::tempdir().unwrap();
+    let n = 1_003;
+    let (publisher, feed_digest) = many_changesets(t.path(), n);
+    let server = signpost_feed::Background::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        signpost_feed::router(signpost_feed::AppState::new(publisher)),
+    )
+    .unwrap();
+    let base = format!("http://{}", server.addr());
+    let get = |q: &str| {
+        let r = reqwest::blocking::get(format!("{base}/sync/changesets?{q}")).unwrap();
+        (r.status().as_u16(), r.json::<Value>().unwrap())
+    };
+    let seqs = |q: &str| -> Vec<u64> {
+        let (status, body) = get(q);
+        assert_eq!(status, 200, "{q}: {body}");
+        body["changesets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["seq"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        seqs("after=0"),
+        (1..=1000).collect::<Vec<_>>(),
+        "at most 1,000"
+    );
+    assert_eq!(seqs("after=1000"), [1001, 1002, 1003]);
+    assert_eq!(seqs("after=0&limit=3"), [1, 2, 3]);
+    assert_eq!(seqs("after=999&limit=5"), [1000, 1001, 1002, 1003]);
+    assert_eq!(seqs("after=10&limit=1000").len(), 993);
+    assert!(seqs("after=1003").is_empty());
+    for bad in ["limit=1001", "limit=-1", "limit=ten"] {
+        let (status, body) = get(&format!("after=0&{bad}"));
+        assert_eq!(status, 400, "{bad}");
+        assert!(
+            body["message"].as_str().unwrap().contains("limit"),
+            "{bad}: {body}"
+        );
+    }
+
+    let mut app = signpost_directory::Directory::open(&t.path().join("app.db")).unwrap();
+    let mut last = None;
+    let outcome = sync(&mut app, &base, &Options::default(), &mut |p| {
+        last = Some(p)
+    })
+    .unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::UpToDate {
+            seq: n as u64,
+            applied: n as u64
+        }
+    );
+    let last = last.unwrap();
+    assert_eq!(
+        (last.changesets_done, last.changesets_total),
+        (n as u64, n as u64)
+    );
+    assert_eq!(app.sync_cursor(&base).unwrap().0, n as u64);
+    assert_eq!(app.digest().unwrap(), feed_digest);
+    assert_eq!(
+        app.stats().unwrap().listings,
+        101,
+        "the last tombstone applied too"
+    );
+}

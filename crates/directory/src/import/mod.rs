@@ -278,7 +278,7 @@ mod tests {
             .map(|e| (e.record.as_str(), e.field.as_str()))
             .collect();
         assert!(by_record.contains(&("s1", "/name")), "{by_record:?}");
-        assert!(by_record.contains(&("#2", "")), "{by_record:?}");
+        assert!(by_record.contains(&("#2", "/id")), "{by_record:?}");
         assert!(by_record.contains(&("s3", "/status")), "{by_record:?}");
         assert!(by_record.contains(&("#4", "")), "{by_record:?}");
     }

@@ -103,12 +103,41 @@ fn fail_feed_records_are_skipped_with_their_fields() {
         &mut db,
         "oruk-validator/mocks/V3.0-UK-Fail/service_list.json",
     );
-    // The fail mock lacks required names; each such record is named with its field.
+    // The fail mock's four services all lack the required name (the first id appears twice),
+    // and two also have an email that is not text: each is skipped, and every error names the
+    // record and the field.
+    let named: Vec<(&str, &str)> = report
+        .errors
+        .iter()
+        .filter(|e| e.message.contains("\"name\""))
+        .map(|e| (e.record.as_str(), e.field.as_str()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("ac148810-d857-441c-9679-408f346de14b", "/name"),
+            ("b644a0d2-9e8a-4c33-9390-ae9ee93fc056", "/name"),
+            ("e85f5bb0-62f0-42cc-a08a-0c5c16273090", "/name"),
+            ("ac148810-d857-441c-9679-408f346de14b", "/name"),
+        ],
+        "{:?}",
+        report.errors
+    );
+    let others: Vec<&str> = report
+        .errors
+        .iter()
+        .filter(|e| !e.message.contains("\"name\""))
+        .map(|e| e.field.as_str())
+        .collect();
+    assert_eq!(others, ["/email", "/email"], "{:?}", report.errors);
     for e in &report.errors {
-        assert!(!e.record.is_empty() && !e.message.is_empty());
+        assert!(e.source.ends_with("service_list.json"), "{e}");
     }
-    let stats = db.stats().unwrap();
-    assert_eq!(stats.listings, report.inserted);
+    assert_eq!(
+        (report.inserted, report.replaced, report.unchanged),
+        (0, 0, 0)
+    );
+    assert_eq!(db.stats().unwrap().listings, 0);
 }
 
 #[test]
