@@ -221,6 +221,13 @@ struct FinishedEvent {
     listings: Option<usize>,
 }
 
+/// Reopen the directory the UI reads, so its search index is rebuilt from new data.
+fn reopen(state: &AppState, path: &std::path::Path) {
+    if let (Ok(fresh), Ok(mut current)) = (Directory::open(path), state.directory.lock()) {
+        *current = fresh;
+    }
+}
+
 /// Start a sync from the configured feed on its own thread; progress and the end arrive as
 /// events. Returns at once.
 #[tauri::command]
@@ -256,11 +263,20 @@ pub fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> An
         let (ok, offline, message) = match result {
             Ok(Outcome::UpToDate { applied: 0, .. }) => (true, false, "Already up to date.".to_string()),
             Ok(Outcome::UpToDate { applied, .. }) => {
-                // Reopen so the search index is rebuilt from the new data.
-                if let (Ok(fresh), Ok(mut current)) = (Directory::open(&path), state.directory.lock()) {
-                    *current = fresh;
-                }
+                reopen(&state, &path);
                 (true, false, format!("Updated: {applied} change{} applied.", if applied == 1 { "" } else { "s" }))
+            }
+            Ok(Outcome::StartedAgain { .. }) => {
+                reopen(&state, &path);
+                (true, false, "The feed was rebuilt, so your directory now holds its current listings.".to_string())
+            }
+            Ok(Outcome::Partial { applied, reason, .. }) => {
+                reopen(&state, &path);
+                (
+                    false,
+                    true,
+                    format!("Part of the update arrived ({applied} change{} applied), then the feed could not be reached. Your directory works; sync again for the rest. ({reason})", if applied == 1 { "" } else { "s" }),
+                )
             }
             Ok(Outcome::Offline { reason }) => (
                 false,

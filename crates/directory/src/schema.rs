@@ -42,6 +42,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: V5_DROP_TERM_INDEX,
         backfill: None,
     },
+    Migration {
+        sql: V6_FEED_ID,
+        backfill: None,
+    },
 ];
 
 /// The schema version this build writes.
@@ -287,6 +291,17 @@ ALTER TABLE service_facet ADD COLUMN attendance INTEGER NOT NULL DEFAULT 0;
 /// keeping it cost an eighth of an import's writing time (measured at 100k listings).
 const V5_DROP_TERM_INDEX: &str = r#"
 DROP INDEX attribute_term;
+"#;
+
+/// Version 6: which log a cursor follows.
+///
+/// Every directory gets a random `feed_id` when it is created (or upgraded); a feed publishes its
+/// own in `/sync/head`, so a feed rebuilt from a fresh data folder at the same URL is a different
+/// log, and a client can tell even when the new log's numbers pass its cursor. A client keeps the
+/// id of the log its cursor is on beside the cursor (`''` for a cursor written before this).
+const V6_FEED_ID: &str = r#"
+INSERT INTO meta(key, value) VALUES ('feed_id', lower(hex(randomblob(16))));
+ALTER TABLE sync_state ADD COLUMN feed_id TEXT NOT NULL DEFAULT '';
 "#;
 
 /// Bring `conn` to [`VERSION`], one transaction per step. Refuses databases from the future.
