@@ -617,12 +617,12 @@ fn a_gzip_bomb_is_rejected_within_a_memory_bound() {
         let url = format!("http://{}", hostile.addr());
         let (out, peak_kb) = run_measuring_peak_rss(&db, &["sync", "--feed", &url]);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{declared}: {err}");
-        assert!(err.contains(says), "{declared} {as_snapshot}: {err}");
         assert!(
             peak_kb > 0 && peak_kb < SYNC_RSS_BOUND_KB,
             "{declared} {as_snapshot}: peak RSS {peak_kb} kB"
         );
+        assert!(!out.status.success(), "{declared}: {err}");
+        assert!(err.contains(says), "{declared} {as_snapshot}: {err}");
         eprintln!("bomb declared {declared} (snapshot: {as_snapshot}): peak RSS {peak_kb} kB");
         assert_eq!(digest(&db), before, "the directory is unchanged");
         assert_eq!(cursor(&db), 0);
