@@ -523,6 +523,7 @@ fn main() -> Result<()> {
         Command::Sync { feed } => {
             // A synced directory holds the feed's region, so the default region is not seeded.
             let mut dir = open(&cli.db)?;
+            let started_at = dir.sync_cursor(&feed)?.0;
             let tty = std::io::stderr().is_terminal();
             let mut last_shown = 0;
             let outcome = signpost_sync::sync(
@@ -554,7 +555,16 @@ fn main() -> Result<()> {
                         last_shown = p.records_done;
                     }
                 },
-            )?;
+            );
+            // A sync that fails after applying some changesets keeps them: say so, so the
+            // error is not read as "nothing changed".
+            let outcome = outcome.map_err(|e| match dir.sync_cursor(&feed) {
+                Ok((now, _)) if now != started_at => anyhow::Error::new(e).context(format!(
+                    "sync stopped at changeset {now} of {feed} (from {started_at}); what was \
+                     applied before the error is kept"
+                )),
+                _ => e.into(),
+            })?;
             match outcome {
                 signpost_sync::Outcome::UpToDate { seq, applied } => {
                     println!("up to date with {feed} (changeset {seq}; {applied} applied now)")

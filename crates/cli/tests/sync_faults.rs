@@ -433,6 +433,8 @@ struct Cut {
     upstream: String,
     bodies_served: Arc<AtomicUsize>,
     bodies_allowed: Arc<AtomicUsize>,
+    /// Once cut, serve half of each body instead of 503.
+    then_truncate: bool,
 }
 
 /// Passes the log through, serves `bodies_allowed` changesets, then answers 503 for ever.
@@ -441,10 +443,15 @@ async fn cut_body(
     UrlPath(hash): UrlPath<String>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    if c.bodies_served.fetch_add(1, Ordering::SeqCst) >= c.bodies_allowed.load(Ordering::SeqCst) {
+    let cut =
+        c.bodies_served.fetch_add(1, Ordering::SeqCst) >= c.bodies_allowed.load(Ordering::SeqCst);
+    if cut && !c.then_truncate {
         return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    let body = reqwest_get(&format!("{}/sync/changesets/{hash}", c.upstream)).await;
+    let mut body = reqwest_get(&format!("{}/sync/changesets/{hash}", c.upstream)).await;
+    if cut {
+        body.truncate(body.len() / 2);
+    }
     body.into_response()
 }
 
@@ -481,6 +488,7 @@ fn a_sync_cut_after_some_changesets_says_how_far_it_got() {
                 upstream: format!("http://{}", upstream.addr()),
                 bodies_served: Arc::new(AtomicUsize::new(0)),
                 bodies_allowed: allowed.clone(),
+                then_truncate: false,
             }),
     );
     let db = t.path().join("client.db");
@@ -627,4 +635,37 @@ fn a_gzip_bomb_is_rejected_within_a_memory_bound() {
         assert_eq!(digest(&db), before, "the directory is unchanged");
         assert_eq!(cursor(&db), 0);
     }
+}
+
+/// A sync that fails verification after applying some changesets says where it stopped, and
+/// keeps what it applied.
+#[test]
+fn a_sync_that_fails_after_some_changesets_says_where_it_stopped() {
+    let t = tempfile::tempdir().unwrap();
+    let feed_path = build_feed(t.path(), 6, 20);
+    let upstream = serve_feed(&feed_path, "127.0.0.1:0".parse().unwrap());
+    let proxy = serve(
+        Router::new()
+            .route("/sync/head", get(cut_head))
+            .route("/sync/changesets", get(cut_list))
+            .route("/sync/changesets/{hash}", get(cut_body))
+            .with_state(Cut {
+                upstream: format!("http://{}", upstream.addr()),
+                bodies_served: Arc::new(AtomicUsize::new(0)),
+                bodies_allowed: Arc::new(AtomicUsize::new(3)),
+                then_truncate: true,
+            }),
+    );
+    let db = t.path().join("client.db");
+    let out = signpost(
+        &db,
+        &["sync", "--feed", &format!("http://{}", proxy.addr())],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("stopped at changeset 3") && err.contains("changeset rejected"),
+        "{err}"
+    );
+    assert_eq!(cursor(&db), 3);
 }
