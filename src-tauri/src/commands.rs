@@ -221,6 +221,13 @@ struct FinishedEvent {
     listings: Option<usize>,
 }
 
+/// Reopen the directory the UI reads, so its search index is rebuilt from new data.
+fn reopen(state: &AppState, path: &std::path::Path) {
+    if let (Ok(fresh), Ok(mut current)) = (Directory::open(path), state.directory.lock()) {
+        *current = fresh;
+    }
+}
+
 /// Start a sync from the configured feed on its own thread; progress and the end arrive as
 /// events. Returns at once.
 #[tauri::command]
@@ -258,12 +265,15 @@ pub fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> An
             signpost_sync::sync(&mut dir, &feed, &Default::default(), &mut progress).map_err(say)
         })();
         let changed = last.changesets_done > 0
-            || matches!(result, Ok(Outcome::UpToDate { applied, .. }) if applied > 0);
+            || matches!(
+                result,
+                Ok(Outcome::UpToDate { applied: 1.., .. }
+                    | Outcome::StartedAgain { .. }
+                    | Outcome::Partial { .. })
+            );
         if changed {
             // Reopen so the search index is rebuilt from the new data, whatever came after.
-            if let (Ok(fresh), Ok(mut current)) = (Directory::open(&path), state.directory.lock()) {
-                *current = fresh;
-            }
+            reopen(&state, &path);
         }
         let (ok, offline, message) = finished_message(&result, last);
         let listings = state
@@ -308,9 +318,16 @@ fn finished_message(result: &Result<Outcome, String>, last: SyncProgress) -> (bo
             false,
             format!("Updated: {applied} change{} applied.", plural(*applied)),
         ),
-        Ok(Outcome::Offline { reason }) if last.changesets_done > 0 => {
-            (false, true, part(&format!("the feed could not be reached: {reason}")))
-        }
+        Ok(Outcome::StartedAgain { .. }) => (
+            true,
+            false,
+            "The feed was rebuilt, so your directory now holds its current listings.".into(),
+        ),
+        Ok(Outcome::Partial { reason, .. }) => (
+            false,
+            true,
+            part(&format!("the feed could not be reached: {reason}")),
+        ),
         Ok(Outcome::Offline { reason }) => (
             false,
             true,

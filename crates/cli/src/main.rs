@@ -160,23 +160,50 @@ fn default_db() -> Result<PathBuf> {
     Ok(dirs.data_dir().join("directory.db"))
 }
 
-fn open(db: &Option<PathBuf>, seed: bool) -> Result<Directory> {
+/// Open the database for a command that writes (`import`, `sync`, `load-region`).
+fn open(db: &Option<PathBuf>) -> Result<Directory> {
     let path = match db {
         Some(p) => p.clone(),
         None => default_db()?,
     };
-    let mut dir = Directory::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    if seed {
-        let region = Region::embedded_default()?;
-        if let Some(report) = dir.ensure_region(&region)? {
-            eprintln!(
-                "Loaded the default region \"{}\": {} listings.",
-                region.manifest.name,
-                report.inserted + report.replaced + report.unchanged
-            );
+    Directory::open(&path).with_context(|| format!("opening {}", path.display()))
+}
+
+/// Open the database for a command that only reads (`near`, `show`, `stats`, `digest`).
+///
+/// The rule: looking never writes to a database the user named (`--db` or `SIGNPOST_DB`). It
+/// is opened read-only, a file that does not exist reads as an empty directory and is not
+/// created, and it is never seeded: such a database is filled by `import`, `load-region` or
+/// `sync`, and one that follows a feed must hold exactly what the feed holds. Only the CLI's
+/// own default database is seeded with the default region, the first time `near`, `show` or
+/// `stats` use it, so a first `signpost near` answers offline at once; `digest` (`seed` false)
+/// never writes anywhere.
+fn open_to_read(db: &Option<PathBuf>, seed: bool) -> Result<Directory> {
+    let path = match db {
+        Some(p) => p.clone(),
+        None if seed => {
+            let path = default_db()?;
+            let mut dir =
+                Directory::open(&path).with_context(|| format!("opening {}", path.display()))?;
+            let region = Region::embedded_default()?;
+            if let Some(report) = dir.ensure_region(&region)? {
+                eprintln!(
+                    "Loaded the default region \"{}\": {} listings.",
+                    region.manifest.name,
+                    report.inserted + report.replaced + report.unchanged
+                );
+            }
+            return Ok(dir);
         }
+        None => default_db()?,
+    };
+    if !path.exists() {
+        eprintln!(
+            "note: {} does not exist, so it is read as an empty directory",
+            path.display()
+        );
     }
-    Ok(dir)
+    Directory::open_read_only(&path).with_context(|| format!("opening {}", path.display()))
 }
 
 /// Text from listings is untrusted: never let it move the cursor or recolour the terminal.
@@ -314,7 +341,7 @@ fn near(db: &Option<PathBuf>, args: NearArgs) -> Result<()> {
             }),
         },
     };
-    let dir = open(db, true)?;
+    let dir = open_to_read(db, true)?;
     let results = dir.near(&query, open_at.unwrap_or(now))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&results)?);
@@ -375,7 +402,7 @@ fn print_table(label: &str, radius_km: f64, results: &[NearResult]) -> Result<()
 }
 
 fn show(db: &Option<PathBuf>, id: &str, json: bool) -> Result<()> {
-    let dir = open(db, true)?;
+    let dir = open_to_read(db, true)?;
     let d = dir.listing(id)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&d.record)?);
@@ -482,7 +509,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Import { paths, json } => {
-            let mut dir = open(&cli.db, false)?;
+            let mut dir = open(&cli.db)?;
             let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
             let report = dir.import_paths(&paths, &mut progress_printer())?;
             print_report(&report, json)?;
@@ -490,12 +517,13 @@ fn main() -> Result<()> {
         Command::Near(args) => near(&cli.db, args)?,
         Command::Show { id, json } => show(&cli.db, &id, json)?,
         Command::Stats => {
-            let dir = open(&cli.db, true)?;
+            let dir = open_to_read(&cli.db, true)?;
             println!("{}", serde_json::to_string_pretty(&dir.stats()?)?);
         }
         Command::Sync { feed } => {
             // A synced directory holds the feed's region, so the default region is not seeded.
-            let mut dir = open(&cli.db, false)?;
+            let mut dir = open(&cli.db)?;
+            let started_at = dir.sync_cursor(&feed)?.0;
             let tty = std::io::stderr().is_terminal();
             let mut last_shown = 0;
             let outcome = signpost_sync::sync(
@@ -527,11 +555,37 @@ fn main() -> Result<()> {
                         last_shown = p.records_done;
                     }
                 },
-            )?;
+            );
+            // A sync that fails after applying some changesets keeps them: say so, so the
+            // error is not read as "nothing changed".
+            let outcome = outcome.map_err(|e| match dir.sync_cursor(&feed) {
+                Ok((now, _)) if now != started_at => anyhow::Error::new(e).context(format!(
+                    "sync stopped at changeset {now} of {feed} (from {started_at}); what was \
+                     applied before the error is kept"
+                )),
+                _ => e.into(),
+            })?;
             match outcome {
                 signpost_sync::Outcome::UpToDate { seq, applied } => {
                     println!("up to date with {feed} (changeset {seq}; {applied} applied now)")
                 }
+                signpost_sync::Outcome::StartedAgain {
+                    seq,
+                    applied,
+                    reason,
+                } => println!(
+                    "started again from {feed}: {reason}; now at changeset {seq} ({applied} applied), \
+                     and listings the feed no longer has were removed"
+                ),
+                signpost_sync::Outcome::Partial {
+                    applied,
+                    seq,
+                    head,
+                    reason,
+                } => println!(
+                    "partly synced: {applied} applied from {feed}, now at changeset {seq} of {head}, \
+                     then the feed could not be reached ({reason}); sync again to fetch the rest"
+                ),
                 signpost_sync::Outcome::Offline { reason } => {
                     println!(
                         "offline: could not reach {feed} ({reason}); your directory is unchanged"
@@ -540,12 +594,12 @@ fn main() -> Result<()> {
             }
         }
         Command::Digest => {
-            let dir = open(&cli.db, true)?;
+            let dir = open_to_read(&cli.db, false)?;
             println!("{}", dir.digest()?);
         }
         Command::LoadRegion { dir: folder } => {
             let region = Region::from_folder(&folder)?;
-            let mut dir = open(&cli.db, false)?;
+            let mut dir = open(&cli.db)?;
             let report = dir.load_region(&region, &mut progress_printer())?;
             print_report(&report, false)?;
         }

@@ -22,12 +22,22 @@ fn ok(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
+/// Run `signpost ARGS…` on its default database, kept in `home` (the platform data folder).
+fn signpost_default(home: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_signpost"))
+        .env_remove("SIGNPOST_DB")
+        .env("XDG_DATA_HOME", home)
+        .env("HOME", home)
+        .args(args)
+        .output()
+        .expect("run signpost")
+}
+
 #[test]
 fn near_postcode_on_the_default_region_is_in_exact_distance_order() {
     let t = tempfile::tempdir().unwrap();
-    let db = t.path().join("d.db");
-    let out = signpost(
-        &db,
+    let out = signpost_default(
+        t.path(),
         &["near", "--postcode", "NR20", "--no-referral", "--json"],
     );
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
@@ -56,8 +66,9 @@ fn near_postcode_on_the_default_region_is_in_exact_distance_order() {
         assert_eq!(r["access"], "drop-in");
         assert!(r["name"].as_str().unwrap().starts_with("Mobile library"));
     }
+    assert!(t.path().join("signpost/directory.db").exists());
     // Second run: the region is not loaded again.
-    let again = signpost(&db, &["near", "--postcode", "nr20", "--json"]);
+    let again = signpost_default(t.path(), &["near", "--postcode", "nr20", "--json"]);
     let again_results: Vec<Value> = serde_json::from_str(&ok(&again)).unwrap();
     // Every stop is drop-in, so the same places come back (open_now may have changed since).
     let places = |rs: &[Value]| -> Vec<(Value, Value)> {
@@ -67,13 +78,16 @@ fn near_postcode_on_the_default_region_is_in_exact_distance_order() {
     };
     assert_eq!(places(&again_results), places(&results));
     assert!(!String::from_utf8_lossy(&again.stderr).contains("Loaded"));
-    let table = ok(&signpost(&db, &["near", "--postcode", "NR20 4"]));
+    let table = ok(&signpost_default(
+        t.path(),
+        &["near", "--postcode", "NR20 4"],
+    ));
     assert!(
         table.contains("Near NR20 4") && table.contains("Mobile library"),
         "{table}"
     );
-    let place = ok(&signpost(
-        &db,
+    let place = ok(&signpost_default(
+        t.path(),
         &["near", "--place", "Swanton Morley", "--limit", "3"],
     ));
     assert!(place.contains("Swanton Morley"), "{place}");
@@ -719,4 +733,56 @@ fn data_pack_postcodes_packs_what_the_gazetteer_reads() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("row 2"), "{err}");
+}
+
+/// SHA-256 of nothing: the digest of an empty directory.
+const EMPTY_DIGEST: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// Looking at a database the user named never writes to it: a missing file is not created,
+/// an empty one is not seeded with the default region, and its bytes stay as they were.
+#[test]
+fn read_only_commands_never_write_to_a_named_database() {
+    let t = tempfile::tempdir().unwrap();
+    let fresh = t.path().join("fresh.db");
+    let reads: [&[&str]; 4] = [
+        &["digest"],
+        &["stats"],
+        &["near", "--at", "52.7,1.0"],
+        &["show", "no-such-listing"],
+    ];
+    for args in reads {
+        let out = signpost(&fresh, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("Loaded"), "{args:?}: {err}");
+        assert!(!fresh.exists(), "{args:?} created the database");
+    }
+    assert_eq!(ok(&signpost(&fresh, &["digest"])).trim(), EMPTY_DIGEST);
+
+    // An empty database (made by a sync that found its feed offline) stays empty and unchanged.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let empty = t.path().join("empty.db");
+    ok(&signpost(
+        &empty,
+        &["sync", "--feed", &format!("http://127.0.0.1:{port}")],
+    ));
+    let before = std::fs::read(&empty).unwrap();
+    for args in reads {
+        signpost(&empty, args);
+    }
+    assert_eq!(std::fs::read(&empty).unwrap(), before);
+    let stats: Value = serde_json::from_str(&ok(&signpost(&empty, &["stats"]))).unwrap();
+    assert_eq!(stats["listings"], 0);
+    assert_eq!(ok(&signpost(&empty, &["digest"])).trim(), EMPTY_DIGEST);
+
+    // Even the default database is not touched by `digest`.
+    let home = t.path().join("home");
+    assert_eq!(
+        ok(&signpost_default(&home, &["digest"])).trim(),
+        EMPTY_DIGEST
+    );
+    assert!(!home.join("signpost/directory.db").exists());
 }

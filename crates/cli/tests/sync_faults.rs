@@ -6,6 +6,8 @@ mod common;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path as UrlPath, State};
@@ -25,12 +27,19 @@ fn serve(app: Router) -> Background {
 /// A feed of `batches` changesets of `per_batch` listings each.
 fn build_feed(dir: &Path, batches: usize, per_batch: usize) -> PathBuf {
     let path = dir.join("feed.db");
-    let mut feed = Directory::open_publisher(&path).unwrap();
-    for b in 0..batches {
+    publish(&path, 0..batches, per_batch, "Listing");
+    path
+}
+
+/// Publish batches `batches` of `per_batch` listings each to the feed at `path`; listing `n` is
+/// `f{n}`, named "`name` n", so feeds built with different names hold different data.
+fn publish(path: &Path, batches: std::ops::Range<usize>, per_batch: usize, name: &str) {
+    let mut feed = Directory::open_publisher(path).unwrap();
+    for b in batches {
         let records: Vec<Value> = (0..per_batch)
             .map(|i| {
                 let n = b * per_batch + i;
-                json!({"id": format!("f{n:06}"), "name": format!("Listing {n}"), "status": "active",
+                json!({"id": format!("f{n:06}"), "name": format!("{name} {n}"), "status": "active",
                        "description": "A community group with a fairly long description so that changesets have some weight to them.",
                        "service_at_locations": [{"location": {"id": format!("l{n}"), "latitude": 51.0 + (n % 100) as f64 / 100.0, "longitude": -2.0 + (n / 100) as f64 / 100.0}}]})
             })
@@ -38,7 +47,6 @@ fn build_feed(dir: &Path, batches: usize, per_batch: usize) -> PathBuf {
         feed.import_sources(vec![(format!("batch {b}"), records)], &mut |_| {})
             .unwrap();
     }
-    path
 }
 
 fn digest(db: &Path) -> String {
@@ -333,4 +341,396 @@ fn a_feed_that_goes_away_mid_sync_is_resumed_later() {
     );
     assert_eq!(cursor(&db), 30);
     assert_eq!(digest(&db), feed_digest);
+}
+
+/// Serve the feed whose database is `path`.
+fn serve_feed(path: &Path, addr: SocketAddr) -> Background {
+    serve_at(
+        addr,
+        signpost_feed::router(signpost_feed::AppState::new(Directory::open(path).unwrap())),
+    )
+}
+
+fn feed_digest(path: &Path) -> String {
+    Directory::open(path).unwrap().digest().unwrap()
+}
+
+fn cursor(db: &Path) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row("SELECT coalesce(max(seq), 0) FROM sync_state", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
+fn sync_ok(db: &Path, url: &str) -> String {
+    let out = signpost(db, &["sync", "--feed", url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `digest` on a directory that has synced nothing yet leaves it as it was, so after the first
+/// sync its digest is the feed's (it used to load the default region first, for ever after).
+#[test]
+fn digest_before_the_first_sync_leaves_the_directory_to_the_feed() {
+    let t = tempfile::tempdir().unwrap();
+    let feed_path = build_feed(t.path(), 3, 20);
+    let served = serve_feed(&feed_path, "127.0.0.1:0".parse().unwrap());
+    let url = format!("http://{}", served.addr());
+    let db = t.path().join("fresh.db");
+    let empty = digest(&db);
+    assert!(!db.exists(), "digest created the database");
+    sync_ok(&db, &url);
+    assert_ne!(digest(&db), empty);
+    assert_eq!(digest(&db), feed_digest(&feed_path));
+}
+
+/// The issue's case: a feed rebuilt from a fresh import at the same URL (head back to 1,
+/// different data) while a client is at cursor 24. The client starts again and ends with the
+/// feed's listings, whether the new log is behind its cursor or has passed it.
+#[test]
+fn a_rebuilt_feed_at_the_same_url_is_caught() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir(t.path().join("old")).unwrap();
+    std::fs::create_dir(t.path().join("new")).unwrap();
+    let old = build_feed(&t.path().join("old"), 24, 50);
+    let served = serve_feed(&old, "127.0.0.1:0".parse().unwrap());
+    let addr = served.addr();
+    let url = format!("http://{addr}");
+    let (first, second) = (t.path().join("first.db"), t.path().join("second.db"));
+    for db in [&first, &second] {
+        sync_ok(db, &url);
+        assert_eq!(cursor(db), 24);
+        assert_eq!(digest(db), feed_digest(&old));
+    }
+    drop(served);
+
+    // Rebuilt in a fresh data folder: one changeset of 600 other listings.
+    let new = t.path().join("new/feed.db");
+    publish(&new, 0..1, 600, "Rebuilt");
+    let served = serve_feed(&new, addr);
+    let said = sync_ok(&first, &url);
+    assert!(
+        said.contains("started again") && said.contains("rebuilt"),
+        "{said}"
+    );
+    assert_eq!(cursor(&first), 1);
+    assert_eq!(digest(&first), feed_digest(&new));
+
+    // The rebuilt feed passes the old cursor (27 changesets of 20 new listings, from f000600),
+    // with a snapshot on the way.
+    publish(&new, 30..57, 20, "Rebuilt");
+    Directory::open_publisher(&new)
+        .unwrap()
+        .publish_snapshot()
+        .unwrap()
+        .unwrap();
+    publish(&new, 57..59, 20, "Rebuilt");
+    let said = sync_ok(&second, &url);
+    assert!(said.contains("started again"), "{said}");
+    assert_eq!(cursor(&second), 30);
+    assert_eq!(digest(&second), feed_digest(&new));
+    // The first client is on the new log already: an ordinary update.
+    let said = sync_ok(&first, &url);
+    assert!(said.contains("up to date"), "{said}");
+    assert_eq!(digest(&first), feed_digest(&new));
+    drop(served);
+}
+
+/// A feed whose log diverges under the same feed id (its data folder restored from a copy made
+/// at changeset 20, then changed differently): behind the client's cursor, or past it with a
+/// changeset that does not follow the client's, the client starts again from changeset 1.
+#[test]
+fn a_feed_whose_log_diverges_at_the_same_id_is_caught() {
+    let t = tempfile::tempdir().unwrap();
+    let feed_path = build_feed(t.path(), 20, 30);
+    let fork = t.path().join("fork.db");
+    rusqlite::Connection::open(&feed_path)
+        .unwrap()
+        .execute("VACUUM INTO ?1", [fork.to_str().unwrap()])
+        .unwrap();
+    publish(&feed_path, 20..24, 30, "Listing");
+    let served = serve_feed(&feed_path, "127.0.0.1:0".parse().unwrap());
+    let addr = served.addr();
+    let url = format!("http://{addr}");
+    let (behind, past) = (t.path().join("behind.db"), t.path().join("past.db"));
+    for db in [&behind, &past] {
+        sync_ok(db, &url);
+        assert_eq!(cursor(db), 24);
+    }
+    drop(served);
+    assert_eq!(
+        Directory::open(&fork).unwrap().feed_id().unwrap(),
+        Directory::open(&feed_path).unwrap().feed_id().unwrap()
+    );
+
+    publish(&fork, 20..22, 30, "Forked");
+    let served = serve_feed(&fork, addr);
+    let said = sync_ok(&behind, &url);
+    assert!(
+        said.contains("started again") && said.contains("behind"),
+        "{said}"
+    );
+    assert_eq!(digest(&behind), feed_digest(&fork));
+    drop(served);
+
+    publish(&fork, 22..26, 30, "Forked");
+    let _served = serve_feed(&fork, addr);
+    let said = sync_ok(&past, &url);
+    assert!(
+        said.contains("started again") && said.contains("diverged"),
+        "{said}"
+    );
+    assert_eq!(cursor(&past), 26);
+    assert_eq!(digest(&past), feed_digest(&fork));
+    let said = sync_ok(&behind, &url);
+    assert!(said.contains("up to date"), "{said}");
+    assert_eq!(digest(&behind), feed_digest(&fork));
+}
+
+#[derive(Clone)]
+struct Cut {
+    upstream: String,
+    bodies_served: Arc<AtomicUsize>,
+    bodies_allowed: Arc<AtomicUsize>,
+    /// Once cut, serve half of each body instead of 503.
+    then_truncate: bool,
+}
+
+/// Passes the log through, serves `bodies_allowed` changesets, then answers 503 for ever.
+async fn cut_body(
+    State(c): State<Cut>,
+    UrlPath(hash): UrlPath<String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let cut =
+        c.bodies_served.fetch_add(1, Ordering::SeqCst) >= c.bodies_allowed.load(Ordering::SeqCst);
+    if cut && !c.then_truncate {
+        return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let mut body = reqwest_get(&format!("{}/sync/changesets/{hash}", c.upstream)).await;
+    if cut {
+        body.truncate(body.len() / 2);
+    }
+    body.into_response()
+}
+
+async fn cut_head(State(c): State<Cut>) -> Vec<u8> {
+    reqwest_get(&format!("{}/sync/head", c.upstream)).await
+}
+
+async fn cut_list(
+    State(c): State<Cut>,
+    axum::extract::RawQuery(q): axum::extract::RawQuery,
+) -> Vec<u8> {
+    reqwest_get(&format!(
+        "{}/sync/changesets?{}",
+        c.upstream,
+        q.unwrap_or_default()
+    ))
+    .await
+}
+
+/// A sync that applied 5 changesets and was then cut says how far it got, not "offline ...
+/// unchanged"; the next sync fetches the rest.
+#[test]
+fn a_sync_cut_after_some_changesets_says_how_far_it_got() {
+    let t = tempfile::tempdir().unwrap();
+    let feed_path = build_feed(t.path(), 10, 20);
+    let upstream = serve_feed(&feed_path, "127.0.0.1:0".parse().unwrap());
+    let allowed = Arc::new(AtomicUsize::new(5));
+    let proxy = serve(
+        Router::new()
+            .route("/sync/head", get(cut_head))
+            .route("/sync/changesets", get(cut_list))
+            .route("/sync/changesets/{hash}", get(cut_body))
+            .with_state(Cut {
+                upstream: format!("http://{}", upstream.addr()),
+                bodies_served: Arc::new(AtomicUsize::new(0)),
+                bodies_allowed: allowed.clone(),
+                then_truncate: false,
+            }),
+    );
+    let db = t.path().join("client.db");
+    let url = format!("http://{}", proxy.addr());
+    let said = sync_ok(&db, &url);
+    assert!(
+        said.contains("partly synced")
+            && said.contains("5 applied")
+            && said.contains("changeset 5 of 10"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("unchanged") && !said.contains("offline"),
+        "{said}"
+    );
+    assert_eq!(cursor(&db), 5);
+    allowed.store(usize::MAX, Ordering::SeqCst);
+    let said = sync_ok(&db, &url);
+    assert!(said.contains("5 applied now"), "{said}");
+    assert_eq!(digest(&db), feed_digest(&feed_path));
+}
+
+/// 1 MiB of gzip that inflates to 1 GiB of zeros.
+fn gzip_bomb() -> Vec<u8> {
+    let zeros = vec![0u8; 1 << 20];
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    for _ in 0..1024 {
+        std::io::Write::write_all(&mut gz, &zeros).unwrap();
+    }
+    gz.finish().unwrap()
+}
+
+#[derive(Clone)]
+struct Hostile {
+    bomb: Arc<Vec<u8>>,
+    /// The uncompressed size the log declares.
+    declared: u64,
+    /// Serve the bomb as a snapshot named in the head instead of as changeset 1.
+    as_snapshot: bool,
+}
+
+const BOMB_HASH: &str = "abababababababababababababababababababababababababababababababab";
+
+async fn hostile_head(State(h): State<Hostile>) -> axum::Json<Value> {
+    let mut head = json!({"seq": 1, "hash": BOMB_HASH, "feed_id": "hostile"});
+    if h.as_snapshot {
+        head["snapshot"] = json!({"seq": 1, "hash": BOMB_HASH, "bytes": h.declared});
+    }
+    axum::Json(head)
+}
+
+async fn hostile_list(State(h): State<Hostile>) -> axum::Json<Value> {
+    axum::Json(json!({"changesets": [
+        {"seq": 1, "hash": BOMB_HASH, "prev": "", "upserts": 10, "deletes": 0, "bytes": h.declared}
+    ]}))
+}
+
+async fn hostile_body(State(h): State<Hostile>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json"),
+            (axum::http::header::CONTENT_ENCODING, "gzip"),
+        ],
+        h.bomb.to_vec(),
+    )
+        .into_response()
+}
+
+/// The most memory the `signpost sync` process may use against hostile input (the issue's
+/// bound for any process is 1 GB; the old client reached 2.7 GB on this bomb).
+const SYNC_RSS_BOUND_KB: u64 = 200 * 1024;
+
+/// Run `signpost --db DB ARGS…`, sampling its peak resident memory (VmHWM) until it exits.
+fn run_measuring_peak_rss(db: &Path, args: &[&str]) -> (std::process::Output, u64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_signpost"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0;
+    // VmHWM only grows, so the last reading before exit is the peak up to that instant.
+    while child.try_wait().unwrap().is_none() {
+        if let Ok(text) = std::fs::read_to_string(&status) {
+            if let Some(kb) = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak_kb = peak_kb.max(kb);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    (child.wait_with_output().unwrap(), peak_kb)
+}
+
+/// A gzip bomb (1 MiB inflating to 1 GiB) served as a changeset whose log entry says 15 KB, as
+/// one that says 2 MB (so the body is read and inflation must stop), and as a snapshot: each
+/// is rejected, the directory is unchanged, and the client's memory stays small.
+#[test]
+fn a_gzip_bomb_is_rejected_within_a_memory_bound() {
+    let t = tempfile::tempdir().unwrap();
+    let bomb = Arc::new(gzip_bomb());
+    assert!(bomb.len() < 1_100_000, "{}", bomb.len());
+    let db = t.path().join("client.db");
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/oruk-1.0/services.json");
+    assert!(signpost(&db, &["import", fixture.to_str().unwrap()])
+        .status
+        .success());
+    let before = digest(&db);
+    for (declared, as_snapshot, says) in [
+        (15_000, false, "larger than"),
+        (2_000_000, false, "inflates to more than the 2000000 bytes"),
+        (2_000_000, true, "snapshot 1"),
+    ] {
+        let hostile = serve(
+            Router::new()
+                .route("/sync/head", get(hostile_head))
+                .route("/sync/changesets", get(hostile_list))
+                .route("/sync/changesets/{hash}", get(hostile_body))
+                .route("/sync/snapshots/{hash}", get(hostile_body))
+                .with_state(Hostile {
+                    bomb: bomb.clone(),
+                    declared,
+                    as_snapshot,
+                }),
+        );
+        let url = format!("http://{}", hostile.addr());
+        let (out, peak_kb) = run_measuring_peak_rss(&db, &["sync", "--feed", &url]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            peak_kb > 0 && peak_kb < SYNC_RSS_BOUND_KB,
+            "{declared} {as_snapshot}: peak RSS {peak_kb} kB"
+        );
+        assert!(!out.status.success(), "{declared}: {err}");
+        assert!(err.contains(says), "{declared} {as_snapshot}: {err}");
+        eprintln!("bomb declared {declared} (snapshot: {as_snapshot}): peak RSS {peak_kb} kB");
+        assert_eq!(digest(&db), before, "the directory is unchanged");
+        assert_eq!(cursor(&db), 0);
+    }
+}
+
+/// A sync that fails verification after applying some changesets says where it stopped, and
+/// keeps what it applied.
+#[test]
+fn a_sync_that_fails_after_some_changesets_says_where_it_stopped() {
+    let t = tempfile::tempdir().unwrap();
+    let feed_path = build_feed(t.path(), 6, 20);
+    let upstream = serve_feed(&feed_path, "127.0.0.1:0".parse().unwrap());
+    let proxy = serve(
+        Router::new()
+            .route("/sync/head", get(cut_head))
+            .route("/sync/changesets", get(cut_list))
+            .route("/sync/changesets/{hash}", get(cut_body))
+            .with_state(Cut {
+                upstream: format!("http://{}", upstream.addr()),
+                bodies_served: Arc::new(AtomicUsize::new(0)),
+                bodies_allowed: Arc::new(AtomicUsize::new(3)),
+                then_truncate: true,
+            }),
+    );
+    let db = t.path().join("client.db");
+    let out = signpost(
+        &db,
+        &["sync", "--feed", &format!("http://{}", proxy.addr())],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("stopped at changeset 3") && err.contains("changeset rejected"),
+        "{err}"
+    );
+    assert_eq!(cursor(&db), 3);
 }

@@ -31,6 +31,39 @@ pub fn open(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Open an existing directory database for reading only: nothing is created, migrated or
+/// seeded, and SQLite refuses any write on the connection.
+///
+/// Read-only commands (`digest`, `show`, `near`, `stats`) use this so that looking at a
+/// database never changes it: a digest must describe the data as it was, not as opening made
+/// it. A database from an older Signpost is refused rather than upgraded, since upgrading
+/// writes; any writing command upgrades it.
+pub fn open_read_only(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.pragma_update(None, "query_only", "ON")?;
+    conn.pragma_update(None, "busy_timeout", 5000)?;
+    conn.pragma_update(None, "cache_size", -65536)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > schema::VERSION {
+        return Err(crate::Error::SchemaTooNew {
+            found,
+            supported: schema::VERSION,
+        });
+    }
+    if found < schema::VERSION {
+        return Err(crate::Error::SchemaTooOld {
+            path: path.to_path_buf(),
+            found,
+            current: schema::VERSION,
+        });
+    }
+    Ok(conn)
+}
+
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 64;
 

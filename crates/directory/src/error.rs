@@ -17,6 +17,17 @@ pub enum Error {
         /// Highest version this build knows.
         supported: u32,
     },
+    /// A read-only opening found a database an older Signpost wrote (or not a Signpost
+    /// database at all); upgrading it would be a write.
+    #[error("{path} has schema version {found}, older than this Signpost's {current}; a command that writes (import, sync, load-region) upgrades it")]
+    SchemaTooOld {
+        /// The database file.
+        path: PathBuf,
+        /// Version found in the file.
+        found: u32,
+        /// The version this build writes.
+        current: u32,
+    },
     /// A file could not be read.
     #[error("{path}: {source}")]
     Io {

@@ -46,6 +46,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: V6_LANGUAGE_LINES,
         backfill: Some(crate::write::backfill_languages),
     },
+    Migration {
+        sql: V7_FEED_ID,
+        backfill: None,
+    },
 ];
 
 /// The schema version this build writes.
@@ -297,6 +301,17 @@ DROP INDEX attribute_term;
 /// name with spaces ("British Sign Language") stays one language. No structure changes; the
 /// backfill rewrites the column from the stored records.
 const V6_LANGUAGE_LINES: &str = "";
+
+/// Version 7: which log a cursor follows.
+///
+/// Every directory gets a random `feed_id` when it is created (or upgraded); a feed publishes its
+/// own in `/sync/head`, so a feed rebuilt from a fresh data folder at the same URL is a different
+/// log, and a client can tell even when the new log's numbers pass its cursor. A client keeps the
+/// id of the log its cursor is on beside the cursor (`''` for a cursor written before this).
+const V7_FEED_ID: &str = r#"
+INSERT INTO meta(key, value) VALUES ('feed_id', lower(hex(randomblob(16))));
+ALTER TABLE sync_state ADD COLUMN feed_id TEXT NOT NULL DEFAULT '';
+"#;
 
 /// Bring `conn` to [`VERSION`], one transaction per step. Refuses databases from the future.
 pub fn migrate(conn: &mut Connection) -> Result<()> {

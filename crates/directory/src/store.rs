@@ -1,6 +1,7 @@
 //! [`Directory`]: the public API over one directory database.
 use std::cell::OnceCell;
 use std::collections::hash_map::{Entry, HashMap};
+use std::collections::HashSet;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -159,6 +160,19 @@ pub struct ChangesetInfo {
     pub bytes: u64,
 }
 
+/// A published snapshot, as listed in `/sync/head`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SnapshotInfo {
+    /// The changeset it is the state after.
+    pub seq: u64,
+    /// Hex SHA-256 of its canonical bytes; also its URL.
+    pub hash: String,
+    /// Listings in it.
+    pub records: u64,
+    /// Uncompressed size, so a client can bound what it inflates.
+    pub bytes: u64,
+}
+
 /// Counts for `signpost stats` and for benchmarks.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stats {
@@ -188,6 +202,116 @@ fn prepare_all(source: &str, records: &[Value], what: &str) -> Result<PreparedBa
     }
 }
 
+/// Refuse a changeset that does not follow the cursor (`seq`, `hash`).
+fn follows(seq: u64, hash: &str, changeset: &Changeset) -> Result<()> {
+    if changeset.seq != seq + 1 || changeset.prev != hash {
+        return Err(Error::Changeset(format!(
+            "changeset {} does not follow {} (expected seq {} after {:?}, got prev {:?})",
+            changeset.seq,
+            seq,
+            seq + 1,
+            hash,
+            changeset.prev
+        )));
+    }
+    Ok(())
+}
+
+/// Where a client stands in a feed's log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncCursor {
+    /// The last changeset applied (0 before the first).
+    pub seq: u64,
+    /// Its hash ("" before the first).
+    pub hash: String,
+    /// The id of the feed's log it was applied from ("" if the feed published none, or the
+    /// cursor predates feed ids).
+    pub feed_id: String,
+}
+
+/// A client starting again from a feed's current state: the newest snapshot (if any) and the
+/// changesets after it, all in one transaction. See [`Directory::resync`].
+pub struct Resync<'a> {
+    tx: rusqlite::Transaction<'a>,
+    index: &'a mut OnceCell<SearchIndex>,
+    publishing: bool,
+    feed: &'a str,
+    feed_id: &'a str,
+    seq: u64,
+    hash: String,
+    /// Ids the new state holds so far.
+    keep: HashSet<String>,
+    report: ImportReport,
+}
+
+impl Resync<'_> {
+    /// Begin from a verified snapshot; only as the first step.
+    pub fn apply_snapshot(&mut self, snapshot: &Snapshot) -> Result<()> {
+        if self.seq != 0 {
+            return Err(Error::Changeset(
+                "a snapshot can only begin a new start".into(),
+            ));
+        }
+        let source = format!("{}#snapshot{}", self.feed, snapshot.seq);
+        let what = format!("snapshot {}", snapshot.seq);
+        let mut batch = prepare_all(&source, &snapshot.records, &what)?;
+        self.keep
+            .extend(batch.listings.iter().map(|l| l.service.id.clone()));
+        let report = write_batch(&self.tx, self.publishing, &source, &mut batch, &[])?;
+        self.report.absorb(report);
+        self.seq = snapshot.seq;
+        self.hash = snapshot.head.clone();
+        Ok(())
+    }
+
+    /// Apply the next verified changeset of the new log.
+    pub fn apply_changeset(&mut self, changeset: &Changeset) -> Result<()> {
+        follows(self.seq, &self.hash, changeset)?;
+        let source = format!("{}#{}", self.feed, changeset.seq);
+        let what = format!("changeset {}", changeset.seq);
+        let mut batch = prepare_all(&source, &changeset.upserts, &what)?;
+        self.keep
+            .extend(batch.listings.iter().map(|l| l.service.id.clone()));
+        for id in &changeset.deletes {
+            self.keep.remove(id);
+        }
+        let report = write_batch(
+            &self.tx,
+            self.publishing,
+            &source,
+            &mut batch,
+            &changeset.deletes,
+        )?;
+        self.report.absorb(report);
+        self.seq = changeset.seq;
+        self.hash = changeset.hash();
+        Ok(())
+    }
+
+    /// The last changeset (or snapshot) applied so far.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Swap the new state in: listings from this feed that it does not hold are removed, the
+    /// cursor is replaced, and all of it commits at once.
+    pub fn commit(mut self) -> Result<ImportReport> {
+        self.report.deleted += write::delete_feed_listings_except(&self.tx, self.feed, &self.keep)?;
+        write::set_cursor(
+            &self.tx,
+            &write::Cursor {
+                feed: self.feed,
+                feed_id: self.feed_id,
+                seq: self.seq,
+                hash: &self.hash,
+            },
+        )?;
+        self.tx.commit()?;
+        *self.index = OnceCell::new();
+        Ok(self.report)
+    }
+}
+
 /// A directory database and its search index.
 pub struct Directory {
     conn: Connection,
@@ -201,6 +325,20 @@ impl Directory {
     pub fn open(path: &Path) -> Result<Directory> {
         let conn = db::open(path)?;
         Directory::from_connection(conn)
+    }
+
+    /// Open the database at `path` for reading only (see [`db::open_read_only`]): nothing in
+    /// it changes, not even the taxonomy seeded on creation. A file that does not exist is read
+    /// as an empty directory and is not created.
+    pub fn open_read_only(path: &Path) -> Result<Directory> {
+        if !path.exists() {
+            return Directory::open_in_memory();
+        }
+        Ok(Directory {
+            conn: db::open_read_only(path)?,
+            index: OnceCell::new(),
+            publishing: false,
+        })
     }
 
     /// A private in-memory directory (tests, benchmarks).
@@ -235,8 +373,9 @@ impl Directory {
         &self.conn
     }
 
-    /// Load `region` if this database has never had a region or any listing. Returns the
-    /// report when it loaded.
+    /// Load `region` if this database has never had a region or any listing and follows no
+    /// feed (a feed's copy must hold what the feed holds, and nothing else). Returns the report
+    /// when it loaded.
     pub fn ensure_region(&mut self, region: &Region) -> Result<Option<ImportReport>> {
         let has_region: Option<String> = self
             .conn
@@ -247,7 +386,10 @@ impl Directory {
         let listings: i64 = self
             .conn
             .query_row("SELECT count(*) FROM service", [], |r| r.get(0))?;
-        if has_region.is_some() || listings > 0 {
+        let feeds: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sync_state", [], |r| r.get(0))?;
+        if has_region.is_some() || listings > 0 || feeds > 0 {
             return Ok(None);
         }
         self.load_region(region, &mut |_| {}).map(Some)
@@ -369,88 +511,33 @@ impl Directory {
         source: &str,
         batch: &mut PreparedBatch,
         deletes: &[String],
-        cursor: Option<(&str, u64, &str)>,
+        cursor: Option<&write::Cursor<'_>>,
     ) -> Result<ImportReport> {
-        let mut report = ImportReport {
-            errors: std::mem::take(&mut batch.errors),
-            warnings: std::mem::take(&mut batch.warnings),
-            ..Default::default()
-        };
         let tx = self.conn.transaction()?;
-        let mut written: Vec<(i64, &import::Prepared)> = Vec::with_capacity(batch.listings.len());
-        // Where each id is in `written`: an id that comes twice in one batch keeps only its
-        // later version there, so the earlier one is neither indexed for text nor published.
-        let mut position: HashMap<&str, usize> = HashMap::with_capacity(batch.listings.len());
-        let mut memo = write::BatchMemo::default();
-        for listing in &batch.listings {
-            let rowid = match write::upsert_listing(&tx, listing, source, &mut memo)? {
-                write::Outcome::Inserted(rowid) => {
-                    report.inserted += 1;
-                    rowid
-                }
-                write::Outcome::Replaced(rowid) => {
-                    report.replaced += 1;
-                    rowid
-                }
-                write::Outcome::Unchanged => {
-                    report.unchanged += 1;
-                    continue;
-                }
-            };
-            match position.entry(listing.service.id.as_str()) {
-                Entry::Occupied(at) => written[*at.get()] = (rowid, listing),
-                Entry::Vacant(at) => {
-                    at.insert(written.len());
-                    written.push((rowid, listing));
-                }
-            }
-        }
-        for (rowid, listing) in &written {
-            write::insert_fts(&tx, *rowid, &listing.service)?;
-        }
-        let mut deleted = Vec::new();
-        for id in deletes {
-            if write::delete_listing(&tx, id)? {
-                deleted.push(id.clone());
-            }
-        }
-        if self.publishing && !(written.is_empty() && deleted.is_empty()) {
-            // Only what changed is published: a re-import of unchanged data publishes nothing.
-            let upserts = written
-                .iter()
-                .map(|(_, l)| {
-                    serde_json::from_str(&l.record).map_err(|e| Error::Corrupt(e.to_string()))
-                })
-                .collect::<Result<Vec<Value>>>()?;
-            write::append_changeset(&tx, upserts, deleted.clone())?;
-        }
-        if let Some((feed, seq, hash)) = cursor {
-            write::set_cursor(&tx, feed, seq, hash)?;
+        let report = write_batch(&tx, self.publishing, source, batch, deletes)?;
+        if let Some(cursor) = cursor {
+            write::set_cursor(&tx, cursor)?;
         }
         tx.commit()?;
-        report.deleted = deleted.len();
         if report.inserted + report.replaced + report.deleted > 0 {
             self.index = OnceCell::new();
         }
         Ok(report)
     }
 
-    /// Apply a verified changeset from `feed`: every record is validated first, and a single
-    /// bad record rejects the whole changeset with nothing applied. Records, deletions and the
-    /// new cursor are committed in one transaction, so a crash at any instant leaves either the
-    /// previous state or the new one.
-    pub fn apply_changeset(&mut self, feed: &str, changeset: &Changeset) -> Result<ImportReport> {
+    /// Apply a verified changeset from `feed`, whose log is `feed_id` (`""` if it publishes
+    /// none): every record is validated first, and a single bad record rejects the whole
+    /// changeset with nothing applied. Records, deletions and the new cursor (with the feed id)
+    /// are committed in one transaction, so a crash at any instant leaves either the previous
+    /// state or the new one.
+    pub fn apply_changeset(
+        &mut self,
+        feed: &str,
+        feed_id: &str,
+        changeset: &Changeset,
+    ) -> Result<ImportReport> {
         let (seq, hash) = self.sync_cursor(feed)?;
-        if changeset.seq != seq + 1 || changeset.prev != hash {
-            return Err(Error::Changeset(format!(
-                "changeset {} does not follow {} (expected seq {} after {:?}, got prev {:?})",
-                changeset.seq,
-                seq,
-                seq + 1,
-                hash,
-                changeset.prev
-            )));
-        }
+        follows(seq, &hash, changeset)?;
         let source = format!("{feed}#{}", changeset.seq);
         let mut batch = prepare_all(
             &source,
@@ -462,21 +549,72 @@ impl Directory {
             &source,
             &mut batch,
             &changeset.deletes,
-            Some((feed, changeset.seq, &this_hash)),
+            Some(&write::Cursor {
+                feed,
+                feed_id,
+                seq: changeset.seq,
+                hash: &this_hash,
+            }),
         )
     }
 
     /// The last changeset applied from `feed`: (seq, hash), or (0, "") before the first sync.
     pub fn sync_cursor(&self, feed: &str) -> Result<(u64, String)> {
+        let c = self.sync_position(feed)?;
+        Ok((c.seq, c.hash))
+    }
+
+    /// Where this directory stands in `feed`'s log, with the id of that log.
+    pub fn sync_position(&self, feed: &str) -> Result<SyncCursor> {
         Ok(self
             .conn
             .query_row(
-                "SELECT seq, hash FROM sync_state WHERE feed = ?1",
+                "SELECT seq, hash, feed_id FROM sync_state WHERE feed = ?1",
                 [feed],
-                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+                |r| {
+                    Ok(SyncCursor {
+                        seq: r.get::<_, i64>(0)? as u64,
+                        hash: r.get(1)?,
+                        feed_id: r.get(2)?,
+                    })
+                },
             )
             .optional()?
-            .unwrap_or((0, String::new())))
+            .unwrap_or_default())
+    }
+
+    /// This directory's own log id, which a feed publishes in `/sync/head`: random, made when
+    /// the database was created, so a feed rebuilt in a fresh data folder has a new one.
+    pub fn feed_id(&self) -> Result<String> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'feed_id'", [], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or_else(|| Error::Corrupt("the directory has no feed_id".into()))
+    }
+
+    /// Start again from `feed`'s current state, for a client whose cursor is not on the feed's
+    /// log any more (the feed was rebuilt, or its log diverged). Everything happens in one
+    /// transaction that [`Resync::commit`] ends: until then (and for ever, if it is dropped)
+    /// readers see the data as it was, and a kill loses nothing.
+    pub fn resync<'a>(&'a mut self, feed: &'a str, feed_id: &'a str) -> Result<Resync<'a>> {
+        let Directory {
+            conn,
+            index,
+            publishing,
+        } = self;
+        Ok(Resync {
+            tx: conn.transaction()?,
+            index,
+            publishing: *publishing,
+            feed,
+            feed_id,
+            seq: 0,
+            hash: String::new(),
+            keep: HashSet::new(),
+            report: ImportReport::default(),
+        })
     }
 
     /// The published log after `seq`: (seq, hash, prev, upserts, deletes, bytes), at most `limit`.
@@ -528,6 +666,25 @@ impl Directory {
             .optional()?)
     }
 
+    /// The newest snapshot with its size, as `/sync/head` describes it.
+    pub fn newest_snapshot(&self) -> Result<Option<SnapshotInfo>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT seq, hash, records, bytes FROM snapshot ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok(SnapshotInfo {
+                        seq: r.get::<_, i64>(0)? as u64,
+                        hash: r.get(1)?,
+                        records: r.get::<_, i64>(2)? as u64,
+                        bytes: r.get::<_, i64>(3)? as u64,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     /// A published snapshot's gzip body, by hash.
     pub fn snapshot_body(&self, hash: &str) -> Result<Vec<u8>> {
         self.conn
@@ -540,8 +697,13 @@ impl Directory {
 
     /// Start from a verified snapshot: only for a directory that has applied nothing from `feed`.
     /// Every record is validated first; all of them and the cursor (the snapshot's `seq` and
-    /// `head`) are committed in one transaction.
-    pub fn apply_snapshot(&mut self, feed: &str, snapshot: &Snapshot) -> Result<ImportReport> {
+    /// `head`, and the feed's id) are committed in one transaction.
+    pub fn apply_snapshot(
+        &mut self,
+        feed: &str,
+        feed_id: &str,
+        snapshot: &Snapshot,
+    ) -> Result<ImportReport> {
         if self.sync_cursor(feed)?.0 != 0 {
             return Err(Error::Changeset(
                 "a snapshot is only applied to a directory that has not synced from this feed"
@@ -558,7 +720,12 @@ impl Directory {
             &source,
             &mut batch,
             &[],
-            Some((feed, snapshot.seq, &snapshot.head)),
+            Some(&write::Cursor {
+                feed,
+                feed_id,
+                seq: snapshot.seq,
+                hash: &snapshot.head,
+            }),
         )
     }
 
@@ -820,4 +987,70 @@ impl Directory {
                 .optional()?,
         })
     }
+}
+
+/// Write a batch's listings and `deletes` inside `tx`, publishing a changeset of what changed
+/// when `publishing`. The batch's errors and warnings move into the report; its listings are
+/// left to the caller.
+fn write_batch(
+    tx: &rusqlite::Transaction<'_>,
+    publishing: bool,
+    source: &str,
+    batch: &mut PreparedBatch,
+    deletes: &[String],
+) -> Result<ImportReport> {
+    let mut report = ImportReport {
+        errors: std::mem::take(&mut batch.errors),
+        warnings: std::mem::take(&mut batch.warnings),
+        ..Default::default()
+    };
+    let mut written: Vec<(i64, &import::Prepared)> = Vec::with_capacity(batch.listings.len());
+    // Where each id is in `written`: an id that comes twice in one batch keeps only its
+    // later version there, so the earlier one is neither indexed for text nor published.
+    let mut position: HashMap<&str, usize> = HashMap::with_capacity(batch.listings.len());
+    let mut memo = write::BatchMemo::default();
+    for listing in &batch.listings {
+        let rowid = match write::upsert_listing(tx, listing, source, &mut memo)? {
+            write::Outcome::Inserted(rowid) => {
+                report.inserted += 1;
+                rowid
+            }
+            write::Outcome::Replaced(rowid) => {
+                report.replaced += 1;
+                rowid
+            }
+            write::Outcome::Unchanged => {
+                report.unchanged += 1;
+                continue;
+            }
+        };
+        match position.entry(listing.service.id.as_str()) {
+            Entry::Occupied(at) => written[*at.get()] = (rowid, listing),
+            Entry::Vacant(at) => {
+                at.insert(written.len());
+                written.push((rowid, listing));
+            }
+        }
+    }
+    for (rowid, listing) in &written {
+        write::insert_fts(tx, *rowid, &listing.service)?;
+    }
+    let mut deleted = Vec::new();
+    for id in deletes {
+        if write::delete_listing(tx, id)? {
+            deleted.push(id.clone());
+        }
+    }
+    if publishing && !(written.is_empty() && deleted.is_empty()) {
+        // Only what changed is published: a re-import of unchanged data publishes nothing.
+        let upserts = written
+            .iter()
+            .map(|(_, l)| {
+                serde_json::from_str(&l.record).map_err(|e| Error::Corrupt(e.to_string()))
+            })
+            .collect::<Result<Vec<Value>>>()?;
+        write::append_changeset(tx, upserts, deleted.clone())?;
+    }
+    report.deleted = deleted.len();
+    Ok(report)
 }

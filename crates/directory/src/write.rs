@@ -567,12 +567,47 @@ pub fn append_snapshot(tx: &Transaction<'_>) -> Result<Option<(u64, String)>> {
     Ok(Some((seq as u64, hash)))
 }
 
-/// Record that `feed` has been applied up to changeset `seq` with `hash`.
-pub fn set_cursor(tx: &Transaction<'_>, feed: &str, seq: u64, hash: &str) -> Result<()> {
+/// Where a client stands in a feed's log: the last changeset applied (`seq`, `hash`) and the id
+/// of the log it belongs to.
+pub struct Cursor<'a> {
+    /// The feed's base URL.
+    pub feed: &'a str,
+    /// The feed's id ('' when the feed does not publish one).
+    pub feed_id: &'a str,
+    /// The last changeset applied.
+    pub seq: u64,
+    /// Its hash.
+    pub hash: &'a str,
+}
+
+/// Record that `feed` has been applied up to `cursor`.
+pub fn set_cursor(tx: &Transaction<'_>, cursor: &Cursor<'_>) -> Result<()> {
     tx.execute(
-        "INSERT INTO sync_state(feed, seq, hash, synced_at) VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-         ON CONFLICT(feed) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, synced_at = excluded.synced_at",
-        params![feed, seq as i64, hash],
+        "INSERT INTO sync_state(feed, seq, hash, feed_id, synced_at) VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+         ON CONFLICT(feed) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, feed_id = excluded.feed_id, synced_at = excluded.synced_at",
+        params![cursor.feed, cursor.seq as i64, cursor.hash, cursor.feed_id],
     )?;
     Ok(())
+}
+
+/// Delete the listings that came from `feed` (their source is `FEED#…`) unless their id is in
+/// `keep`: what a client that started again from a feed's current state no longer holds.
+/// Returns how many were deleted.
+pub fn delete_feed_listings_except(
+    tx: &Transaction<'_>,
+    feed: &str,
+    keep: &HashSet<String>,
+) -> Result<usize> {
+    let prefix = format!("{feed}#");
+    let ids: Vec<String> = tx
+        .prepare("SELECT id FROM service WHERE substr(source, 1, length(?1)) = ?1")?
+        .query_map([&prefix], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut deleted = 0;
+    for id in ids.iter().filter(|id| !keep.contains(*id)) {
+        if delete_listing(tx, id)? {
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
 }

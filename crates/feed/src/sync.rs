@@ -1,6 +1,8 @@
 //! The sync API: Signpost's own, because HSDS has no deletions and no integrity checks.
 //!
-//! - `GET /sync/head`: the newest changeset's `seq` and `hash` (`seq` 0 when none).
+//! - `GET /sync/head`: the newest changeset's `seq` and `hash` (`seq` 0 when none), the feed's
+//!   `feed_id` (random, made with its data folder: a rebuilt feed has a new one, so its clients
+//!   know to start again), and the newest snapshot's `seq`, `hash` and uncompressed `bytes`.
 //! - `GET /sync/changesets?after=N&limit=M`: the log after `seq` N, oldest first.
 //! - `GET /sync/changesets/{hash}`: one changeset, gzip-encoded, immutable: its URL is the
 //!   SHA-256 of its canonical bytes, so it can be cached forever by anything in between.
@@ -18,17 +20,19 @@ use crate::{ApiError, AppState};
 
 const MAX_LIST: u64 = 1000;
 
-/// `GET /sync/head`: the newest changeset and, when there is one, the newest snapshot.
+/// `GET /sync/head`: the feed's id, the newest changeset and, when there is one, the newest
+/// snapshot.
 pub async fn head(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let (head, snapshot) = state
-        .with_directory(|d| Ok((d.changeset_head()?, d.snapshot_head()?)))
+    let (feed_id, head, snapshot) = state
+        .with_directory(|d| Ok((d.feed_id()?, d.changeset_head()?, d.newest_snapshot()?)))
         .await?;
     let mut body = match head {
         Some(h) => json!({"seq": h.seq, "hash": h.hash}),
         None => json!({"seq": 0, "hash": ""}),
     };
-    if let Some((seq, hash)) = snapshot {
-        body["snapshot"] = json!({"seq": seq, "hash": hash});
+    body["feed_id"] = json!(feed_id);
+    if let Some(s) = snapshot {
+        body["snapshot"] = json!({"seq": s.seq, "hash": s.hash, "bytes": s.bytes});
     }
     Ok(Json(body))
 }

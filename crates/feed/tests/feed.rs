@@ -387,6 +387,20 @@ fn every_change_is_a_verified_chained_changeset() {
     let server = Server::start(&data);
     let (_, _, head) = server.get("/sync/head");
     assert_eq!(head["seq"], 2, "one changeset per imported source batch");
+    // The feed's id: random, made with its data folder, the same every time it is served.
+    let feed_id = head["feed_id"].as_str().unwrap().to_string();
+    assert_eq!(feed_id.len(), 32, "{head}");
+    assert_eq!(
+        Server::start(&data).get("/sync/head").2["feed_id"],
+        feed_id.as_str()
+    );
+    let other = t.path().join("other-feed");
+    assert!(feed(&other, &["digest"]).status.success());
+    assert_ne!(
+        Server::start(&other).get("/sync/head").2["feed_id"],
+        feed_id.as_str(),
+        "a fresh data folder is a new feed"
+    );
     let (_, _, log) = server.get("/sync/changesets?after=0");
     let log = log["changesets"].as_array().unwrap().clone();
     assert_eq!(log.len(), 2);
@@ -534,6 +548,7 @@ fn an_unreachable_feed_is_offline_not_an_error() {
     let options = Options {
         attempts: 2,
         timeout: std::time::Duration::from_secs(2),
+        ..Options::default()
     };
     let before = app.digest().unwrap();
     match sync(
@@ -751,6 +766,7 @@ fn a_new_client_starts_from_the_snapshot() {
         (head["seq"].as_u64(), head["snapshot"]["seq"].as_u64()),
         (Some(3), Some(2))
     );
+    assert!(head["snapshot"]["bytes"].as_u64().unwrap() > 1000, "{head}");
     let snapshot = reqwest::blocking::get(format!(
         "{}/sync/snapshots/{}",
         server.base,

@@ -4,21 +4,35 @@
 //! the hash, the chain (`seq` and `prev`) and every record's schema, and applies it with the new
 //! cursor in one SQLite transaction ([`Directory::apply_changeset`]). A cut or a kill at any
 //! point leaves the last applied changeset in place, and the next run resumes after it without
-//! fetching it again. Network failures are retried with backoff; a feed that cannot be reached at
-//! all is reported as [`Outcome::Offline`], a normal state that keeps the data already held.
+//! fetching it again. Network failures are retried with backoff; a feed that cannot be reached
+//! before anything was applied is [`Outcome::Offline`], a normal state that keeps the data
+//! already held, and one lost after some changesets were applied is [`Outcome::Partial`].
+//!
+//! **Nothing the feed sends is trusted to be small.** Every response is read with a size limit,
+//! and a changeset is inflated only up to the size its log entry declares (a snapshot up to the
+//! size `/sync/head` declares), both capped by [`Options`]: a gzip bomb is rejected after
+//! inflating no more than it claimed to be.
+//!
+//! **A rebuilt feed is caught.** `/sync/head` names the feed's log (`feed_id`, made anew with a
+//! fresh data folder), and the cursor keeps the id it was applied from. A cursor that is not on
+//! the feed's chain (another id, a head behind it, a different hash at its `seq`, or a next
+//! changeset whose `prev` is not its hash) starts again from the newest snapshot and the
+//! changesets after it, or, if the feed has published no snapshot, from changeset 1: all in
+//! one transaction ([`Directory::resync`]), so the old data stays until the new state is
+//! complete ([`Outcome::StartedAgain`]).
 #![deny(missing_docs)]
 
 use std::io::Read;
 use std::time::Duration;
 
 use serde::Deserialize;
-use signpost_directory::changeset::Changeset;
-use signpost_directory::Directory;
+use signpost_directory::changeset::{Changeset, Snapshot};
+use signpost_directory::{Directory, SyncCursor};
 
 /// Why a sync stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    /// The feed answered, but with something unusable (bad status, bad JSON).
+    /// The feed answered, but with something unusable (bad status, bad JSON, too large).
     #[error("feed {feed}: {message}")]
     Feed {
         /// The feed URL.
@@ -61,7 +75,32 @@ pub enum Outcome {
         /// Changesets applied in this run.
         applied: u64,
     },
-    /// The feed could not be reached; the local directory is unchanged and still usable.
+    /// The feed's log no longer continues the one this directory followed (the feed was
+    /// rebuilt, or its log diverged), so the directory started again from the feed's current
+    /// state: it now holds what the feed holds at `seq`, swapped in at once; listings from the
+    /// old log that the new state lacks were removed.
+    StartedAgain {
+        /// The feed's sequence number now held locally.
+        seq: u64,
+        /// The snapshot (if any) and changesets applied.
+        applied: u64,
+        /// Why the old cursor was given up, in plain words.
+        reason: String,
+    },
+    /// Some changesets were applied, then the feed could not be reached. The directory is
+    /// consistent at `seq`, short of the feed's `head`; the next sync resumes from there.
+    Partial {
+        /// Changesets (and a starting snapshot) applied in this run.
+        applied: u64,
+        /// The feed's sequence number now held locally.
+        seq: u64,
+        /// The feed's newest sequence number.
+        head: u64,
+        /// The last error, in plain words.
+        reason: String,
+    },
+    /// The feed could not be reached before anything was applied; the local directory is
+    /// unchanged and still usable.
     Offline {
         /// The last error, in plain words.
         reason: String,
@@ -72,6 +111,11 @@ pub enum Outcome {
 struct Head {
     seq: u64,
     #[serde(default)]
+    hash: String,
+    /// Absent from feeds older than feed ids: then only the chain is checked.
+    #[serde(default)]
+    feed_id: String,
+    #[serde(default)]
     snapshot: Option<SnapshotRef>,
 }
 
@@ -79,12 +123,16 @@ struct Head {
 struct SnapshotRef {
     seq: u64,
     hash: String,
+    /// Uncompressed size; absent from older feeds (then [`Options::max_snapshot_bytes`]).
+    #[serde(default)]
+    bytes: Option<u64>,
 }
 
 #[derive(Deserialize)]
 struct LogEntry {
     seq: u64,
     hash: String,
+    prev: String,
     upserts: u64,
     deletes: u64,
     bytes: u64,
@@ -93,6 +141,15 @@ struct LogEntry {
 #[derive(Deserialize)]
 struct Log {
     changesets: Vec<LogEntry>,
+}
+
+/// The largest `/sync/head` or log page read: a page of 1,000 entries is about 250 KB.
+const MAX_JSON_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The most a gzip body of `inflated` bytes can take: deflate's stored blocks add 5 bytes per
+/// 64 KiB, and the gzip header and trailer a few dozen.
+fn gzip_limit(inflated: u64) -> u64 {
+    inflated.saturating_add(inflated / 100).saturating_add(1024)
 }
 
 /// The HTTP side, with retries.
@@ -108,8 +165,14 @@ enum Fetch {
 }
 
 impl Client {
-    fn get(&self, path: &str) -> Result<Fetch> {
+    /// GET `path`, reading at most `limit` bytes of body; a longer body is an error, not a
+    /// reason to retry.
+    fn get(&self, path: &str, limit: u64) -> Result<Fetch> {
         let url = format!("{}{path}", self.feed.trim_end_matches('/'));
+        let too_large = || SyncError::Feed {
+            feed: self.feed.clone(),
+            message: format!("{path}: the response is larger than the {limit} bytes expected"),
+        };
         let mut delay = Duration::from_millis(200);
         let mut last = String::new();
         for attempt in 0..self.attempts {
@@ -118,10 +181,17 @@ impl Client {
                 delay *= 2;
             }
             match self.http.get(&url).send() {
-                Ok(r) if r.status().is_success() => match r.bytes() {
-                    Ok(b) => return Ok(Fetch::Body(b.to_vec())),
-                    Err(e) => last = format!("reading {url}: {e}"),
-                },
+                Ok(r) if r.status().is_success() => {
+                    if r.content_length().is_some_and(|n| n > limit) {
+                        return Err(too_large());
+                    }
+                    let mut body = Vec::new();
+                    match r.take(limit.saturating_add(1)).read_to_end(&mut body) {
+                        Ok(_) if body.len() as u64 > limit => return Err(too_large()),
+                        Ok(_) => return Ok(Fetch::Body(body)),
+                        Err(e) => last = format!("reading {url}: {e}"),
+                    }
+                }
                 Ok(r) if r.status().is_server_error() => {
                     last = format!("{url}: HTTP {}", r.status())
                 }
@@ -141,16 +211,123 @@ impl Client {
         &self,
         path: &str,
     ) -> Result<std::result::Result<T, String>> {
-        match self.get(path)? {
+        match self.get(path, MAX_JSON_BYTES)? {
             Fetch::Unreachable(reason) => Ok(Err(reason)),
             Fetch::Body(b) => serde_json::from_slice(&b)
                 .map(Ok)
-                .map_err(|e| SyncError::Feed {
-                    feed: self.feed.clone(),
-                    message: format!("{path}: not the sync API ({e})"),
-                }),
+                .map_err(|e| self.bad(format!("{path}: not the sync API ({e})"))),
         }
     }
+
+    fn bad(&self, message: String) -> SyncError {
+        SyncError::Feed {
+            feed: self.feed.clone(),
+            message,
+        }
+    }
+
+    /// The log after `after`, up to `head`, checked to be consecutive.
+    fn log(&self, mut after: u64, head: u64) -> Result<std::result::Result<Vec<LogEntry>, String>> {
+        let mut pending: Vec<LogEntry> = Vec::new();
+        while after < head {
+            let log: Log = match self.json(&format!("/sync/changesets?after={after}"))? {
+                Ok(l) => l,
+                Err(reason) => return Ok(Err(reason)),
+            };
+            if log.changesets.is_empty() {
+                break;
+            }
+            for entry in log.changesets {
+                if entry.seq != after + 1 {
+                    return Err(self.bad(format!(
+                        "/sync/changesets?after={after}: lists changeset {} where {} comes next",
+                        entry.seq,
+                        after + 1
+                    )));
+                }
+                after = entry.seq;
+                pending.push(entry);
+            }
+        }
+        Ok(Ok(pending))
+    }
+
+    /// Fetch, inflate (within the declared size) and verify the snapshot `head` names.
+    fn snapshot(
+        &self,
+        snap: &SnapshotRef,
+        options: &Options,
+    ) -> Result<std::result::Result<Snapshot, String>> {
+        let what = format!("snapshot {} ({})", snap.seq, snap.hash);
+        let limit = match snap.bytes {
+            Some(declared) if declared > options.max_snapshot_bytes => {
+                return Err(too_big(&what, declared, options.max_snapshot_bytes))
+            }
+            Some(declared) => declared,
+            None => options.max_snapshot_bytes,
+        };
+        let gz = match self.get(&format!("/sync/snapshots/{}", snap.hash), gzip_limit(limit))? {
+            Fetch::Body(b) => b,
+            Fetch::Unreachable(reason) => return Ok(Err(reason)),
+        };
+        let bytes = inflate(&gz, limit, &what)?;
+        drop(gz);
+        Ok(Ok(Snapshot::verify(&bytes, &snap.hash)?))
+    }
+
+    /// Fetch, inflate (within the size its log entry declares) and verify one changeset.
+    fn changeset(
+        &self,
+        entry: &LogEntry,
+        options: &Options,
+    ) -> Result<std::result::Result<Changeset, String>> {
+        let what = format!("changeset {} ({})", entry.seq, entry.hash);
+        if entry.bytes > options.max_changeset_bytes {
+            return Err(too_big(&what, entry.bytes, options.max_changeset_bytes));
+        }
+        let path = format!("/sync/changesets/{}", entry.hash);
+        let gz = match self.get(&path, gzip_limit(entry.bytes))? {
+            Fetch::Body(b) => b,
+            Fetch::Unreachable(reason) => return Ok(Err(reason)),
+        };
+        let bytes = inflate(&gz, entry.bytes, &what)?;
+        drop(gz);
+        let changeset = Changeset::verify(&bytes, &entry.hash)?;
+        if changeset.seq != entry.seq {
+            return Err(signpost_directory::Error::Changeset(format!(
+                "the log lists seq {} but the changeset says {}",
+                entry.seq, changeset.seq
+            ))
+            .into());
+        }
+        Ok(Ok(changeset))
+    }
+}
+
+fn too_big(what: &str, declared: u64, max: u64) -> SyncError {
+    signpost_directory::Error::Changeset(format!(
+        "{what} declares {declared} bytes, more than the {max} this client accepts"
+    ))
+    .into()
+}
+
+/// Inflate at most `limit` bytes: the size the feed declared, which the canonical bytes (and so
+/// the hash) must match exactly. More is refused as soon as it appears.
+fn inflate(gz: &[u8], limit: u64, what: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(limit.min(64 * 1024 * 1024) as usize);
+    flate2::read::GzDecoder::new(gz)
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            signpost_directory::Error::Changeset(format!("{what} is not valid gzip: {e}"))
+        })?;
+    if bytes.len() as u64 > limit {
+        return Err(signpost_directory::Error::Changeset(format!(
+            "{what} inflates to more than the {limit} bytes the feed declared"
+        ))
+        .into());
+    }
+    Ok(bytes)
 }
 
 /// Options for [`sync`].
@@ -160,6 +337,12 @@ pub struct Options {
     pub attempts: u32,
     /// Time limit per request.
     pub timeout: Duration,
+    /// The largest changeset (uncompressed) accepted, whatever its log entry declares. A feed
+    /// writes at most 10,000 listings per changeset, about 20 MB.
+    pub max_changeset_bytes: u64,
+    /// The largest snapshot (uncompressed) accepted, and the limit for a snapshot whose size
+    /// the feed does not declare.
+    pub max_snapshot_bytes: u64,
 }
 
 impl Default for Options {
@@ -167,18 +350,37 @@ impl Default for Options {
         Options {
             attempts: 4,
             timeout: Duration::from_secs(30),
+            max_changeset_bytes: 256 * 1024 * 1024,
+            max_snapshot_bytes: 512 * 1024 * 1024,
         }
     }
 }
 
-fn gunzip(gz: &[u8], what: &str) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    flate2::read::GzDecoder::new(gz)
-        .read_to_end(&mut bytes)
-        .map_err(|e| {
-            signpost_directory::Error::Changeset(format!("{what} is not valid gzip: {e}"))
-        })?;
-    Ok(bytes)
+/// Why `cursor` is not on the chain `head` describes, if that can be told from the head alone.
+/// A cursor behind the head is checked against the next changeset's `prev` once the log is read.
+fn off_chain(cursor: &SyncCursor, head: &Head) -> Option<String> {
+    if cursor.seq == 0 {
+        return None;
+    }
+    if !cursor.feed_id.is_empty() && !head.feed_id.is_empty() && cursor.feed_id != head.feed_id {
+        return Some(format!(
+            "the feed was rebuilt (its id is now {}, was {})",
+            head.feed_id, cursor.feed_id
+        ));
+    }
+    if head.seq < cursor.seq {
+        return Some(format!(
+            "the feed's newest changeset is {}, behind the {} this directory applied",
+            head.seq, cursor.seq
+        ));
+    }
+    if head.seq == cursor.seq && head.hash != cursor.hash {
+        return Some(format!(
+            "the feed's changeset {} is not the one this directory applied",
+            cursor.seq
+        ));
+    }
+    None
 }
 
 /// Bring `directory` up to date from the feed at `feed` (its base URL). `applied` in the
@@ -204,33 +406,83 @@ pub fn sync(
         Ok(h) => h,
         Err(reason) => return Ok(Outcome::Offline { reason }),
     };
-    let (mut seq, _) = directory.sync_cursor(feed)?;
-    let mut applied = 0;
-    // A new client starts from the newest snapshot instead of replaying the whole log.
-    if let Some(snap) = head.snapshot.as_ref().filter(|s| seq == 0 && s.seq > 0) {
-        let gz = match client.get(&format!("/sync/snapshots/{}", snap.hash))? {
-            Fetch::Body(b) => b,
-            Fetch::Unreachable(reason) => return Ok(Outcome::Offline { reason }),
-        };
-        let bytes = gunzip(&gz, "snapshot")?;
-        let snapshot = signpost_directory::changeset::Snapshot::verify(&bytes, &snap.hash)?;
-        directory.apply_snapshot(feed, &snapshot)?;
-        seq = snapshot.seq;
-        applied += 1;
+    let cursor = directory.sync_position(feed)?;
+    if let Some(reason) = off_chain(&cursor, &head) {
+        return start_again(directory, &client, &head, reason, options, progress);
     }
-    let mut pending: Vec<LogEntry> = Vec::new();
-    let mut after = seq;
-    while after < head.seq {
-        let log: Log = match client.json(&format!("/sync/changesets?after={after}"))? {
-            Ok(l) => l,
+    let mut applied = 0;
+    let mut after = cursor.seq;
+    // A new client starts from the newest snapshot instead of replaying the whole log.
+    if let Some(snap) = head.snapshot.as_ref().filter(|s| after == 0 && s.seq > 0) {
+        let snapshot = match client.snapshot(snap, options)? {
+            Ok(s) => s,
             Err(reason) => return Ok(Outcome::Offline { reason }),
         };
-        let Some(last) = log.changesets.last() else {
-            break;
-        };
-        after = last.seq;
-        pending.extend(log.changesets);
+        directory.apply_snapshot(feed, &head.feed_id, &snapshot)?;
+        after = snapshot.seq;
+        applied += 1;
     }
+    let pending = match client.log(after, head.seq)? {
+        Ok(p) => p,
+        Err(reason) => return cut(directory, feed, &head, applied, reason),
+    };
+    if let Some(next) = pending.first().filter(|_| applied == 0 && after > 0) {
+        if next.prev != cursor.hash {
+            let reason = format!(
+                "the feed's changeset {} does not follow the {} this directory applied (its log diverged)",
+                next.seq, cursor.seq
+            );
+            return start_again(directory, &client, &head, reason, options, progress);
+        }
+    }
+    let feed_id = head.feed_id.as_str();
+    let fetched = apply_all(&client, &pending, options, progress, &mut |changeset| {
+        directory.apply_changeset(feed, feed_id, changeset)?;
+        Ok(())
+    })?;
+    applied += fetched.applied;
+    match fetched.cut {
+        Some(reason) => cut(directory, feed, &head, applied, reason),
+        None => Ok(Outcome::UpToDate {
+            seq: directory.sync_cursor(feed)?.0,
+            applied,
+        }),
+    }
+}
+
+/// The feed went away: offline if nothing was applied in this run, else how far it got.
+fn cut(
+    directory: &Directory,
+    feed: &str,
+    head: &Head,
+    applied: u64,
+    reason: String,
+) -> Result<Outcome> {
+    if applied == 0 {
+        return Ok(Outcome::Offline { reason });
+    }
+    Ok(Outcome::Partial {
+        applied,
+        seq: directory.sync_cursor(feed)?.0,
+        head: head.seq,
+        reason,
+    })
+}
+
+struct Applied {
+    applied: u64,
+    /// Why fetching stopped early, if the feed went away.
+    cut: Option<String>,
+}
+
+/// Fetch and verify each changeset of `pending` in order and hand it to `apply`.
+fn apply_all(
+    client: &Client,
+    pending: &[LogEntry],
+    options: &Options,
+    progress: &mut dyn FnMut(SyncProgress),
+    apply: &mut dyn FnMut(&Changeset) -> Result<()>,
+) -> Result<Applied> {
     let mut p = SyncProgress {
         changesets_total: pending.len() as u64,
         records_total: pending.iter().map(|c| c.upserts + c.deletes).sum(),
@@ -239,34 +491,108 @@ pub fn sync(
     };
     progress(p);
     for entry in pending {
-        let gz = match client.get(&format!("/sync/changesets/{}", entry.hash))? {
-            Fetch::Body(b) => b,
-            Fetch::Unreachable(reason) => return Ok(Outcome::Offline { reason }),
+        let changeset = match client.changeset(entry, options)? {
+            Ok(c) => c,
+            Err(reason) => {
+                return Ok(Applied {
+                    applied: p.changesets_done,
+                    cut: Some(reason),
+                })
+            }
         };
-        let mut bytes = Vec::new();
-        flate2::read::GzDecoder::new(gz.as_slice())
-            .read_to_end(&mut bytes)
-            .map_err(|e| {
-                signpost_directory::Error::Changeset(format!(
-                    "changeset {} is not valid gzip: {e}",
-                    entry.seq
-                ))
-            })?;
-        let changeset = Changeset::verify(&bytes, &entry.hash)?;
-        if changeset.seq != entry.seq {
-            return Err(signpost_directory::Error::Changeset(format!(
-                "the log lists seq {} but the changeset says {}",
-                entry.seq, changeset.seq
-            ))
-            .into());
-        }
-        directory.apply_changeset(feed, &changeset)?;
-        seq = changeset.seq;
-        applied += 1;
+        apply(&changeset)?;
         p.changesets_done += 1;
         p.records_done += entry.upserts + entry.deletes;
         p.bytes_done += entry.bytes;
         progress(p);
     }
-    Ok(Outcome::UpToDate { seq, applied })
+    Ok(Applied {
+        applied: p.changesets_done,
+        cut: None,
+    })
+}
+
+/// Start again from the feed's newest snapshot (or its first changeset) in one transaction,
+/// keeping the old data until the new state is complete.
+fn start_again(
+    directory: &mut Directory,
+    client: &Client,
+    head: &Head,
+    reason: String,
+    options: &Options,
+    progress: &mut dyn FnMut(SyncProgress),
+) -> Result<Outcome> {
+    let feed = client.feed.as_str();
+    let mut resync = directory.resync(feed, &head.feed_id)?;
+    let mut applied = 0;
+    if let Some(snap) = head.snapshot.as_ref().filter(|s| s.seq > 0) {
+        let snapshot = match client.snapshot(snap, options)? {
+            Ok(s) => s,
+            Err(reason) => return Ok(Outcome::Offline { reason }),
+        };
+        resync.apply_snapshot(&snapshot)?;
+        applied += 1;
+    }
+    let pending = match client.log(resync.seq(), head.seq)? {
+        Ok(p) => p,
+        Err(reason) => return Ok(Outcome::Offline { reason }),
+    };
+    let fetched = apply_all(client, &pending, options, progress, &mut |changeset| {
+        resync.apply_changeset(changeset)?;
+        Ok(())
+    })?;
+    if let Some(reason) = fetched.cut {
+        // Dropping `resync` rolls everything back: the old data is still there.
+        return Ok(Outcome::Offline { reason });
+    }
+    let seq = resync.seq();
+    resync.commit()?;
+    Ok(Outcome::StartedAgain {
+        seq,
+        applied: applied + fetched.applied,
+        reason,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
+    #[test]
+    fn inflation_stops_at_the_declared_size() {
+        let plain = vec![b'a'; 100_000];
+        let gz = gzip(&plain);
+        assert_eq!(inflate(&gz, 100_000, "changeset 1").unwrap(), plain);
+        let err = inflate(&gz, 99_999, "changeset 1").unwrap_err().to_string();
+        assert!(
+            err.contains("changeset 1 inflates to more than the 99999 bytes"),
+            "{err}"
+        );
+        assert!(inflate(&gz[..gz.len() / 2], 100_000, "changeset 1")
+            .unwrap_err()
+            .to_string()
+            .contains("not valid gzip"));
+    }
+
+    #[test]
+    fn a_gzip_body_of_a_declared_size_fits_its_limit() {
+        // Random bytes do not compress: the worst case for the body limit.
+        let mut state = 0x2545f491_u64;
+        let plain: Vec<u8> = (0..300_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        assert!(gzip(&plain).len() as u64 <= gzip_limit(plain.len() as u64));
+        assert!(gzip(b"").len() as u64 <= gzip_limit(0));
+    }
 }

@@ -132,3 +132,39 @@ fn upgrade_keeps_language_names_with_spaces_whole() {
     }
     assert_eq!(near(&db, "sign"), 0, "a word of a name is not a language");
 }
+
+/// Reading never writes: not a missing file (not created), not an old one (not upgraded), not
+/// a current one (SQLite refuses writes on the connection).
+#[test]
+fn read_only_opening_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let absent = dir.path().join("absent.db");
+    let empty = Directory::open_read_only(&absent).unwrap();
+    assert_eq!(
+        empty.digest().unwrap(),
+        Directory::open_in_memory().unwrap().digest().unwrap()
+    );
+    assert!(!absent.exists());
+
+    let old = dir.path().join("old.db");
+    schema::migrate_to(&mut Connection::open(&old).unwrap(), 1).unwrap();
+    let err = Directory::open_read_only(&old).err().unwrap().to_string();
+    assert!(
+        err.contains("older") && err.contains("upgrades it"),
+        "{err}"
+    );
+    let v: u32 = Connection::open(&old)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, 1, "not upgraded");
+
+    let current = dir.path().join("current.db");
+    drop(Directory::open(&current).unwrap());
+    let mut reader = Directory::open_read_only(&current).unwrap();
+    assert_eq!(reader.stats().unwrap().listings, 0);
+    let record = serde_json::json!({"id": "x", "name": "X", "status": "active"});
+    assert!(reader
+        .import_sources(vec![("x.json".to_string(), vec![record])], &mut |_| {})
+        .is_err());
+}
