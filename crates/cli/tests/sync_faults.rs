@@ -345,23 +345,15 @@ fn a_feed_that_goes_away_mid_sync_is_resumed_later() {
 
 /// Serve the feed whose database is `path`.
 fn serve_feed(path: &Path, addr: SocketAddr) -> Background {
-    serve_at(
+    Background::serve(
         addr,
         signpost_feed::router(signpost_feed::AppState::new(Directory::open(path).unwrap())),
     )
+    .unwrap()
 }
 
 fn feed_digest(path: &Path) -> String {
     Directory::open(path).unwrap().digest().unwrap()
-}
-
-fn cursor(db: &Path) -> i64 {
-    rusqlite::Connection::open(db)
-        .unwrap()
-        .query_row("SELECT coalesce(max(seq), 0) FROM sync_state", [], |r| {
-            r.get(0)
-        })
-        .unwrap()
 }
 
 fn sync_ok(db: &Path, url: &str) -> String {

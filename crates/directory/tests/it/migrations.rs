@@ -118,10 +118,12 @@ fn upgrade_keeps_language_names_with_spaces_whole() {
             .unwrap();
         assert_eq!(report.inserted, 1);
         assert_eq!(near(&db, "British Sign Language"), 1);
-        // Put the column back the way version 5 wrote it.
+        // Put the column back the way version 5 wrote it (and undo version 7).
         db.connection()
             .execute_batch(
                 "UPDATE service_facet SET languages = 'bfi british sign language ur urdu';
+                 ALTER TABLE sync_state DROP COLUMN feed_id;
+                 DELETE FROM meta WHERE key = 'feed_id';
                  PRAGMA user_version = 5;",
             )
             .unwrap();
