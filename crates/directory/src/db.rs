@@ -31,6 +31,31 @@ pub fn open(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Page cache of a read-only connection, in KiB (SQLite's negative `cache_size`). A server
+/// opens several; the operating system's file cache is shared between them, so each keeps a
+/// small cache of its own rather than the writer's 64 MB.
+const READER_CACHE_KIB: i64 = 8192;
+
+/// Open an existing directory database read-only: SQLite refuses writes through it, and it
+/// neither creates nor migrates the file.
+pub fn open_read_only(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.pragma_update(None, "busy_timeout", 5000)?;
+    conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > schema::VERSION {
+        return Err(crate::Error::SchemaTooNew {
+            found: version,
+            supported: schema::VERSION,
+        });
+    }
+    Ok(conn)
+}
+
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 64;
 
