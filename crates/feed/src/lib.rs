@@ -190,3 +190,58 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every ORUK reader held by a request that does not finish: the sync API still answers,
+    /// from its own readers. With one connection behind one lock, `/sync/head` waited.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_sync_api_answers_while_every_oruk_reader_is_busy() {
+        let folder = tempfile::tempdir().unwrap();
+        let writer = Directory::open_publisher(&folder.path().join("feed.db")).unwrap();
+        let state = AppState::new(writer);
+        let busy = state
+            .readers
+            .as_ref()
+            .expect("a file has readers")
+            .oruk
+            .status();
+        let (started, running) = std::sync::mpsc::channel();
+        let mut releases = Vec::new();
+        let mut held = Vec::new();
+        for _ in 0..busy.max_size {
+            let (release, wait) = std::sync::mpsc::channel::<()>();
+            releases.push(release);
+            let started = started.clone();
+            let state = state.clone();
+            held.push(tokio::spawn(async move {
+                state
+                    .with_directory(move |_| {
+                        started.send(()).unwrap();
+                        let _ = wait.recv();
+                        Ok(())
+                    })
+                    .await
+            }));
+        }
+        for _ in 0..busy.max_size {
+            running
+                .recv_timeout(Duration::from_secs(30))
+                .expect("each ORUK reader is taken");
+        }
+        let head = tokio::time::timeout(
+            Duration::from_secs(30),
+            sync::head(axum::extract::State(state.clone())),
+        )
+        .await
+        .expect("/sync/head does not wait for ORUK readers")
+        .unwrap();
+        assert_eq!(head.0["seq"], 0);
+        drop(releases);
+        for h in held {
+            h.await.unwrap().unwrap();
+        }
+    }
+}
