@@ -13,9 +13,10 @@ WORK=${1:-$(mktemp -d)}
 mkdir -p "$WORK"
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
-nice -n 10 cargo build --release --locked -p signpost-feed -p signpost-bench
+nice -n 10 cargo build --release --locked -p signpost-feed
 FEED=target/release/signpost-feed
 if [ ! -f "$WORK/feed/feed.db" ]; then
+  nice -n 10 cargo build --release --locked -p signpost-bench
   target/release/signpost-bench --sizes "$N" --listings-file "$WORK/listings.json"
   "$FEED" --data "$WORK/feed" import "$WORK/listings.json" | head -1
 fi

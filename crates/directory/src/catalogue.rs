@@ -126,7 +126,9 @@ impl Directory {
     ///
     /// The order without `near` follows indexes that exist (the service id, and the service of
     /// each service_at_location): ordering by `service_at_location.id`, which has no index,
-    /// sorted every row of the table for every page.
+    /// sorted every row of the table for every page. `CROSS JOIN` keeps services the outer loop,
+    /// which SQLite's planner otherwise reverses, sorting again (first page of 100k: 0.5 ms
+    /// against 21 ms, measured with the sqlite3 shell).
     pub fn service_at_location_page(
         &self,
         q: &ServiceQuery,
@@ -153,7 +155,7 @@ impl Directory {
                 page_params.push(SqlValue::Integer(q.per_page.min(i64::MAX as u64) as i64));
                 page_params.push(SqlValue::Integer(offset as i64));
                 let mut stmt = conn.prepare(&format!(
-                    "SELECT s.rowid, sal.id FROM service s JOIN service_at_location sal ON sal.service_rowid = s.rowid
+                    "SELECT s.rowid, sal.id FROM service s CROSS JOIN service_at_location sal ON sal.service_rowid = s.rowid
                      {filter} ORDER BY s.id, sal.rowid LIMIT ? OFFSET ?"
                 ))?;
                 let rows = stmt
