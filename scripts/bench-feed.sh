@@ -42,6 +42,7 @@ echo "RSS with the search index built: $(rss)"
 run() { # title, connections, path
   echo; echo "== $1: wrk -t2 -c$2 -d${SECONDS_EACH}s --latency $3"
   wrk -t2 -c"$2" -d"${SECONDS_EACH}s" --latency "$URL$3" | grep -E "Requests/sec|^ +(50|99)%|Socket errors|Non-2xx"
+  echo "   server RSS: $(rss) now, $(peak) peak so far"
 }
 run "ORUK services page" 64 "/services?per_page=50"
 run "services near a postcode" 64 "$NEAR"
@@ -58,6 +59,7 @@ sleep 2
 wrk -t1 -c4 -d"${SECONDS_EACH}s" --latency "$URL/sync/head" | grep -E "Requests/sec|^ +(50|99)%"
 wait $L1 $L2
 echo "   (the list loads meanwhile: $(grep Requests/sec "$WORK/list.out") and $(grep Requests/sec "$WORK/heavy.out"))"
+echo "   server RSS: $(rss) now, $(peak) peak so far"
 
 run "heaviest allowed query at 256 connections" 256 "$HEAVY"
 echo "RSS after: $(rss); peak RSS of the server over the whole run: $(peak)"
