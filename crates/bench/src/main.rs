@@ -42,6 +42,10 @@ struct Args {
     /// Feed sizes for the sync benchmark (0 to skip it).
     #[arg(long, value_delimiter = ',', default_value = "100000")]
     sync_sizes: Vec<usize>,
+    /// Only write the first size's listings to this JSON file, for `signpost-feed import`
+    /// (scripts/bench-feed.sh serves them to wrk).
+    #[arg(long)]
+    listings_file: Option<std::path::PathBuf>,
 }
 
 const ACCESS: &[(&str, f64)] = &[
@@ -413,7 +417,12 @@ fn bench_sync(n: usize, args: &Args, anchors: &[(f64, f64)]) -> Result<()> {
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let url = format!("http://{}", listener.local_addr()?);
     let app = signpost_feed::router(signpost_feed::AppState::new(Directory::open(&feed_path)?));
-    runtime.spawn(async move { axum::serve(listener, app).await });
+    runtime.spawn(signpost_feed::serve(
+        listener,
+        app,
+        signpost_feed::Limits::default(),
+        std::future::pending(),
+    ));
 
     let mut client = Directory::open(&tmp.path().join("client.db"))?;
     let mut bytes_initial = 0;
@@ -482,6 +491,15 @@ fn main() -> Result<()> {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         std::env::consts::ARCH
     );
+    if let Some(path) = &args.listings_file {
+        let n = args.sizes.first().copied().unwrap_or(100_000);
+        let mut rng = StdRng::seed_from_u64(args.seed);
+        let records: Vec<Value> = (0..n).map(|i| listing(i, &mut rng, &anchors)).collect();
+        let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+        serde_json::to_writer(file, &records)?;
+        println!("{n} listings written to {}", path.display());
+        return Ok(());
+    }
     for &n in &args.sizes {
         bench_size(n, &args, &anchors)?;
     }

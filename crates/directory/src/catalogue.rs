@@ -120,8 +120,15 @@ impl Directory {
         }))
     }
 
-    /// A page of services at locations: ordered by id, or, with `near`, nearest first within
-    /// its radius (only indexed, active listings have a distance).
+    /// A page of services at locations: ordered by service id and then as the service lists
+    /// them, or, with `near`, nearest first within its radius (only indexed, active listings
+    /// have a distance).
+    ///
+    /// The order without `near` follows indexes that exist (the service id, and the service of
+    /// each service_at_location): ordering by `service_at_location.id`, which has no index,
+    /// sorted every row of the table for every page. `CROSS JOIN` keeps services the outer loop,
+    /// which SQLite's planner otherwise reverses, sorting again (first page of 100k: 0.5 ms
+    /// against 21 ms, measured with the sqlite3 shell).
     pub fn service_at_location_page(
         &self,
         q: &ServiceQuery,
@@ -133,17 +140,23 @@ impl Directory {
         let offset = (q.page - 1).saturating_mul(q.per_page) as usize;
         let (total, rows): (usize, Vec<(i64, String)>) = match near {
             None => {
-                let total: i64 = conn.query_row(
-                    &format!("SELECT count(*) FROM service_at_location sal JOIN service s ON s.rowid = sal.service_rowid {filter}"),
-                    rusqlite::params_from_iter(params.iter()),
-                    |r| r.get(0),
-                )?;
+                // Every service_at_location belongs to a service, so without a filter the
+                // count needs no join.
+                let count = if filter.is_empty() {
+                    "SELECT count(*) FROM service_at_location".to_string()
+                } else {
+                    format!("SELECT count(*) FROM service_at_location sal JOIN service s ON s.rowid = sal.service_rowid {filter}")
+                };
+                let total: i64 =
+                    conn.query_row(&count, rusqlite::params_from_iter(params.iter()), |r| {
+                        r.get(0)
+                    })?;
                 let mut page_params = params.clone();
                 page_params.push(SqlValue::Integer(q.per_page.min(i64::MAX as u64) as i64));
                 page_params.push(SqlValue::Integer(offset as i64));
                 let mut stmt = conn.prepare(&format!(
-                    "SELECT s.rowid, sal.id FROM service_at_location sal JOIN service s ON s.rowid = sal.service_rowid
-                     {filter} ORDER BY sal.id, sal.rowid LIMIT ? OFFSET ?"
+                    "SELECT s.rowid, sal.id FROM service s CROSS JOIN service_at_location sal ON sal.service_rowid = s.rowid
+                     {filter} ORDER BY s.id, sal.rowid LIMIT ? OFFSET ?"
                 ))?;
                 let rows = stmt
                     .query_map(rusqlite::params_from_iter(page_params.iter()), |r| {

@@ -1,8 +1,8 @@
 //! [`Directory`]: the public API over one directory database.
-use std::cell::OnceCell;
 use std::collections::hash_map::{Entry, HashMap};
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -233,7 +233,7 @@ pub struct SyncCursor {
 /// changesets after it, all in one transaction. See [`Directory::resync`].
 pub struct Resync<'a> {
     tx: rusqlite::Transaction<'a>,
-    index: &'a mut OnceCell<SearchIndex>,
+    index: &'a mut Arc<SharedIndex>,
     publishing: bool,
     feed: &'a str,
     feed_id: &'a str,
@@ -307,15 +307,24 @@ impl Resync<'_> {
             },
         )?;
         self.tx.commit()?;
-        *self.index = OnceCell::new();
+        *self.index = Arc::default();
         Ok(self.report)
     }
+}
+
+/// A search index that read-only directories on one file share: a server's readers build it
+/// once between them, not once each (it is tens of megabytes at 100k listings).
+#[derive(Default)]
+struct SharedIndex {
+    built: OnceLock<SearchIndex>,
+    /// Held while building, so readers asking at once wait for one build.
+    building: Mutex<()>,
 }
 
 /// A directory database and its search index.
 pub struct Directory {
     conn: Connection,
-    index: OnceCell<SearchIndex>,
+    index: Arc<SharedIndex>,
     /// A feed's directory: every change is also appended to the changeset log, atomically.
     publishing: bool,
 }
@@ -336,7 +345,7 @@ impl Directory {
         }
         Ok(Directory {
             conn: db::open_read_only(path)?,
-            index: OnceCell::new(),
+            index: Arc::default(),
             publishing: false,
         })
     }
@@ -355,9 +364,26 @@ impl Directory {
         tx.commit()?;
         Ok(Directory {
             conn,
-            index: OnceCell::new(),
+            index: Arc::default(),
             publishing: false,
         })
+    }
+
+    /// Open `count` read-only connections to the directory at `path`, for a server's parallel
+    /// readers, sharing one search index. SQLite refuses any write through them; nothing is
+    /// migrated or seeded, so the file must already have been opened by [`Directory::open`] or
+    /// [`Directory::open_publisher`]. With WAL, they read while a writer writes.
+    pub fn open_readers(path: &Path, count: usize) -> Result<Vec<Directory>> {
+        let index = Arc::<SharedIndex>::default();
+        (0..count)
+            .map(|_| {
+                Ok(Directory {
+                    conn: db::open_read_only(path)?,
+                    index: index.clone(),
+                    publishing: false,
+                })
+            })
+            .collect()
     }
 
     /// Open a feed's directory: like [`Directory::open`], and every change it makes is published
@@ -520,7 +546,7 @@ impl Directory {
         }
         tx.commit()?;
         if report.inserted + report.replaced + report.deleted > 0 {
-            self.index = OnceCell::new();
+            self.index = Arc::default();
         }
         Ok(report)
     }
@@ -754,11 +780,19 @@ impl Directory {
 
     /// The search index, built on first use after opening or after a change.
     pub fn index(&self) -> Result<&SearchIndex> {
-        if let Some(i) = self.index.get() {
+        if let Some(i) = self.index.built.get() {
+            return Ok(i);
+        }
+        let _building = self
+            .index
+            .building
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(i) = self.index.built.get() {
             return Ok(i);
         }
         let built = SearchIndex::load(&self.conn)?;
-        Ok(self.index.get_or_init(|| built))
+        Ok(self.index.built.get_or_init(|| built))
     }
 
     /// Exact nearest listings (index hits only, no row fetches).

@@ -19,7 +19,9 @@ impl Background {
         let listener = runtime.block_on(tokio::net::TcpListener::bind(addr))?;
         let addr = listener.local_addr()?;
         runtime.spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
+            let limits = crate::Limits::default().within_descriptors();
+            let forever = std::future::pending();
+            if let Err(e) = crate::serve(listener, app, limits, forever).await {
                 tracing::error!(error = %e, "the background server stopped");
             }
         });

@@ -18,11 +18,27 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl ApiError {
+    /// The directory's error for a lookup of one `kind` of thing ("organization", "changeset"),
+    /// so a 404 says what was not found: the directory itself only knows an id was missing.
+    pub(crate) fn looking_for(
+        kind: &'static str,
+        key: &'static str,
+    ) -> impl Fn(signpost_directory::Error) -> ApiError {
+        move |e| match e {
+            signpost_directory::Error::NotFound(id) => {
+                ApiError::NotFound(format!("no {kind} with {key} {id:?}"))
+            }
+            other => ApiError::from(other),
+        }
+    }
+}
+
 impl From<signpost_directory::Error> for ApiError {
     fn from(e: signpost_directory::Error) -> Self {
         match e {
             signpost_directory::Error::NotFound(id) => {
-                ApiError::NotFound(format!("no service with id {id:?}"))
+                ApiError::NotFound(format!("nothing with id {id:?}"))
             }
             signpost_directory::Error::BadQuery(m) => ApiError::BadRequest(m),
             other => ApiError::Internal(other.to_string()),

@@ -12,6 +12,7 @@ mod conformance;
 mod error;
 mod oruk;
 pub mod pull;
+mod server;
 mod sync;
 
 use std::sync::{Arc, Mutex};
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
+use deadpool::unmanaged::Pool;
 use signpost_directory::Directory;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -27,6 +29,7 @@ use tower_http::trace::TraceLayer;
 
 pub use background::Background;
 pub use error::ApiError;
+pub use server::{serve, Limits};
 
 /// No request body is larger than this (the ORUK API takes none; submissions will be small).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -51,36 +54,112 @@ pub fn snapshot_if_due(
     }
 }
 
+/// Read-only connections for the sync API alone: a client's `/sync/head` and changeset
+/// fetches never queue behind ORUK list pages.
+const SYNC_READERS: usize = 2;
+
 /// What handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    directory: Arc<Mutex<Directory>>,
+    /// The one connection that may write (submissions will); reads never wait for it, except
+    /// for a directory with no file of its own (in memory), which has no readers.
+    writer: Arc<Mutex<Directory>>,
+    readers: Option<Readers>,
+}
+
+/// Pools of read-only connections (SQLite in WAL mode reads in parallel, beside a writer).
+#[derive(Clone)]
+struct Readers {
+    /// ORUK lists and records: one connection per core, since their work is CPU-bound; more
+    /// requests wait for a free one, without a thread, so memory stays bounded too.
+    oruk: Pool<Directory>,
+    /// The sync API, apart.
+    sync: Pool<Directory>,
+}
+
+/// Which readers a request uses.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Lane {
+    Oruk,
+    Sync,
 }
 
 impl AppState {
-    /// Serve this directory.
+    /// Serve this directory: reads go to read-only connections opened on its file.
     pub fn new(directory: Directory) -> AppState {
+        let path = directory
+            .connection()
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from);
+        let oruk = std::thread::available_parallelism().map_or(2, |n| n.get().max(2));
+        let readers = path.and_then(|path| {
+            match Directory::open_readers(&path, oruk + SYNC_READERS) {
+                Ok(mut all) => {
+                    let sync = all.split_off(oruk);
+                    Some(Readers {
+                        oruk: Pool::from(all),
+                        sync: Pool::from(sync),
+                    })
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "no read-only connections; reads share the writer");
+                    None
+                }
+            }
+        });
         AppState {
-            directory: Arc::new(Mutex::new(directory)),
+            writer: Arc::new(Mutex::new(directory)),
+            readers,
         }
     }
 
-    /// Run `f` with the directory on a blocking thread, so SQLite never stalls the async runtime.
+    /// Run `f` with a read-only directory of `lane` on a blocking thread, so SQLite never
+    /// stalls the async runtime.
+    pub(crate) async fn read<T, F>(&self, lane: Lane, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Directory) -> Result<T, ApiError> + Send + 'static,
+    {
+        let Some(readers) = &self.readers else {
+            let writer = self.writer.clone();
+            return blocking(move || {
+                let guard = writer
+                    .lock()
+                    .map_err(|_| ApiError::Internal("directory lock poisoned".into()))?;
+                f(&guard)
+            })
+            .await;
+        };
+        let pool = match lane {
+            Lane::Oruk => &readers.oruk,
+            Lane::Sync => &readers.sync,
+        };
+        let reader = pool
+            .get()
+            .await
+            .map_err(|e| ApiError::Internal(format!("{lane:?} readers: {e}")))?;
+        blocking(move || f(&reader)).await
+    }
+
+    /// [`AppState::read`] for the ORUK API.
     pub(crate) async fn with_directory<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&Directory) -> Result<T, ApiError> + Send + 'static,
     {
-        let directory = self.directory.clone();
-        tokio::task::spawn_blocking(move || {
-            let guard = directory
-                .lock()
-                .map_err(|_| ApiError::Internal("directory lock poisoned".into()))?;
-            f(&guard)
-        })
+        self.read(Lane::Oruk, f).await
+    }
+}
+
+async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
-    }
 }
 
 /// The whole HTTP app.
@@ -110,4 +189,59 @@ pub fn router(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(TraceLayer::new_for_http())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every ORUK reader held by a request that does not finish: the sync API still answers,
+    /// from its own readers. With one connection behind one lock, `/sync/head` waited.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_sync_api_answers_while_every_oruk_reader_is_busy() {
+        let folder = tempfile::tempdir().unwrap();
+        let writer = Directory::open_publisher(&folder.path().join("feed.db")).unwrap();
+        let state = AppState::new(writer);
+        let busy = state
+            .readers
+            .as_ref()
+            .expect("a file has readers")
+            .oruk
+            .status();
+        let (started, running) = std::sync::mpsc::channel();
+        let mut releases = Vec::new();
+        let mut held = Vec::new();
+        for _ in 0..busy.max_size {
+            let (release, wait) = std::sync::mpsc::channel::<()>();
+            releases.push(release);
+            let started = started.clone();
+            let state = state.clone();
+            held.push(tokio::spawn(async move {
+                state
+                    .with_directory(move |_| {
+                        started.send(()).unwrap();
+                        let _ = wait.recv();
+                        Ok(())
+                    })
+                    .await
+            }));
+        }
+        for _ in 0..busy.max_size {
+            running
+                .recv_timeout(Duration::from_secs(30))
+                .expect("each ORUK reader is taken");
+        }
+        let head = tokio::time::timeout(
+            Duration::from_secs(30),
+            sync::head(axum::extract::State(state.clone())),
+        )
+        .await
+        .expect("/sync/head does not wait for ORUK readers")
+        .unwrap();
+        assert_eq!(head.0["seq"], 0);
+        drop(releases);
+        for h in held {
+            h.await.unwrap().unwrap();
+        }
+    }
 }

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use signpost_directory::Directory;
 use signpost_feed::pull::{import_oruk, PullError, PullOptions};
-use signpost_feed::{router, AppState};
+use signpost_feed::{router, AppState, Limits};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -31,6 +31,14 @@ enum Command {
         /// Address to listen on; port 0 picks a free port.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Open connections at most (lowered to fit the file-descriptor limit); more are
+        /// closed at once.
+        #[arg(long, default_value_t = Limits::default().max_connections)]
+        max_connections: usize,
+        /// Seconds a connection may take to send a request's headers; a keep-alive connection
+        /// idle this long is closed.
+        #[arg(long, default_value_t = Limits::default().header_timeout.as_secs())]
+        header_timeout: u64,
     },
     /// Import listing files into the published directory (the formats `signpost import` takes).
     Import {
@@ -90,7 +98,11 @@ fn snapshot_if_due(directory: &mut Directory) -> Result<()> {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            max_connections,
+            header_timeout,
+        } => {
             tracing_subscriber::fmt()
                 .json()
                 .with_writer(std::io::stderr)
@@ -100,6 +112,12 @@ fn main() -> Result<()> {
                 )
                 .init();
             let directory = open(&cli.data)?;
+            let limits = Limits {
+                max_connections,
+                header_timeout: Duration::from_secs(header_timeout),
+            }
+            .within_descriptors();
+            tracing::info!(max_connections = limits.max_connections, "serving");
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(listen)
@@ -108,10 +126,10 @@ fn main() -> Result<()> {
                 let addr = listener.local_addr()?;
                 println!("listening on http://{addr}");
                 std::io::stdout().flush()?;
-                axum::serve(listener, router(AppState::new(directory)))
-                    .with_graceful_shutdown(async {
-                        let _ = tokio::signal::ctrl_c().await;
-                    })
+                let shutdown = async {
+                    let _ = tokio::signal::ctrl_c().await;
+                };
+                signpost_feed::serve(listener, router(AppState::new(directory)), limits, shutdown)
                     .await?;
                 Ok::<(), anyhow::Error>(())
             })?;

@@ -13,7 +13,12 @@ use crate::{ApiError, AppState};
 
 const OPENAPI: &str = include_str!("../openapi/oruk-3.0.json");
 const DEFAULT_PER_PAGE: u64 = 50;
-const MAX_PER_PAGE: u64 = 500;
+/// The ORUK 3.0 specification's largest page; it also bounds what one request can make the
+/// server hold in memory.
+pub(crate) const MAX_PER_PAGE: u64 = 100;
+/// Far past the last page of any directory (a million listings at one per page): a larger
+/// number is a mistake or a probe, and is refused rather than answered with an empty page.
+pub(crate) const MAX_PAGE: u64 = 1_000_000;
 /// Search radius when a postcode is given without `proximity`, as in the app.
 const DEFAULT_PROXIMITY_M: f64 = 10_000.0;
 const MAX_PROXIMITY_M: f64 = 1_000_000.0;
@@ -52,11 +57,17 @@ fn openapi_document() -> &'static Value {
         doc["info"]["title"] = json!("Signpost regional feed: ORUK 3.0 API and Signpost sync API");
         let ok = |description: &str| json!({"200": {"description": description}});
         let hash = json!([{"name": "hash", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}]);
+        // The bundled document gives paging parameters no range; these are the ones enforced.
+        let parameters = &mut doc["components"]["parameters"];
+        parameters["page"]["schema"] = json!({"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1});
+        parameters["per_page"]["schema"] = json!({"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": DEFAULT_PER_PAGE});
+        parameters["modified_after"]["schema"] = json!({"type": "string", "format": "date-time"});
+        parameters["modified_after"]["description"] = json!("Return all results modified after this RFC 3339 date-time (2024-05-01T09:00:00Z) or date (2024-05-01).");
         if let Some(paths) = doc["paths"].as_object_mut() {
             paths.insert("/sync/head".into(), json!({"get": {"tags": ["sync"], "summary": "The newest changeset (seq, hash) and snapshot", "responses": ok("seq, hash and snapshot")}}));
             paths.insert("/sync/changesets".into(), json!({"get": {"tags": ["sync"], "summary": "The changeset log after a sequence number",
-                "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
-                               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+                "parameters": [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": crate::sync::MAX_AFTER}},
+                               {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": crate::sync::MAX_LIST, "default": crate::sync::MAX_LIST}}],
                 "responses": ok("changesets: seq, hash, prev, upserts, deletes, bytes")}}));
             paths.insert("/sync/changesets/{hash}".into(), json!({"get": {"tags": ["sync"], "summary": "One changeset, gzip, immutable; its SHA-256 is its name",
                 "parameters": hash.clone(), "responses": ok("canonical changeset JSON")}}));
@@ -67,20 +78,51 @@ fn openapi_document() -> &'static Value {
     })
 }
 
-fn number(
+/// A whole-number parameter in `min..=max` (the range the OpenAPI document states).
+pub(crate) fn number(
     params: &HashMap<String, String>,
     name: &str,
     default: u64,
-    max: u64,
+    (min, max): (u64, u64),
 ) -> Result<u64, ApiError> {
     match params.get(name) {
         None => Ok(default),
         Some(v) => match v.trim().parse::<u64>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
             _ => Err(ApiError::BadRequest(format!(
-                "{name} must be a whole number from 1 to {max}, not {v:?}"
+                "{name} must be a whole number from {min} to {max}, not {v:?}"
             ))),
         },
+    }
+}
+
+/// `page` and `per_page`.
+fn paging(params: &HashMap<String, String>) -> Result<(u64, u64), ApiError> {
+    Ok((
+        number(params, "page", 1, (1, MAX_PAGE))?,
+        number(params, "per_page", DEFAULT_PER_PAGE, (1, MAX_PER_PAGE))?,
+    ))
+}
+
+/// `modified_after` as an RFC 3339 date-time (normalised to UTC, as stored times are compared
+/// as text) or a date. Anything else is refused: a lenient reading of `2024-13-45` would filter
+/// by a date that does not exist and answer as if it did.
+fn modified_after(params: &HashMap<String, String>) -> Result<Option<String>, ApiError> {
+    let Some(v) = params.get("modified_after").map(|v| v.trim()) else {
+        return Ok(None);
+    };
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(v) {
+        let utc = at.with_timezone(&chrono::Utc);
+        return Ok(Some(
+            utc.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        ));
+    }
+    match chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        Ok(date) if v.len() == 10 => Ok(Some(date.format("%Y-%m-%d").to_string())),
+        _ => Err(ApiError::BadRequest(format!(
+            "modified_after must be an RFC 3339 date-time (2024-05-01T09:00:00Z) or a date \
+             (2024-05-01), not {v:?}"
+        ))),
     }
 }
 
@@ -109,22 +151,16 @@ fn minimal(record: Value) -> Value {
 
 /// The service filters shared by `/services` and `/service_at_locations`.
 fn service_query(params: &HashMap<String, String>) -> Result<ServiceQuery, ApiError> {
-    if let Some(after) = params.get("modified_after") {
-        if after.len() < 10 || !after.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
-            return Err(ApiError::BadRequest(format!(
-                "modified_after must be an ISO 8601 date or time, not {after:?}"
-            )));
-        }
-    }
     let text = |k: &str| params.get(k).filter(|v| !v.trim().is_empty()).cloned();
+    let (page, per_page) = paging(params)?;
     Ok(ServiceQuery {
         search: text("search"),
         organization_id: text("organization_id"),
         taxonomy_term_id: text("taxonomy_term_id"),
         taxonomy_id: text("taxonomy_id"),
-        modified_after: text("modified_after"),
-        page: number(params, "page", 1, u32::MAX as u64)?,
-        per_page: number(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)?,
+        modified_after: modified_after(params)?,
+        page,
+        per_page,
     })
 }
 
@@ -153,12 +189,15 @@ pub async fn services(
     Ok(envelope(page, per_page, result))
 }
 
-/// One record by id.
-async fn one<F>(state: AppState, f: F) -> Result<Json<Value>, ApiError>
+/// One record of `kind` by id; a 404 names the kind.
+async fn one<F>(state: AppState, kind: &'static str, f: F) -> Result<Json<Value>, ApiError>
 where
     F: FnOnce(&Directory) -> signpost_directory::Result<Value> + Send + 'static,
 {
-    Ok(Json(state.with_directory(move |d| Ok(f(d)?)).await?))
+    let missing = ApiError::looking_for(kind, "id");
+    Ok(Json(
+        state.with_directory(move |d| f(d).map_err(missing)).await?,
+    ))
 }
 
 /// One page of a list, in the ORUK envelope.
@@ -190,13 +229,14 @@ fn envelope(page: u64, per_page: u64, result: Page) -> Json<Value> {
 
 fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ApiError> {
     let text = |k: &str| params.get(k).filter(|v| !v.trim().is_empty()).cloned();
+    let (page, per_page) = paging(params)?;
     Ok(ListQuery {
         search: text("search"),
         taxonomy_id: text("taxonomy_id"),
         parent_id: text("parent_id"),
         top_only: flag(params, "top_only")?,
-        page: number(params, "page", 1, u32::MAX as u64)?,
-        per_page: number(params, "per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)?,
+        page,
+        per_page,
     })
 }
 
@@ -215,7 +255,7 @@ pub async fn taxonomy(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    one(state, move |d| d.taxonomy(&id)).await
+    one(state, "taxonomy", move |d| d.taxonomy(&id)).await
 }
 
 /// `GET /taxonomy_terms`.
@@ -233,7 +273,7 @@ pub async fn taxonomy_term(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    one(state, move |d| d.taxonomy_term(&id)).await
+    one(state, "taxonomy term", move |d| d.taxonomy_term(&id)).await
 }
 
 /// `GET /organizations`.
@@ -251,7 +291,7 @@ pub async fn organization(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    one(state, move |d| d.organization(&id)).await
+    one(state, "organization", move |d| d.organization(&id)).await
 }
 
 /// `GET /services/{id}`: one fully nested service.
@@ -259,7 +299,7 @@ pub async fn service(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    one(state, move |d| {
+    one(state, "service", move |d| {
         d.service_record(&id).map(crate::conformance::service)
     })
     .await
@@ -320,7 +360,7 @@ pub async fn service_at_location(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    one(state, move |d| {
+    one(state, "service_at_location", move |d| {
         d.service_at_location(&id).map(crate::conformance::service)
     })
     .await

@@ -16,15 +16,20 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, Lane};
 
-const MAX_LIST: u64 = 1000;
+/// The most changesets one `/sync/changesets` answer lists (and its default).
+pub(crate) const MAX_LIST: u64 = 1000;
+/// `after` is a sequence number, which SQLite stores as a signed 64-bit integer.
+pub(crate) const MAX_AFTER: u64 = i64::MAX as u64;
 
 /// `GET /sync/head`: the feed's id, the newest changeset and, when there is one, the newest
 /// snapshot.
 pub async fn head(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let (feed_id, head, snapshot) = state
-        .with_directory(|d| Ok((d.feed_id()?, d.changeset_head()?, d.newest_snapshot()?)))
+        .read(Lane::Sync, |d| {
+            Ok((d.feed_id()?, d.changeset_head()?, d.newest_snapshot()?))
+        })
         .await?;
     let mut body = match head {
         Some(h) => json!({"seq": h.seq, "hash": h.hash}),
@@ -42,7 +47,7 @@ pub async fn snapshot(
     State(state): State<AppState>,
     Path(hash): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    immutable(state, hash, |d, h| d.snapshot_body(h)).await
+    immutable(state, "snapshot", hash, |d, h| d.snapshot_body(h)).await
 }
 
 /// `GET /sync/changesets`.
@@ -50,25 +55,12 @@ pub async fn list(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    let parse = |name: &str, default: u64, max: u64| -> Result<u64, ApiError> {
-        match params.get(name) {
-            None => Ok(default),
-            Some(v) => v
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n <= max)
-                .ok_or_else(|| {
-                    ApiError::BadRequest(format!(
-                        "{name} must be a whole number up to {max}, not {v:?}"
-                    ))
-                }),
-        }
-    };
-    let after = parse("after", 0, i64::MAX as u64)?;
-    let limit = parse("limit", MAX_LIST, MAX_LIST)?.max(1);
+    let after = crate::oruk::number(&params, "after", 0, (0, MAX_AFTER))?;
+    let limit = crate::oruk::number(&params, "limit", MAX_LIST, (1, MAX_LIST))?;
     let changesets = state
-        .with_directory(move |d| Ok(d.changesets_after(after, limit as usize)?))
+        .read(Lane::Sync, move |d| {
+            Ok(d.changesets_after(after, limit as usize)?)
+        })
         .await?;
     Ok(Json(json!({ "changesets": changesets })))
 }
@@ -78,12 +70,13 @@ pub async fn changeset(
     State(state): State<AppState>,
     Path(hash): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    immutable(state, hash, |d, h| d.changeset_body(h)).await
+    immutable(state, "changeset", hash, |d, h| d.changeset_body(h)).await
 }
 
 /// A body named by its SHA-256, served gzip-encoded and cacheable forever.
 async fn immutable(
     state: AppState,
+    kind: &'static str,
     hash: String,
     body: fn(&signpost_directory::Directory, &str) -> signpost_directory::Result<Vec<u8>>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -93,7 +86,10 @@ async fn immutable(
         ));
     }
     let etag = format!("\"{hash}\"");
-    let body = state.with_directory(move |d| Ok(body(d, &hash)?)).await?;
+    let missing = ApiError::looking_for(kind, "hash");
+    let body = state
+        .read(Lane::Sync, move |d| body(d, &hash).map_err(missing))
+        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_string()),

@@ -31,10 +31,16 @@ struct Server {
 
 impl Server {
     fn start(data: &Path) -> Server {
+        Server::start_with(data, &[])
+    }
+
+    /// `serve` with more arguments.
+    fn start_with(data: &Path, args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_signpost-feed"))
             .arg("--data")
             .arg(data)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -161,8 +167,8 @@ fn level_1_conformance_against_the_oruk_schemas() {
     let (_, _, last) = server.get(&format!("/services?per_page=100&page={pages}"));
     assert_eq!(last["contents"].as_array().unwrap().len(), 40);
     // Every record, including those imported from an ORUK 1.0 feed, satisfies the 3.0 schema.
-    for page in 1..=pages.div_ceil(5) {
-        let (_, _, p) = server.get(&format!("/services?per_page=500&page={page}"));
+    for page in 1..=pages {
+        let (_, _, p) = server.get(&format!("/services?per_page=100&page={page}"));
         for item in p["contents"].as_array().unwrap() {
             assert_valid(&one, item, item["id"].as_str().unwrap());
         }
@@ -277,6 +283,212 @@ fn filters_errors_and_not_found() {
     }
     let (_, _, empty) = server.get("/services?page=1000");
     assert_eq!(empty["empty"], true);
+}
+
+/// Sockets that send nothing, or half a request, and keep-alive connections left idle.
+fn open_idle_connections(addr: &str, n: usize) -> Vec<std::net::TcpStream> {
+    use std::io::Write;
+    (0..n)
+        .map(|i| {
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            match i % 3 {
+                0 => {}
+                1 => s
+                    .write_all(b"GET /sync/head HTTP/1.1\r\nHost: x\r\n")
+                    .unwrap(),
+                _ => {
+                    s.write_all(b"GET /sync/head HTTP/1.1\r\nHost: x\r\n\r\n")
+                        .unwrap();
+                }
+            }
+            s
+        })
+        .collect()
+}
+
+/// What the server sends on `s` before closing it (end of stream or reset), or `None` if it is
+/// still open when `wait` runs out.
+fn until_closed(s: &mut std::net::TcpStream, wait: std::time::Duration) -> Option<Vec<u8>> {
+    use std::io::Read;
+    s.set_read_timeout(Some(wait)).unwrap();
+    let mut received = Vec::new();
+    match s.read_to_end(&mut received) {
+        Ok(_) => Some(received),
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => Some(received),
+        Err(_) => None,
+    }
+}
+
+fn closed_by_server(s: &mut std::net::TcpStream, wait: std::time::Duration) -> bool {
+    until_closed(s, wait).is_some()
+}
+
+/// 2,000 idle or half-sent connections neither lock others out nor stay open: a normal
+/// request still answers, and the server closes them once the header timeout passes. Past
+/// the connection cap, a new connection is closed at once rather than left waiting.
+#[test]
+fn idle_and_half_sent_connections_neither_block_nor_linger() {
+    let t = tempfile::tempdir().unwrap();
+    let data = published(&t);
+    let server = Server::start_with(&data, &["--header-timeout", "2"]);
+    let addr = server.base.strip_prefix("http://").unwrap().to_string();
+    let client = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let mut idle = open_idle_connections(&addr, 2000);
+    let head = client
+        .get(format!("{}/sync/head", server.base))
+        .send()
+        .expect("a normal request answers beside 2,000 idle connections");
+    assert_eq!(head.status().as_u16(), 200);
+    for (i, s) in idle.iter_mut().enumerate() {
+        assert!(
+            closed_by_server(s, std::time::Duration::from_secs(20)),
+            "connection {i} (kind {}) was still open long after the header timeout",
+            i % 3
+        );
+    }
+    drop(server);
+
+    let capped = Server::start_with(&data, &["--header-timeout", "2", "--max-connections", "50"]);
+    let addr = capped.base.strip_prefix("http://").unwrap().to_string();
+    let mut held = open_idle_connections(&addr, 50);
+    // Accepted in order: once the 50 are held, a new connection is closed on arrival, with
+    // no answer even to a complete request (a connection let in would get a response).
+    let mut over = std::net::TcpStream::connect(&addr).unwrap();
+    let _ = std::io::Write::write_all(&mut over, b"GET /sync/head HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(
+        until_closed(&mut over, std::time::Duration::from_secs(20)),
+        Some(Vec::new()),
+        "a connection over the cap is closed unanswered"
+    );
+    for s in &mut held {
+        assert!(closed_by_server(s, std::time::Duration::from_secs(20)));
+    }
+    let head = client
+        .get(format!("{}/sync/head", capped.base))
+        .send()
+        .unwrap();
+    assert_eq!(
+        head.status().as_u16(),
+        200,
+        "room again once idle ones are closed"
+    );
+}
+
+/// Every numeric parameter has the range the served OpenAPI document states, and the server
+/// holds to it; `modified_after` is a real date or date-time; a 404 names what was not found.
+#[test]
+fn parameters_keep_the_documented_ranges_and_404s_name_the_kind() {
+    let t = tempfile::tempdir().unwrap();
+    let server = Server::start(&published(&t));
+    let (_, _, doc) = server.get("/openapi.json");
+    let range = |schema: &Value| {
+        (
+            schema["minimum"].as_u64().expect("a minimum"),
+            schema["maximum"].as_u64().expect("a maximum"),
+        )
+    };
+    let parameter = |name: &str| &doc["components"]["parameters"][name]["schema"];
+    let (_, max_per_page) = range(parameter("per_page"));
+    assert_eq!(max_per_page, 100, "the ORUK specification's largest page");
+    let (first_page, max_page) = range(parameter("page"));
+    assert_eq!(first_page, 1);
+    assert!(max_page < u32::MAX as u64);
+    let status = |path: &str| server.get(path).0;
+    for list in [
+        "/services",
+        "/service_at_locations",
+        "/organizations",
+        "/taxonomies",
+        "/taxonomy_terms",
+    ] {
+        assert_eq!(status(&format!("{list}?per_page={max_per_page}")), 200);
+        assert_eq!(status(&format!("{list}?page={max_page}")), 200);
+        for bad in [
+            format!("per_page={}", max_per_page + 1),
+            "per_page=0".to_string(),
+            format!("page={}", max_page + 1),
+            "page=4294967295".to_string(),
+            "page=0".to_string(),
+        ] {
+            let (code, _, body) = server.get(&format!("{list}?{bad}"));
+            assert_eq!(code, 400, "{list}?{bad}");
+            let name = bad.split('=').next().unwrap();
+            let message = body["message"].as_str().unwrap();
+            assert!(message.starts_with(name), "{list}?{bad}: {message}");
+        }
+    }
+    let sync = &doc["paths"]["/sync/changesets"]["get"]["parameters"];
+    let limit = sync
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    let (min_limit, max_limit) = range(&limit["schema"]);
+    assert_eq!(status(&format!("/sync/changesets?limit={min_limit}")), 200);
+    assert_eq!(status(&format!("/sync/changesets?limit={max_limit}")), 200);
+    for bad in [min_limit - 1, max_limit + 1] {
+        let (code, _, body) = server.get(&format!("/sync/changesets?limit={bad}"));
+        assert_eq!(code, 400, "limit={bad}");
+        assert!(body["message"].as_str().unwrap().starts_with("limit"));
+    }
+
+    for bad in [
+        "2024-13-45",
+        "9999-99-99T99:99",
+        "0000-00-00",
+        "1234567890",
+        "2024-02-30",
+        "2024-05-01T25:00:00Z",
+        "2024-05-01garbage",
+    ] {
+        for list in ["/services", "/service_at_locations"] {
+            let (code, _, body) = server.get(&format!("{list}?modified_after={bad}"));
+            assert_eq!(code, 400, "{list}?modified_after={bad}");
+            let message = body["message"].as_str().unwrap();
+            assert!(message.contains("modified_after"), "{message}");
+        }
+    }
+    for good in [
+        "2024-05-01",
+        "2024-05-01T09:00:00Z",
+        "2024-05-01T09:00:00.5%2B01:00",
+    ] {
+        assert_eq!(
+            status(&format!("/services?modified_after={good}")),
+            200,
+            "{good}"
+        );
+    }
+
+    let zeros = "0".repeat(64);
+    for (path, message) in [
+        ("/services/nope", r#"no service with id "nope""#),
+        ("/organizations/nope", r#"no organization with id "nope""#),
+        ("/taxonomies/nope", r#"no taxonomy with id "nope""#),
+        ("/taxonomy_terms/nope", r#"no taxonomy term with id "nope""#),
+        (
+            "/service_at_locations/nope",
+            r#"no service_at_location with id "nope""#,
+        ),
+        (
+            &format!("/sync/changesets/{zeros}"),
+            &format!("no changeset with hash {zeros:?}"),
+        ),
+        (
+            &format!("/sync/snapshots/{zeros}"),
+            &format!("no snapshot with hash {zeros:?}"),
+        ),
+    ] {
+        let r = reqwest::blocking::get(format!("{}{path}", server.base)).unwrap();
+        assert_eq!(r.status().as_u16(), 404, "{path}");
+        let body: Value = serde_json::from_slice(&r.bytes().unwrap()).unwrap();
+        assert_eq!(body["error"], "not_found");
+        assert_eq!(body["message"], message, "{path}");
+    }
 }
 
 #[test]

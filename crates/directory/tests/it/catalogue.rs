@@ -85,3 +85,57 @@ fn pages_hold_every_matching_listing_once_in_id_order() {
         }
     }
 }
+
+/// A server's readers page services at locations by service id, each once, in the order each
+/// service lists them, without sorting the table; and they cannot write.
+#[test]
+fn readers_page_services_at_locations_by_service_and_cannot_write() {
+    let (t, mut db) = temp_directory();
+    // Scrambled service ids; each service has two locations, the second id sorting first.
+    let records: Vec<Value> = (0..60)
+        .map(|i| {
+            let id = format!("svc-{:02}", (i * 37) % 60);
+            let sals: Vec<Value> = ["b", "a"]
+                .iter()
+                .map(|s| {
+                    json!({"id": format!("{id}-{s}"), "location": {"id": format!("{id}-loc-{s}"),
+                           "latitude": 52.0 + i as f64 / 1000.0, "longitude": -1.0}})
+                })
+                .collect();
+            json!({"id": id, "name": "Group", "status": "active", "service_at_locations": sals})
+        })
+        .collect();
+    db.import_sources(vec![("sal".into(), records)], &mut quiet)
+        .unwrap();
+    let mut readers =
+        signpost_directory::Directory::open_readers(&t.path().join("directory.db"), 2).unwrap();
+    let mut expected = Vec::new();
+    for i in 0..60 {
+        expected.push(format!("svc-{i:02}-b"));
+        expected.push(format!("svc-{i:02}-a"));
+    }
+    let mut seen = Vec::new();
+    for page in 1.. {
+        let q = ServiceQuery {
+            page,
+            per_page: 7,
+            ..Default::default()
+        };
+        let p = readers[page as usize % 2]
+            .service_at_location_page(&q, None)
+            .unwrap();
+        assert_eq!(p.total_items, 120);
+        if p.items.is_empty() {
+            break;
+        }
+        seen.extend(
+            p.items
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_string()),
+        );
+    }
+    assert_eq!(seen, expected);
+    let err = readers[0].delete("svc-00").unwrap_err().to_string();
+    assert!(err.contains("readonly"), "{err}");
+    assert_eq!(db.stats().unwrap().listings, 60);
+}
