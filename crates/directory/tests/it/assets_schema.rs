@@ -31,7 +31,7 @@ fn invalid_examples_fail_at_their_field() {
     let expect = [
         ("bad-byday", "/schedules/0/byday"),
         ("bad-status", "/status"),
-        ("no-name", ""),
+        ("no-name", "/name"),
     ];
     for (path, value) in examples("invalid") {
         let errors = signpost_directory::validate::listing_errors(&value);
