@@ -218,9 +218,9 @@ fn prepare_one(source: &str, position: usize, mut value: Value, batch: &mut Prep
             ));
         }
     }
+    batch.warnings.append(&mut repairs);
     // Straight into a byte buffer: `Value`'s `Display` goes through the formatting machinery,
     // which was a fifth of validation time (measured).
-    batch.warnings.append(&mut repairs);
     let record = serde_json::to_string(&value).expect("a JSON value always serialises");
     let hash: [u8; 32] = Sha256::digest(record.as_bytes()).into();
     let facets = Facets::of(&service);

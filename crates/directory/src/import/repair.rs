@@ -196,7 +196,15 @@ fn clean_text(
             for (name, field) in fields.iter_mut() {
                 let len = pointer.len();
                 pointer.push('/');
-                pointer.push_str(&name.replace('~', "~0").replace('/', "~1"));
+                // Escaped as JSON Pointer says; without allocating, since this runs for every
+                // field of every record.
+                for c in name.chars() {
+                    match c {
+                        '~' => pointer.push_str("~0"),
+                        '/' => pointer.push_str("~1"),
+                        c => pointer.push(c),
+                    }
+                }
                 clean_text(field, pointer, Some(name), warn);
                 if LINK_FIELDS.contains(&name.as_str()) {
                     if let Value::String(link) = field {
@@ -367,6 +375,9 @@ mod tests {
             assert!(fields.contains(&field), "{field}: {warnings:?}");
         }
         assert_eq!(warnings.len(), 5, "{warnings:?}");
+        let (_, warnings) = repaired(json!({"id": "s", "status": "active",
+            "extra": {"a/b~c": ["\u{200F}x"]}}));
+        assert_eq!(warnings[0].0, "/extra/a~1b~0c/0");
         for link in [
             "https://example.org",
             "http://x.org/a?b#c",
