@@ -37,6 +37,11 @@ enum Command {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// The most text one file may hold, in MB once decompressed. A larger file is refused
+        /// before it is read, so a small `.gz` that inflates a thousandfold cannot exhaust memory.
+        #[arg(long, value_name = "MB", default_value_t = signpost_directory::import::MAX_FILE_BYTES / 1_000_000,
+              value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        max_file_mb: u64,
     },
     /// List what is near a point, postcode or place.
     Near(NearArgs),
@@ -206,9 +211,14 @@ fn open_to_read(db: &Option<PathBuf>, seed: bool) -> Result<Directory> {
     Directory::open_read_only(&path).with_context(|| format!("opening {}", path.display()))
 }
 
-/// Text from listings is untrusted: never let it move the cursor or recolour the terminal.
+/// Text from listings is untrusted: never let it move the cursor, recolour the terminal, or
+/// reorder what is shown (bidirectional controls; import removes them too, but a directory may
+/// hold older data).
 fn printable(s: &str) -> String {
     s.chars()
+        .filter(|c| {
+            !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+        })
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
 }
@@ -508,11 +518,22 @@ fn write_listings(listings: &[serde_json::Value], out: &Path) -> Result<()> {
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Import { paths, json } => {
+        Command::Import {
+            paths,
+            json,
+            max_file_mb,
+        } => {
             let mut dir = open(&cli.db)?;
             let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
-            let report = dir.import_paths(&paths, &mut progress_printer())?;
+            let report =
+                dir.import_paths_limited(&paths, max_file_mb * 1_000_000, &mut progress_printer())?;
             print_report(&report, json)?;
+            if report.imported() == 0 && report.skipped > 0 {
+                bail!(
+                    "nothing was imported: all {} records were skipped (the reasons are above)",
+                    report.skipped
+                );
+            }
         }
         Command::Near(args) => near(&cli.db, args)?,
         Command::Show { id, json } => show(&cli.db, &id, json)?,

@@ -786,3 +786,132 @@ fn read_only_commands_never_write_to_a_named_database() {
     );
     assert!(!home.join("signpost/directory.db").exists());
 }
+
+#[test]
+fn an_older_211_export_imports_and_warnings_name_record_and_field() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("d.db");
+    let package = fixture("hsds-2.0-export");
+    let out = ok(&signpost(&db, &["import", package.to_str().unwrap()]));
+    assert!(out.contains("3 new") && out.contains("1 skipped"), "{out}");
+    let source = package.display().to_string();
+    for line in [
+        format!("warning: {source}: record svc-101: /status: was empty; read as active"),
+        format!(
+            "warning: {source}: record svc-101: /service_at_locations/0/schedules/0/opens_at: \"9:00am\" read as 09:00"
+        ),
+        format!("skipped: {source}: record svc-104: /name: "),
+    ] {
+        assert!(out.contains(&line), "{line}\n---\n{out}");
+    }
+}
+
+#[test]
+fn an_import_where_every_record_is_skipped_is_an_error() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("d.db");
+    let feed = t.path().join("feed.json");
+    std::fs::write(
+        &feed,
+        r#"[{"id": "a", "name": "", "status": "open", "minimum_age": -1},
+            {"id": "b", "status": "active"}]"#,
+    )
+    .unwrap();
+    let out = signpost(&db, &["import", feed.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("0 new") && stdout.contains("2 skipped"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("record a: /name"), "{stdout}");
+    assert!(
+        stderr.contains("nothing was imported: all 2 records were skipped"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unsafe_links_and_bidi_controls_never_reach_show() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("d.db");
+    let feed = t.path().join("feed.json");
+    std::fs::write(
+        &feed,
+        r#"[{"id":"rlo","name":"Free \u202Egnikooc\u202C class","status":"active",
+             "url":"javascript:alert(4)","email":"a@example.org",
+             "organization":{"id":"o","name":"Org \u2066x\u2069","website":"https://org.example"}}]"#,
+    )
+    .unwrap();
+    let out = ok(&signpost(&db, &["import", feed.to_str().unwrap()]));
+    let source = feed.display().to_string();
+    assert!(
+        out.contains(&format!(
+            "warning: {source}: record rlo: /url: a javascript: link was dropped"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "warning: {source}: record rlo: /name: 2 bidirectional control characters removed"
+        )),
+        "{out}"
+    );
+    let shown = ok(&signpost(&db, &["show", "rlo"]));
+    assert!(!shown.contains("javascript"), "{shown}");
+    assert!(shown.contains("Free gnikooc class"), "{shown}");
+    assert!(shown.contains("Org x"), "{shown}");
+    for c in ['\u{202E}', '\u{202C}', '\u{2066}', '\u{2069}'] {
+        assert!(!shown.contains(c), "{c:?} in {shown:?}");
+    }
+    let json: Value =
+        serde_json::from_str(&ok(&signpost(&db, &["show", "rlo", "--json"]))).unwrap();
+    assert!(json.get("url").is_none(), "{json}");
+}
+
+/// A 2 GiB JSON text in a gzip file of about 2 MB, as in issue 9: `signpost import` reads at
+/// most its limit (256 MB) of it and stops, so its peak memory stays near that limit.
+#[test]
+fn a_gzip_bomb_is_refused_in_bounded_memory() {
+    use std::io::Write;
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("d.db");
+    let bomb = t.path().join("x.json.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::io::BufWriter::new(std::fs::File::create(&bomb).unwrap()),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(b"[{\"id\": \"a\", \"name\": \"A\", \"status\": \"active\", \"description\": \"")
+        .unwrap();
+    let spaces = vec![b' '; 1 << 24];
+    for _ in 0..128 {
+        gz.write_all(&spaces).unwrap();
+    }
+    gz.write_all(b"\"}]").unwrap();
+    gz.finish().unwrap().flush().unwrap();
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 16_000_000);
+
+    let out = signpost(&db, &["import", bomb.to_str().unwrap()]);
+    let peak_kb = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .unwrap()
+        .max_rss();
+    eprintln!("gzip bomb: child peak {} MB", peak_kb / 1024);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("x.json.gz: inflates to more than 256 MB; the limit is 256 MB"),
+        "{stderr}"
+    );
+    // The largest child this test process has waited for so far: this one, or another test's
+    // smaller one, so the bound is on this child at least as strictly as stated.
+    assert!(
+        peak_kb < 400 * 1024,
+        "peak resident memory {} MB; the bound is 400 MB",
+        peak_kb / 1024
+    );
+    assert!(
+        !signpost(&db, &["show", "a"]).status.success(),
+        "nothing was imported"
+    );
+}

@@ -86,16 +86,12 @@ pub struct RecordError {
 }
 
 impl std::fmt::Display for RecordError {
+    /// "FILE: record ID: /field: message", or without the field when the whole record is meant.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let field = if self.field.is_empty() {
-            "(record)"
-        } else {
-            &self.field
-        };
-        write!(
-            f,
-            "{}: record {}: field {}: {}",
-            self.source, self.record, field, self.message
-        )
+        write!(f, "{}: record {}: ", self.source, self.record)?;
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        f.write_str(&self.message)
     }
 }

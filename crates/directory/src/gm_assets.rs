@@ -140,7 +140,9 @@ pub fn convert_gm_assets(csv_path: &Path) -> Result<Vec<Value>> {
         if let Some(e) = text(&row.email) {
             listing["email"] = json!(e);
         }
-        if let Some(w) = text(&row.website) {
+        // Written as import would read it ("www.…" gains its scheme), so loading the region
+        // warns of nothing.
+        if let Some(w) = text(&row.website).and_then(crate::import::web_link) {
             listing["url"] = json!(w);
         }
         if let Some(p) = text(&row.phone) {

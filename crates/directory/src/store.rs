@@ -40,9 +40,11 @@ pub struct ImportReport {
     pub replaced: usize,
     /// Listings already present with identical content.
     pub unchanged: usize,
-    /// Records skipped, by file, record and field.
+    /// Records skipped (each record once, however many of its fields are wrong).
+    pub skipped: usize,
+    /// Why records were skipped, by file, record and field.
     pub errors: Vec<RecordError>,
-    /// Records stored with a caveat.
+    /// Records stored with a caveat, or with a value normalised or removed.
     pub warnings: Vec<RecordError>,
     /// Listings deleted (sync tombstones).
     pub deleted: usize,
@@ -57,7 +59,7 @@ impl std::fmt::Display for ImportReport {
             self.inserted,
             self.replaced,
             self.unchanged,
-            self.errors.len(),
+            self.skipped,
             self.warnings.len()
         )?;
         if self.deleted > 0 {
@@ -68,11 +70,17 @@ impl std::fmt::Display for ImportReport {
 }
 
 impl ImportReport {
+    /// Listings now in the directory from this import: new, updated or already there.
+    pub fn imported(&self) -> usize {
+        self.inserted + self.replaced + self.unchanged
+    }
+
     fn absorb(&mut self, other: ImportReport) {
         self.inserted += other.inserted;
         self.replaced += other.replaced;
         self.unchanged += other.unchanged;
         self.deleted += other.deleted;
+        self.skipped += other.skipped;
         self.errors.extend(other.errors);
         self.warnings.extend(other.warnings);
     }
@@ -436,15 +444,29 @@ impl Directory {
     }
 
     /// Import files or folders. Every path is read and parsed before anything is written, so a
-    /// path that is not an importable file is one error and the database is unchanged.
+    /// path that is not an importable file is one error and the database is unchanged. No file
+    /// may hold more than [`import::MAX_FILE_BYTES`], decompressed.
     pub fn import_paths(
         &mut self,
         paths: &[&Path],
         progress: &mut dyn FnMut(Progress),
     ) -> Result<ImportReport> {
+        self.import_paths_limited(paths, import::MAX_FILE_BYTES, progress)
+    }
+
+    /// [`Directory::import_paths`] with a limit of `max_bytes` for each file, decompressed.
+    pub fn import_paths_limited(
+        &mut self,
+        paths: &[&Path],
+        max_bytes: u64,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<ImportReport> {
         let mut sources = Vec::new();
         for path in paths {
-            sources.push((path.display().to_string(), import::read_path(path)?));
+            sources.push((
+                path.display().to_string(),
+                import::read_path_limited(path, max_bytes)?,
+            ));
         }
         self.import_sources(sources, progress)
     }
@@ -481,6 +503,7 @@ impl Directory {
                     let mut size = first_batch;
                     for (source, records) in sources {
                         let mut position = 0;
+                        let mut seen = import::SeenIds::default();
                         let mut records = records.into_iter().peekable();
                         while records.peek().is_some() {
                             let mut batch = PreparedBatch {
@@ -489,15 +512,16 @@ impl Directory {
                             };
                             let mut bytes = 0;
                             for record in records.by_ref().take(size) {
-                                let before = batch.listings.len();
+                                let listed = batch.listings.len();
                                 import::prepare_record(
                                     &source,
                                     position,
                                     record.into(),
                                     &mut batch,
                                 );
+                                seen.note(&source, position, listed, &mut batch);
                                 position += 1;
-                                bytes += batch.listings[before..]
+                                bytes += batch.listings[listed..]
                                     .iter()
                                     .map(|l| l.record.len())
                                     .sum::<usize>();
@@ -516,7 +540,7 @@ impl Directory {
             let mut checkpointer = wal::Checkpointer::start(scope, &self.conn)?;
             let written = (|| {
                 for (source, mut batch) in batches {
-                    let handled = batch.listings.len() + batch.errors.len();
+                    let handled = batch.listings.len() + batch.skipped;
                     report.absorb(self.write_changes(&source, &mut batch, &[], None)?);
                     checkpointer.committed(batch, handled);
                     done += handled;
@@ -1034,6 +1058,7 @@ fn write_batch(
     deletes: &[String],
 ) -> Result<ImportReport> {
     let mut report = ImportReport {
+        skipped: std::mem::take(&mut batch.skipped),
         errors: std::mem::take(&mut batch.errors),
         warnings: std::mem::take(&mut batch.warnings),
         ..Default::default()

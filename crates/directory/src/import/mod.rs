@@ -10,10 +10,16 @@
 //! - ORUK 1.0 list responses (`content` / `totalElements`), mapped field by field;
 //! - the HSDS tabular data package (a folder with `datapackage.json` or `services.csv`);
 //! - any of these gzip-compressed (`.gz`).
+//!
+//! What real exports commonly hold (an empty status, 12-hour times) is normalised and unsafe
+//! values (links that are not web, mail or phone links; bidirectional control characters) are
+//! removed, each with a warning naming record and field (`repair.rs`).
 mod hsds;
 mod oruk1;
+mod repair;
 mod tabular;
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -28,6 +34,7 @@ use crate::taxonomy::Facets;
 use crate::validate;
 
 pub use hsds::records_from_json;
+pub(crate) use repair::web_link;
 
 /// One record as read from a file: its JSON text, or a value already built.
 ///
@@ -83,6 +90,46 @@ pub struct PreparedBatch {
     pub errors: Vec<RecordError>,
     /// Records stored with a caveat (e.g. a location left out of the index).
     pub warnings: Vec<RecordError>,
+    /// Records skipped (a record with three bad fields is one record, three errors).
+    pub skipped: usize,
+}
+
+/// The ids already read from one file, so that an id given twice is reported.
+#[derive(Debug, Default)]
+pub struct SeenIds(HashMap<Box<str>, usize>);
+
+impl SeenIds {
+    /// Note the listing [`prepare_record`] just added to `batch` (if it added one) as the
+    /// record at `position` of `source`, with a warning if its id came before in that file.
+    pub fn note(
+        &mut self,
+        source: &str,
+        position: usize,
+        listed_before: usize,
+        batch: &mut PreparedBatch,
+    ) {
+        if batch.listings.len() == listed_before {
+            return;
+        }
+        let Some(listing) = batch.listings.last() else {
+            return;
+        };
+        let id = listing.service.id.as_str();
+        if let Some(first) = self.0.get(id) {
+            batch.warnings.push(RecordError {
+                source: source.to_string(),
+                record: id.to_string(),
+                field: "/id".into(),
+                message: format!(
+                    "the id is given twice in this file (records #{} and #{}); the later one is kept",
+                    first + 1,
+                    position + 1
+                ),
+            });
+        } else {
+            self.0.insert(id.into(), position);
+        }
+    }
 }
 
 /// Parse (if still text), normalise, validate and type one record.
@@ -90,17 +137,28 @@ pub fn prepare_record(source: &str, position: usize, record: RawRecord, batch: &
     match record.into_value() {
         Ok(value) => prepare(source, position, value, batch),
         // Unreachable for text checked when read; kept as a record error, never a panic.
-        Err(e) => batch.errors.push(RecordError {
-            source: source.to_string(),
-            record: format!("#{}", position + 1),
-            field: String::new(),
-            message: format!("is not valid JSON: {e}"),
-        }),
+        Err(e) => {
+            batch.skipped += 1;
+            batch.errors.push(RecordError {
+                source: source.to_string(),
+                record: format!("#{}", position + 1),
+                field: String::new(),
+                message: format!("is not valid JSON: {e}"),
+            })
+        }
     }
 }
 
 /// Normalise, validate and type one record. `position` is used when it has no id.
-pub fn prepare(source: &str, position: usize, mut value: Value, batch: &mut PreparedBatch) {
+pub fn prepare(source: &str, position: usize, value: Value, batch: &mut PreparedBatch) {
+    let listed = batch.listings.len();
+    prepare_one(source, position, value, batch);
+    if batch.listings.len() == listed {
+        batch.skipped += 1;
+    }
+}
+
+fn prepare_one(source: &str, position: usize, mut value: Value, batch: &mut PreparedBatch) {
     let record_name = value
         .get("id")
         .and_then(Value::as_str)
@@ -123,6 +181,11 @@ pub fn prepare(source: &str, position: usize, mut value: Value, batch: &mut Prep
         value = oruk1::to_hsds3(value);
     }
     hsds::normalise(&mut value);
+    // Said only of a record that is kept: a skipped one's reasons are what matter.
+    let mut repairs = Vec::new();
+    repair::repair(&mut value, &mut |field, message| {
+        repairs.push(error(&field, message))
+    });
     let problems = validate::listing_errors(&value);
     if !problems.is_empty() {
         for (field, message) in problems {
@@ -155,6 +218,7 @@ pub fn prepare(source: &str, position: usize, mut value: Value, batch: &mut Prep
             ));
         }
     }
+    batch.warnings.append(&mut repairs);
     // Straight into a byte buffer: `Value`'s `Display` goes through the formatting machinery,
     // which was a fifth of validation time (measured).
     let record = serde_json::to_string(&value).expect("a JSON value always serialises");
@@ -175,16 +239,24 @@ impl Service {
     }
 }
 
+/// The most a file may hold, in bytes, once decompressed, unless the caller says otherwise.
+///
+/// A file is held in memory twice while its records are split out (its text, and each
+/// record's text), and a record once more while it is validated, so 256 MB keeps an import's
+/// peak well under 1 GB. That is about 450,000 listings of the usual size.
+pub const MAX_FILE_BYTES: u64 = 256_000_000;
+
 /// Read every record from a file or folder, unvalidated, in HSDS 3 shape (ORUK 1.0 still in v1
 /// shape; [`prepare`] maps it). A file that is not JSON, CSV or a tabular package, or JSON that
-/// is not well-formed, is one clear error.
+/// is not well-formed, is one clear error; so is a file larger than [`MAX_FILE_BYTES`].
 pub fn read_path(path: &Path) -> Result<Vec<RawRecord>> {
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    read_path_limited(path, MAX_FILE_BYTES)
+}
+
+/// [`read_path`] with a limit of `max_bytes` for each file, decompressed.
+pub fn read_path_limited(path: &Path, max_bytes: u64) -> Result<Vec<RawRecord>> {
     if path.is_dir() {
-        return parsed(tabular::read_package(path));
+        return parsed(tabular::read_package(path, max_bytes));
     }
     let name = path
         .file_name()
@@ -193,20 +265,81 @@ pub fn read_path(path: &Path) -> Result<Vec<RawRecord>> {
     if name == "datapackage.json" {
         return parsed(tabular::read_package(
             path.parent().unwrap_or(Path::new(".")),
+            max_bytes,
         ));
     }
-    let mut bytes = std::fs::read(path).map_err(io)?;
+    let mut bytes = read_limited(path, max_bytes)?;
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(bytes.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| Error::UnsupportedFile {
-                path: path.to_path_buf(),
-                message: format!("looks gzip-compressed but could not be decompressed: {e}"),
-            })?;
-        bytes = out;
+        bytes = gunzip_limited(path, &bytes, max_bytes)?;
     }
-    read_bytes(path, &bytes)
+    read_text(path, &bytes, max_bytes)
+}
+
+/// `n` bytes in whole megabytes, for messages.
+fn megabytes(n: u64) -> String {
+    format!("{} MB", n.div_ceil(1_000_000))
+}
+
+/// A file's bytes, refused before reading if it is larger than `max_bytes`.
+pub(crate) fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let too_large = || Error::UnsupportedFile {
+        path: path.to_path_buf(),
+        message: format!(
+            "is larger than {}; the limit is {}",
+            megabytes(max_bytes),
+            megabytes(max_bytes)
+        ),
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    if size > max_bytes {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    // The file may grow after its size was read; never read more than the limit.
+    file.take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// Decompress gzip (every member, as `gzip -d` does), stopping as soon as the text passes
+/// `max_bytes`: a small file can inflate a thousandfold.
+fn gunzip_limited(path: &Path, compressed: &[u8], max_bytes: u64) -> Result<Vec<u8>> {
+    // Room for the most that may be read (deflate inflates at most 1,032 times), taken at once:
+    // the pages are only address space until written, and the buffer never grows by copying,
+    // which would hold the text twice. If the system will not lend that much, it grows instead.
+    let most = (compressed.len() as u64)
+        .saturating_mul(1_032)
+        .saturating_add(64)
+        .min(max_bytes + 1);
+    let mut out = Vec::new();
+    let _ = out.try_reserve_exact(usize::try_from(most).unwrap_or(usize::MAX));
+    flate2::read::MultiGzDecoder::new(compressed)
+        .take(max_bytes + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::UnsupportedFile {
+            path: path.to_path_buf(),
+            message: format!("looks gzip-compressed but could not be decompressed: {e}"),
+        })?;
+    if out.len() as u64 > max_bytes {
+        return Err(Error::UnsupportedFile {
+            path: path.to_path_buf(),
+            message: format!(
+                "inflates to more than {}; the limit is {}",
+                megabytes(max_bytes),
+                megabytes(max_bytes)
+            ),
+        });
+    }
+    Ok(out)
 }
 
 fn parsed(values: Result<Vec<Value>>) -> Result<Vec<RawRecord>> {
@@ -215,6 +348,11 @@ fn parsed(values: Result<Vec<Value>>) -> Result<Vec<RawRecord>> {
 
 /// Like [`read_path`] for bytes already in memory (embedded regions, HTTP bodies).
 pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<RawRecord>> {
+    read_text(path, bytes, MAX_FILE_BYTES)
+}
+
+/// [`read_bytes`], with `max_bytes` for each file of a CSV package it is part of.
+fn read_text(path: &Path, bytes: &[u8], max_bytes: u64) -> Result<Vec<RawRecord>> {
     let first = bytes
         .iter()
         .copied()
@@ -229,7 +367,7 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<RawRecord>> {
         _ if path.extension().is_some_and(|e| e == "csv") => {
             let dir = path.parent().unwrap_or(Path::new("."));
             if dir.join("services.csv").is_file() {
-                parsed(tabular::read_package(dir))
+                parsed(tabular::read_package(dir, max_bytes))
             } else {
                 Err(Error::UnsupportedFile {
                     path: path.to_path_buf(),

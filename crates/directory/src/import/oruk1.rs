@@ -45,7 +45,8 @@ fn weekday_code(day: &str) -> Option<&'static str> {
     })
 }
 
-fn schedules_v1(list: Value) -> Value {
+/// v1 schedules (`weekday` names) as HSDS 3.0 ones (`byday`, weekly).
+pub(super) fn schedules_v1(list: Value) -> Value {
     let Value::Array(items) = list else {
         return Value::Array(vec![]);
     };

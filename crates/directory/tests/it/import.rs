@@ -109,7 +109,7 @@ fn fail_feed_records_are_skipped_with_their_fields() {
     let named: Vec<(&str, &str)> = report
         .errors
         .iter()
-        .filter(|e| e.message.contains("\"name\""))
+        .filter(|e| e.field == "/name")
         .map(|e| (e.record.as_str(), e.field.as_str()))
         .collect();
     assert_eq!(
@@ -126,7 +126,7 @@ fn fail_feed_records_are_skipped_with_their_fields() {
     let others: Vec<&str> = report
         .errors
         .iter()
-        .filter(|e| !e.message.contains("\"name\""))
+        .filter(|e| e.field != "/name")
         .map(|e| e.field.as_str())
         .collect();
     assert_eq!(others, ["/email", "/email"], "{:?}", report.errors);
@@ -137,6 +137,7 @@ fn fail_feed_records_are_skipped_with_their_fields() {
         (report.inserted, report.replaced, report.unchanged),
         (0, 0, 0)
     );
+    assert_eq!(report.skipped, 4, "records, not errors");
     assert_eq!(db.stats().unwrap().listings, 0);
 }
 
@@ -379,4 +380,254 @@ fn records_kept_as_text_store_exactly_what_parsed_records_do() {
             "{rel}"
         );
     }
+}
+
+#[test]
+fn an_older_211_export_imports_with_a_warning_per_repair() {
+    let (_t, mut db) = temp_directory();
+    // Its datapackage.json is at the root and its CSVs in data/, as real exports ship.
+    let report = import(&mut db, "hsds-2.0-export");
+    assert_eq!(
+        (report.inserted, report.skipped),
+        (3, 1),
+        "{:?}",
+        report.errors
+    );
+    // The truly invalid record is still skipped, and named.
+    assert_eq!(report.errors.len(), 1);
+    assert_eq!(report.errors[0].record, "svc-104");
+    assert_eq!(report.errors[0].field, "/name");
+    let warned = |record: &str, field: &str| -> String {
+        report
+            .warnings
+            .iter()
+            .find(|w| w.record == record && w.field == field)
+            .unwrap_or_else(|| panic!("no warning for {record} {field}: {:#?}", report.warnings))
+            .message
+            .clone()
+    };
+    assert_eq!(warned("svc-101", "/status"), "was empty; read as active");
+    assert_eq!(
+        warned("svc-101", "/service_at_locations/0/schedules/0/opens_at"),
+        "\"9:00am\" read as 09:00"
+    );
+    assert_eq!(
+        warned("svc-101", "/service_at_locations/0/schedules/1/closes_at"),
+        "\"7:00 PM\" read as 19:00"
+    );
+    assert_eq!(
+        warned("svc-102", "/status"),
+        "\"Active\" read as \"active\""
+    );
+    assert!(warned("svc-102", "/url").contains("javascript"));
+    assert!(
+        !report.warnings.iter().any(|w| w.record == "svc-104"),
+        "a skipped record gets its reasons, not warnings"
+    );
+
+    let pantry = db.listing("svc-101").unwrap();
+    assert_eq!(pantry.service.status, "active");
+    let times: Vec<(Option<&str>, Option<&str>)> = pantry.service.service_at_locations[0]
+        .schedules
+        .iter()
+        .map(|s| (s.opens_at.as_deref(), s.closes_at.as_deref()))
+        .collect();
+    assert_eq!(
+        times,
+        [
+            (Some("09:00"), Some("17:00")),
+            (Some("12:30"), Some("19:00"))
+        ]
+    );
+    assert_eq!(
+        pantry.service.schedules.len() + pantry.service.service_at_locations[0].schedules.len(),
+        2
+    );
+    assert!(pantry.when.as_deref().unwrap().contains("09:00–17:00"));
+    assert_eq!(
+        pantry.service.url.as_deref(),
+        Some("https://www.riverside.example.org/pantry")
+    );
+    assert_eq!(
+        pantry
+            .service
+            .organization
+            .as_ref()
+            .unwrap()
+            .website
+            .as_deref(),
+        Some("https://www.riverside.example.org")
+    );
+    assert_eq!(pantry.terms, ["Food Pantries"]);
+    assert_eq!(
+        pantry.service.service_at_locations[0].location.addresses[0]
+            .postal_code
+            .as_deref(),
+        Some("BS1 4DJ")
+    );
+    let advice = db.listing("svc-102").unwrap();
+    assert_eq!(advice.service.url, None, "javascript: link dropped");
+    assert_eq!(advice.service.schedules[0].byday.as_deref(), Some("WE"));
+    let club = db.listing("svc-103").unwrap();
+    assert_eq!(
+        club.service.eligibility_description.as_deref(),
+        Some("Children aged 8 to 14")
+    );
+    let saturday = &club.service.service_at_locations[0].schedules[0];
+    assert_eq!(
+        (saturday.byday.as_deref(), saturday.opens_at.as_deref()),
+        (Some("SA"), Some("09:00")),
+        "a schedule given only for the location applies there"
+    );
+
+    // The descriptor itself names the same package.
+    let again = import(&mut db, "hsds-2.0-export/datapackage.json");
+    assert_eq!((again.inserted, again.unchanged), (0, 3));
+}
+
+#[test]
+fn a_package_in_a_data_folder_is_found_without_a_descriptor() {
+    let (t, mut db) = temp_directory();
+    let package = t.path().join("export");
+    std::fs::create_dir_all(package.join("data")).unwrap();
+    for entry in std::fs::read_dir(fixture("hsds-2.0-export/data")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), package.join("data").join(entry.file_name())).unwrap();
+    }
+    let report = db.import_paths(&[package.as_path()], &mut quiet).unwrap();
+    assert_eq!((report.inserted, report.skipped), (3, 1));
+    let empty = t.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let err = db.import_paths(&[empty.as_path()], &mut quiet).unwrap_err();
+    assert!(err.to_string().contains("no services.csv"), "{err}");
+}
+
+#[test]
+fn skips_count_records_and_reasons_are_whole() {
+    let (_t, mut db) = temp_directory();
+    let records = vec![
+        json!({"id": "three-faults", "name": "", "status": "open", "minimum_age": -1}),
+        json!({"id": "long", "name": "Long", "status": "active",
+               "description": "x".repeat(102_400)}),
+        json!({"id": "fine", "name": "Fine", "status": "active"}),
+    ];
+    let report = db
+        .import_sources(vec![("inline".into(), records)], &mut quiet)
+        .unwrap();
+    assert_eq!(report.inserted, 1);
+    assert_eq!(report.skipped, 2, "{:?}", report.errors);
+    assert!(report.errors.len() >= 4, "{:?}", report.errors);
+    assert!(report.to_string().contains("2 skipped"), "{report}");
+    let long = report.errors.iter().find(|e| e.record == "long").unwrap();
+    assert_eq!(long.field, "/description");
+    assert_eq!(
+        long.message,
+        "description is 102,400 characters; the limit is 20,000"
+    );
+}
+
+#[test]
+fn an_id_twice_in_one_file_is_reported() {
+    let (t, mut db) = temp_directory();
+    let file = t.path().join("twice.json");
+    std::fs::write(
+        &file,
+        json!([
+            {"id": "dup", "name": "First", "status": "active"},
+            {"id": "other", "name": "Other", "status": "active"},
+            {"id": "dup", "name": "Second", "status": "active"}
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let report = db.import_paths(&[file.as_path()], &mut quiet).unwrap();
+    let twice: Vec<_> = report
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("twice"))
+        .collect();
+    assert_eq!(twice.len(), 1, "{:?}", report.warnings);
+    assert_eq!(twice[0].record, "dup");
+    assert!(twice[0].source.ends_with("twice.json"));
+    assert!(twice[0].message.contains("#1 and #3"), "{}", twice[0]);
+    assert_eq!(db.listing("dup").unwrap().service.name, "Second");
+    // Another file may update the listing: that is not a duplicate.
+    let report = db.import_paths(&[file.as_path()], &mut quiet).unwrap();
+    assert_eq!(
+        report
+            .warnings
+            .iter()
+            .filter(|w| w.message.contains("twice"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn unsafe_links_and_bidi_controls_are_removed_with_warnings() {
+    let (_t, mut db) = temp_directory();
+    let records = vec![
+        json!({"id": "rlo", "name": "Free \u{202E}gnikooc\u{202C} class",
+        "status": "active", "url": "javascript:alert(4)",
+        "organization": {"id": "o", "name": "Org", "website": "https://org.example"}}),
+    ];
+    let report = db
+        .import_sources(vec![("inline".into(), records)], &mut quiet)
+        .unwrap();
+    assert_eq!(report.inserted, 1);
+    let mut fields: Vec<&str> = report.warnings.iter().map(|w| w.field.as_str()).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["/name", "/url"], "{:?}", report.warnings);
+    let d = db.listing("rlo").unwrap();
+    assert_eq!(d.service.name, "Free gnikooc class");
+    assert_eq!(d.service.url, None);
+    assert!(d.record.get("url").is_none());
+    assert_eq!(
+        d.service.organization.unwrap().website.as_deref(),
+        Some("https://org.example")
+    );
+}
+
+#[test]
+fn a_gzip_file_that_inflates_past_the_limit_is_refused() {
+    use std::io::Write;
+    let (t, mut db) = temp_directory();
+    let file = t.path().join("x.json.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&file).unwrap(),
+        flate2::Compression::fast(),
+    );
+    gz.write_all(b"[\"").unwrap();
+    gz.write_all(&vec![b' '; 3_000_000]).unwrap();
+    gz.write_all(b"\"]").unwrap();
+    gz.finish().unwrap();
+    let err = db
+        .import_paths_limited(&[file.as_path()], 2_000_000, &mut quiet)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("x.json.gz: inflates to more than 2 MB; the limit is 2 MB"),
+        "{err}"
+    );
+    let plain = t.path().join("big.json");
+    std::fs::write(&plain, vec![b' '; 2_000_001]).unwrap();
+    let err = db
+        .import_paths_limited(&[plain.as_path()], 2_000_000, &mut quiet)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("the limit is 2 MB"), "{err}");
+    // Concatenated gzip members are one file, as `gzip -d` reads them.
+    let two = t.path().join("two.json.gz");
+    let mut bytes = Vec::new();
+    for part in [
+        "[{\"id\": \"a\", \"name\": \"A\", \"status\": \"active\"}",
+        "]",
+    ] {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(part.as_bytes()).unwrap();
+        bytes.extend(gz.finish().unwrap());
+    }
+    std::fs::write(&two, bytes).unwrap();
+    let report = db.import_paths(&[two.as_path()], &mut quiet).unwrap();
+    assert_eq!(report.inserted, 1);
 }
