@@ -29,8 +29,10 @@ export async function renderSaved(main: HTMLElement): Promise<void> {
           type: "button", class: "link-button",
           "aria-label": `Remove ${saved.name}`,
           onclick: async (e: Event) => {
+            // Found before the await: once the event has been handled its currentTarget is null.
+            const row = (e.currentTarget as HTMLElement).closest("li");
             await api.setSaved(saved.service_id, saved.name, false);
-            (e.currentTarget as HTMLElement).closest("li")?.remove();
+            row?.remove();
             if (list.childElementCount === 0) {
               list.replaceWith(empty());
               document.getElementById("print-view")?.closest("p")?.remove();
