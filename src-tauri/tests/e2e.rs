@@ -480,20 +480,7 @@ fn start_feed(path: &Path) -> signpost_feed::Background {
 fn sync_from_a_real_feed_shows_progress_and_new_listings() {
     let feed_dir = tempfile::tempdir().unwrap();
     let feed_db = feed_dir.path().join("feed.db");
-    {
-        let mut feed = Directory::open_publisher(&feed_db).unwrap();
-        let records: Vec<Value> = (0..300)
-            .map(|i| {
-                json!({"id": format!("feed-{i}"), "name": format!("Allotment Club {i}"), "status": "active",
-                       "attributes": [{"taxonomy_term_id": "signpost:access:drop-in"}, {"taxonomy_term_id": "signpost:interest:nature"}],
-                       "service_at_locations": [{"location": {"id": format!("feed-loc-{i}"), "latitude": 51.40 + (i as f64) * 0.0001, "longitude": -2.65}}]})
-            })
-            .collect();
-        for chunk in records.chunks(50) {
-            feed.import_sources(vec![("feed".into(), chunk.to_vec())], &mut |_| {})
-                .unwrap();
-        }
-    }
+    allotment_feed(&feed_db);
     let feed = start_feed(&feed_db);
     run(async {
         let app = launch(data_with_fixture()).await;
@@ -689,6 +676,26 @@ async fn flaky(
     next.run(request).await
 }
 
+/// The real feed server for `feed_db`, with `faults` in the way of its changesets.
+fn serve_flaky(feed_db: &Path, faults: Flaky) -> signpost_feed::Background {
+    let app = signpost_feed::router(signpost_feed::AppState::new(
+        Directory::open(feed_db).unwrap(),
+    ))
+    .layer(axum::middleware::from_fn_with_state(faults, flaky));
+    signpost_feed::Background::serve("127.0.0.1:0".parse().unwrap(), app).unwrap()
+}
+
+/// Type the feed's address into Settings and save it.
+async fn set_feed_address(app: &App, feed: &signpost_feed::Background) {
+    find(app, "#setting-feed_url")
+        .await
+        .send_keys(&format!("http://{}", feed.addr()))
+        .await
+        .unwrap();
+    click(app, "#setting-feed_url-save").await;
+    wait_for_text(app, "#setting-feed_url-status", "Saved.").await;
+}
+
 /// A feed of 300 allotment clubs in six changesets of 50.
 fn allotment_feed(path: &Path) {
     let mut feed = Directory::open_publisher(path).unwrap();
@@ -715,24 +722,14 @@ fn a_sync_cut_part_way_keeps_and_shows_what_arrived() {
         good: Arc::new(AtomicUsize::new(3)),
         delay_ms: 400,
     };
-    let app = signpost_feed::router(signpost_feed::AppState::new(
-        Directory::open(&feed_db).unwrap(),
-    ))
-    .layer(axum::middleware::from_fn_with_state(faults.clone(), flaky));
-    let feed = signpost_feed::Background::serve("127.0.0.1:0".parse().unwrap(), app).unwrap();
+    let feed = serve_flaky(&feed_db, faults.clone());
     run(async {
         let app = launch(data_with_fixture()).await;
         // Search first, so the app holds a search index of the data before the update.
         search_for(&app, "BS3").await;
         assert_eq!(result_names(&app).await.len(), 5);
         click(&app, "a[data-tab=settings]").await;
-        find(&app, "#setting-feed_url")
-            .await
-            .send_keys(&format!("http://{}", feed.addr()))
-            .await
-            .unwrap();
-        click(&app, "#setting-feed_url-save").await;
-        wait_for_text(&app, "#setting-feed_url-status", "Saved.").await;
+        set_feed_address(&app, &feed).await;
 
         click(&app, "#sync-now").await;
         wait_until(
@@ -797,21 +794,11 @@ fn a_sync_that_fails_at_once_changes_nothing_and_says_why() {
         good: Arc::new(AtomicUsize::new(0)),
         delay_ms: 0,
     };
-    let app = signpost_feed::router(signpost_feed::AppState::new(
-        Directory::open(&feed_db).unwrap(),
-    ))
-    .layer(axum::middleware::from_fn_with_state(faults, flaky));
-    let feed = signpost_feed::Background::serve("127.0.0.1:0".parse().unwrap(), app).unwrap();
+    let feed = serve_flaky(&feed_db, faults);
     run(async {
         let app = launch(data_with_fixture()).await;
         click(&app, "a[data-tab=settings]").await;
-        find(&app, "#setting-feed_url")
-            .await
-            .send_keys(&format!("http://{}", feed.addr()))
-            .await
-            .unwrap();
-        click(&app, "#setting-feed_url-save").await;
-        wait_for_text(&app, "#setting-feed_url-status", "Saved.").await;
+        set_feed_address(&app, &feed).await;
         click(&app, "#sync-now").await;
         wait_for_text(
             &app,
