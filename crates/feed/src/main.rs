@@ -178,13 +178,19 @@ fn main() -> Result<()> {
         }
         Command::Delete { ids } => {
             let mut directory = open(&cli.data)?;
-            for id in ids {
-                if directory.delete(&id)? {
-                    println!("deleted {id}");
+            // One changeset for the lot, so clients' heads move by one, not one per id.
+            let deleted = directory.delete_all(&ids)?;
+            let missing = ids.len() - deleted;
+            println!(
+                "deleted {deleted} of {} listing{} in one changeset{}",
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
+                if missing > 0 {
+                    format!("; {missing} not found")
                 } else {
-                    println!("no listing {id}");
+                    String::new()
                 }
-            }
+            );
             snapshot_if_due(&mut directory)?;
         }
         Command::Snapshot => match open(&cli.data)?.publish_snapshot()? {

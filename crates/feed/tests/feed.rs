@@ -1199,3 +1199,46 @@ fn the_log_is_paged_and_a_client_pages_past_1000_changesets() {
         "the last tombstone applied too"
     );
 }
+
+/// `delete A B C` publishes one changeset holding every tombstone, and says what it found.
+#[test]
+fn deleting_several_listings_is_one_changeset() {
+    use signpost_directory::changeset::Changeset;
+    use signpost_directory::Directory;
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("feed-data");
+    let file = t.path().join("three.json");
+    std::fs::write(
+        &file,
+        r#"[{"id": "a", "name": "A", "status": "active"},
+            {"id": "b", "name": "B", "status": "active"},
+            {"id": "c", "name": "C", "status": "active"}]"#,
+    )
+    .unwrap();
+    assert!(feed(&data, &["import", file.to_str().unwrap()])
+        .status
+        .success());
+    let head = |data: &Path| {
+        Directory::open(&data.join("feed.db"))
+            .unwrap()
+            .changeset_head()
+            .unwrap()
+            .unwrap()
+    };
+    let before = head(&data).seq;
+    let out = feed(&data, &["delete", "a", "no-such-listing", "c"]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("deleted 2 of 3 listings in one changeset; 1 not found"),
+        "{said}"
+    );
+    let after = head(&data);
+    assert_eq!(after.seq, before + 1);
+    let server = Server::start(&data);
+    let (_, bytes) = changeset_bytes(&server, &after.hash);
+    let tombstones = Changeset::verify(&bytes, &after.hash).unwrap();
+    let mut deletes = tombstones.deletes.clone();
+    deletes.sort();
+    assert_eq!(deletes, ["a", "c"]);
+}
