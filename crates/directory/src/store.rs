@@ -704,19 +704,7 @@ impl Directory {
         Ok(made)
     }
 
-    /// The newest snapshot: (seq, hash).
-    pub fn snapshot_head(&self) -> Result<Option<(u64, String)>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT seq, hash FROM snapshot ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
-            )
-            .optional()?)
-    }
-
-    /// The newest snapshot with its size, as `/sync/head` describes it.
+    /// The newest snapshot (with its size, as `/sync/head` describes it), if any.
     pub fn newest_snapshot(&self) -> Result<Option<SnapshotInfo>> {
         Ok(self
             .conn

@@ -46,7 +46,7 @@ pub fn snapshot_if_due(
     directory: &mut Directory,
 ) -> signpost_directory::Result<Option<(u64, String)>> {
     let head = directory.changeset_head()?.map_or(0, |h| h.seq);
-    let last = directory.snapshot_head()?.map_or(0, |(seq, _)| seq);
+    let last = directory.newest_snapshot()?.map_or(0, |s| s.seq);
     if head >= last + SNAPSHOT_EVERY {
         directory.publish_snapshot()
     } else {

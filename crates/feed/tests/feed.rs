@@ -1034,7 +1034,7 @@ fn snapshots_are_published_periodically() {
         );
     }
     assert_eq!(
-        dir.snapshot_head().unwrap().unwrap().0,
+        dir.newest_snapshot().unwrap().unwrap().seq,
         signpost_feed::SNAPSHOT_EVERY
     );
 }
