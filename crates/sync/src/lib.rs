@@ -22,11 +22,11 @@
 //! complete ([`Outcome::StartedAgain`]).
 #![deny(missing_docs)]
 
-use std::io::Read;
 use std::time::Duration;
 
 use serde::Deserialize;
 use signpost_directory::changeset::{Changeset, Snapshot};
+use signpost_directory::import::read_at_most;
 use signpost_directory::{Directory, SyncCursor};
 
 /// Why a sync stopped early.
@@ -186,9 +186,9 @@ impl Client {
                         return Err(too_large());
                     }
                     let mut body = Vec::new();
-                    match r.take(limit.saturating_add(1)).read_to_end(&mut body) {
-                        Ok(_) if body.len() as u64 > limit => return Err(too_large()),
-                        Ok(_) => return Ok(Fetch::Body(body)),
+                    match read_at_most(r, limit, &mut body) {
+                        Ok(false) => return Err(too_large()),
+                        Ok(true) => return Ok(Fetch::Body(body)),
                         Err(e) => last = format!("reading {url}: {e}"),
                     }
                 }
@@ -315,13 +315,11 @@ fn too_big(what: &str, declared: u64, max: u64) -> SyncError {
 /// the hash) must match exactly. More is refused as soon as it appears.
 fn inflate(gz: &[u8], limit: u64, what: &str) -> Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity(limit.min(64 * 1024 * 1024) as usize);
-    flate2::read::GzDecoder::new(gz)
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| {
+    let within =
+        read_at_most(flate2::read::GzDecoder::new(gz), limit, &mut bytes).map_err(|e| {
             signpost_directory::Error::Changeset(format!("{what} is not valid gzip: {e}"))
         })?;
-    if bytes.len() as u64 > limit {
+    if !within {
         return Err(signpost_directory::Error::Changeset(format!(
             "{what} inflates to more than the {limit} bytes the feed declared"
         ))

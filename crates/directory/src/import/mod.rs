@@ -301,13 +301,18 @@ pub(crate) fn read_limited(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
     }
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     // The file may grow after its size was read; never read more than the limit.
-    file.take(max_bytes + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > max_bytes {
+    if !read_at_most(file, max_bytes, &mut bytes).map_err(io)? {
         return Err(too_large());
     }
     Ok(bytes)
+}
+
+/// Read `reader` to its end into `into`, but never more than one byte past `limit`: returns
+/// whether it ended within `limit`. Everything untrusted (files, gzip streams, a feed's
+/// responses) is read through this, so no input can take more memory than its limit.
+pub fn read_at_most(reader: impl Read, limit: u64, into: &mut Vec<u8>) -> std::io::Result<bool> {
+    reader.take(limit.saturating_add(1)).read_to_end(into)?;
+    Ok(into.len() as u64 <= limit)
 }
 
 /// Decompress gzip (every member, as `gzip -d` does), stopping as soon as the text passes
@@ -322,14 +327,16 @@ fn gunzip_limited(path: &Path, compressed: &[u8], max_bytes: u64) -> Result<Vec<
         .min(max_bytes + 1);
     let mut out = Vec::new();
     let _ = out.try_reserve_exact(usize::try_from(most).unwrap_or(usize::MAX));
-    flate2::read::MultiGzDecoder::new(compressed)
-        .take(max_bytes + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| Error::UnsupportedFile {
-            path: path.to_path_buf(),
-            message: format!("looks gzip-compressed but could not be decompressed: {e}"),
-        })?;
-    if out.len() as u64 > max_bytes {
+    let within = read_at_most(
+        flate2::read::MultiGzDecoder::new(compressed),
+        max_bytes,
+        &mut out,
+    )
+    .map_err(|e| Error::UnsupportedFile {
+        path: path.to_path_buf(),
+        message: format!("looks gzip-compressed but could not be decompressed: {e}"),
+    })?;
+    if !within {
         return Err(Error::UnsupportedFile {
             path: path.to_path_buf(),
             message: format!(
