@@ -6,6 +6,7 @@
 //! its own connection and reports progress through the `sync-progress` and `sync-finished`
 //! events; reads keep working from the old data meanwhile.
 
+mod caseload_commands;
 #[cfg(test)]
 mod command_names;
 mod commands;
@@ -31,6 +32,9 @@ pub struct Options {
     /// Folder where calendar files are saved. Defaults to the Downloads folder.
     #[arg(long, env = "SIGNPOST_DOWNLOADS")]
     pub downloads: Option<std::path::PathBuf>,
+    /// Seconds of no use after which the caseload locks itself (default 600).
+    #[arg(long, env = "SIGNPOST_CASELOAD_IDLE_SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub caseload_idle_secs: Option<u64>,
 }
 
 /// The window only ever shows the app itself: a listing's link (or anything else) can never
@@ -86,6 +90,7 @@ pub fn builder<R: tauri::Runtime>(
     builder
         .plugin(navigation_guard())
         .plugin(location_permission())
+        .plugin(caseload_commands::idle_lock())
         .plugin(tauri_plugin_opener::init())
         .manage(state)
         .invoke_handler(tauri::generate_handler![
@@ -102,6 +107,31 @@ pub fn builder<R: tauri::Runtime>(
             commands::reports,
             commands::set_setting,
             commands::sync_now,
+            caseload_commands::caseload_status,
+            caseload_commands::caseload_create,
+            caseload_commands::caseload_unlock,
+            caseload_commands::caseload_lock,
+            caseload_commands::caseload_agenda,
+            caseload_commands::caseload_person,
+            caseload_commands::caseload_save_person,
+            caseload_commands::caseload_log_contact,
+            caseload_commands::caseload_add_follow_up,
+            caseload_commands::caseload_follow_up_done,
+            caseload_commands::caseload_suggest,
+            caseload_commands::caseload_connect,
+            caseload_commands::caseload_set_status,
+            caseload_commands::caseload_set_in_plan,
+            caseload_commands::caseload_record_wellbeing,
+            caseload_commands::caseload_plan,
+            caseload_commands::caseload_letter,
+            caseload_commands::caseload_new,
+            caseload_commands::caseload_who_might_like,
+            caseload_commands::caseload_close,
+            caseload_commands::caseload_reopen,
+            caseload_commands::caseload_erase,
+            caseload_commands::caseload_report,
+            caseload_commands::caseload_backup,
+            caseload_commands::caseload_connector,
         ])
 }
 
@@ -111,7 +141,12 @@ pub fn run() {
     // Arguments are only meaningful on the desktop; a mobile launch has none.
     let options = Options::try_parse().unwrap_or_else(|e| e.exit());
     let state = match AppPaths::resolve(&options).and_then(AppState::open) {
-        Ok(s) => s,
+        Ok(mut s) => {
+            if let Some(secs) = options.caseload_idle_secs {
+                s.caseload_idle = std::time::Duration::from_secs(secs);
+            }
+            s
+        }
         Err(e) => {
             eprintln!("Signpost cannot start: {e:#}");
             std::process::exit(1);

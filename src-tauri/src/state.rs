@@ -2,10 +2,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use signpost_caseload::Caseload;
 use signpost_directory::{Directory, Region};
 use signpost_personal::Personal;
+
+/// The caseload locks itself after this long unused: ten minutes, as a screen lock would.
+pub const DEFAULT_CASELOAD_IDLE: Duration = Duration::from_secs(600);
 
 use crate::Options;
 
@@ -16,6 +21,8 @@ pub struct AppPaths {
     pub directory: PathBuf,
     /// The person's own data: saved list, reports, settings.
     pub personal: PathBuf,
+    /// A connector's caseload (encrypted; only there once they make one).
+    pub caseload: PathBuf,
     /// Where calendar files are written.
     pub downloads: PathBuf,
 }
@@ -45,6 +52,7 @@ impl AppPaths {
         AppPaths {
             directory: data.join("directory.db"),
             personal: data.join("personal.db"),
+            caseload: data.join("caseload.db"),
             downloads,
         }
     }
@@ -60,6 +68,12 @@ pub struct AppState {
     pub personal: Mutex<Personal>,
     /// Set while a sync runs, so a second tap does not start another.
     pub syncing: AtomicBool,
+    /// The caseload while it is unlocked; `None` when locked (key and data dropped).
+    pub caseload: Mutex<Option<Caseload>>,
+    /// When the caseload was last used, for locking it after the idle time.
+    pub caseload_used: Mutex<Instant>,
+    /// Idle time after which the caseload locks itself.
+    pub caseload_idle: Duration,
 }
 
 impl AppState {
@@ -78,6 +92,9 @@ impl AppState {
             directory: Mutex::new(directory),
             personal: Mutex::new(personal),
             syncing: AtomicBool::new(false),
+            caseload: Mutex::new(None),
+            caseload_used: Mutex::new(Instant::now()),
+            caseload_idle: DEFAULT_CASELOAD_IDLE,
         })
     }
 }

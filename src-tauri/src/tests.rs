@@ -10,8 +10,19 @@ fn app() -> (
     tempfile::TempDir,
     tauri::WebviewWindow<tauri::test::MockRuntime>,
 ) {
+    app_with_idle(crate::state::DEFAULT_CASELOAD_IDLE)
+}
+
+fn app_with_idle(
+    idle: std::time::Duration,
+) -> (
+    tempfile::TempDir,
+    tauri::WebviewWindow<tauri::test::MockRuntime>,
+) {
     let data = tempfile::tempdir().unwrap();
-    let state = AppState::open(AppPaths::in_folder(data.path(), data.path().join("dl"))).unwrap();
+    let mut state =
+        AppState::open(AppPaths::in_folder(data.path(), data.path().join("dl"))).unwrap();
+    state.caseload_idle = idle;
     let app = crate::builder(mock_builder(), state)
         .build(mock_context(noop_assets()))
         .unwrap();
@@ -167,4 +178,179 @@ fn the_csp_loads_exactly_the_tiles_settings_accept() {
             .map(|h| format!("http://{h}:*")),
     );
     assert_eq!(img_src.split_whitespace().collect::<Vec<_>>(), expected);
+}
+
+const PASSPHRASE: &str = "lantern kettle orchard mosaic";
+
+#[test]
+fn a_caseload_through_ipc_is_locked_until_unlocked_and_stays_on_the_device() {
+    let (data, w) = app();
+    let status = call(&w, "caseload_status", json!({})).unwrap();
+    assert_eq!(
+        (status["exists"].clone(), status["unlocked"].clone()),
+        (json!(false), json!(false))
+    );
+    let err = call(&w, "caseload_agenda", json!({})).unwrap_err();
+    assert_eq!(err, "The caseload is locked. Unlock it to go on.");
+    call(&w, "caseload_create", json!({"passphrase": PASSPHRASE})).unwrap();
+
+    let details = json!({"name": "Gwendolyn Sparrowhawk", "home_area": "NR2 3",
+        "interests": ["signpost:interest:reading"], "goals": "borrow large-print crime novels",
+        "free_times": ["tue-morning", "wed-afternoon", "thu-afternoon", "fri-morning"]});
+    let person = call(
+        &w,
+        "caseload_save_person",
+        json!({"id": null, "details": details}),
+    )
+    .unwrap();
+    let id = person["id"].as_str().unwrap().to_string();
+    // A field error names the field, so the form can show it beside that field.
+    let err = call(
+        &w,
+        "caseload_save_person",
+        json!({"id": null, "details": {"name": "X", "home_area": "NR2 3AB"}}),
+    )
+    .unwrap_err();
+    assert!(
+        err.as_str()
+            .unwrap()
+            .starts_with("home_area: NR2 3AB is a full postcode"),
+        "{err}"
+    );
+
+    let found = call(&w, "caseload_suggest", json!({"personId": id})).unwrap();
+    let first = &found.as_array().unwrap()[0];
+    assert!(first["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r == "reading and libraries"));
+    let service = first["service_id"].as_str().unwrap().to_string();
+    let conn = call(
+        &w,
+        "caseload_connect",
+        json!({"personId": id, "serviceId": service,
+        "serviceName": first["name"], "status": "introduced", "reason": "likes books"}),
+    )
+    .unwrap();
+    call(
+        &w,
+        "caseload_set_in_plan",
+        json!({"connectionId": conn, "inPlan": true}),
+    )
+    .unwrap();
+    call(
+        &w,
+        "caseload_add_follow_up",
+        json!({"personId": id, "due": "2020-01-01", "what": "ring"}),
+    )
+    .unwrap();
+    call(
+        &w,
+        "caseload_log_contact",
+        json!({"personId": id, "onDate": "2026-11-30", "how": "phone",
+        "note": "nervous about going alone", "nextStep": "go together"}),
+    )
+    .unwrap();
+    call(
+        &w,
+        "caseload_record_wellbeing",
+        json!({"personId": id, "occasion": "start",
+        "scores": {"life_satisfaction": 4, "worthwhile": 5, "happy": 3, "anxious": 8}}),
+    )
+    .unwrap();
+    let agenda = call(&w, "caseload_agenda", json!({})).unwrap();
+    assert_eq!(agenda["overdue"][0]["what"], "ring");
+    let view = call(&w, "caseload_person", json!({"id": id})).unwrap();
+    assert_eq!(view["connections"][0]["status"], "introduced");
+    assert_eq!(view["connections"][0]["listing"], "listed");
+    let plan = call(&w, "caseload_plan", json!({"personId": id})).unwrap();
+    assert_eq!(plan["plan"]["items"][0]["service_id"], json!(service));
+    assert!(plan["easy_read"].as_str().unwrap().contains("How to go: "));
+    let letter = call(&w, "caseload_letter", json!({"personId": id})).unwrap();
+    assert!(letter
+        .as_str()
+        .unwrap()
+        .contains("871731000000106 |Referral to social prescribing service|"));
+    let likers = call(&w, "caseload_who_might_like", json!({"serviceId": service})).unwrap();
+    assert_eq!(likers[0]["name"], "Gwendolyn Sparrowhawk");
+
+    // Locked: the data is out of reach until the right passphrase.
+    call(&w, "caseload_lock", json!({})).unwrap();
+    assert!(call(&w, "caseload_person", json!({"id": id})).is_err());
+    let err = call(
+        &w,
+        "caseload_unlock",
+        json!({"passphrase": "lantern kettle orchard"}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        "that passphrase does not open this caseload (nothing was changed)"
+    );
+    call(&w, "caseload_unlock", json!({"passphrase": PASSPHRASE})).unwrap();
+    assert_eq!(
+        call(&w, "caseload_person", json!({"id": id})).unwrap()["person"]["name"],
+        "Gwendolyn Sparrowhawk"
+    );
+    let report = call(&w, "caseload_report", json!({})).unwrap();
+    let report_text = std::fs::read_to_string(report.as_str().unwrap()).unwrap();
+    assert!(
+        report_text.starts_with("measure,breakdown,count,value")
+            && !report_text.contains("Gwendolyn")
+    );
+    let backup = call(&w, "caseload_backup", json!({})).unwrap();
+    assert!(std::path::Path::new(backup.as_str().unwrap()).exists());
+
+    // Nothing about the person reached the directory, the personal file or anything else
+    // beside them in plain text.
+    let mut files = vec![];
+    for dir in [data.path().to_path_buf(), data.path().join("dl")] {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_file() && !path.to_string_lossy().ends_with(".csv") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() >= 4, "{files:?}");
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap();
+        for secret in [
+            "Sparrowhawk",
+            "large-print crime",
+            "nervous about going alone",
+        ] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} in {}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_caseload_locks_itself_when_idle() {
+    let (_data, w) = app_with_idle(std::time::Duration::from_millis(400));
+    call(&w, "caseload_create", json!({"passphrase": PASSPHRASE})).unwrap();
+    assert_eq!(
+        call(&w, "caseload_status", json!({})).unwrap()["unlocked"],
+        true
+    );
+    // Use keeps it open...
+    for _ in 0..4 {
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        call(&w, "caseload_agenda", json!({})).unwrap();
+    }
+    // ...and idleness locks it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while call(&w, "caseload_status", json!({})).unwrap()["unlocked"] == true {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still unlocked after 10 s idle"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(call(&w, "caseload_agenda", json!({})).is_err());
 }

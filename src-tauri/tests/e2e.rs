@@ -3,6 +3,7 @@
 //! real feed server on 127.0.0.1. Screenshots land in `target/e2e-screenshots/`.
 //!
 //! Needs Xvfb, WebKitWebDriver and tauri-driver (`scripts/setup-system.sh` installs them).
+mod caseload;
 mod driver;
 
 use std::path::Path;

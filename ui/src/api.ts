@@ -161,6 +161,172 @@ export const api = {
   onNavigationBlocked: (f: () => void): Promise<UnlistenFn> => listen("navigation-blocked", () => f()),
 };
 
+// ---- the caseload (a connector's; encrypted on this device) ----
+
+export type ConnectionStatus = "suggested" | "introduced" | "attending" | "stopped" | "declined";
+export type ContactHow = "phone" | "visit" | "video" | "text";
+
+export interface PersonDetails {
+  name: string;
+  contact_method: string;
+  contact_times: string;
+  home_area: string;
+  goals: string;
+  needs: string;
+  interests: string[];
+  access_needs: string[];
+  languages: string[];
+  free_times: string[];
+  no_referral_only: boolean;
+  travel_km: number | null;
+  nhs_number: string | null;
+  gender: string | null;
+  ethnicity: string | null;
+}
+
+export interface Person extends PersonDetails {
+  id: string;
+  referred_on: string;
+  closed_on: string | null;
+  closed_reason: string;
+}
+
+export interface PersonSummary {
+  id: string;
+  name: string;
+  home_area: string;
+  referred_on: string;
+  closed_on: string | null;
+  next_follow_up: string | null;
+  attending: number;
+}
+
+export interface FollowUp {
+  id: number;
+  person_id: string;
+  person_name: string;
+  due: string;
+  what: string;
+  done_on: string | null;
+}
+
+export interface Agenda {
+  overdue: FollowUp[];
+  today: FollowUp[];
+  people: PersonSummary[];
+}
+
+export interface Contact {
+  id: number;
+  on_date: string;
+  how: ContactHow;
+  note: string;
+  next_step: string;
+}
+
+export type ListingState = "listed" | "removed" | { closed: string } | { flagged: string };
+
+export interface ConnectionView {
+  id: number;
+  person_id: string;
+  service_id: string;
+  service_name: string;
+  in_plan: boolean;
+  steps: { status: ConnectionStatus; on_date: string; reason: string }[];
+  status: ConnectionStatus;
+  listing: ListingState;
+}
+
+export interface Ons4 {
+  life_satisfaction: number;
+  worthwhile: number;
+  happy: number;
+  anxious: number;
+}
+
+export interface Wellbeing {
+  on_date: string;
+  occasion: "start" | "review";
+  scores: Ons4;
+}
+
+export interface PersonView {
+  person: Person;
+  contacts: Contact[];
+  connections: ConnectionView[];
+  follow_ups: FollowUp[];
+  wellbeing: Wellbeing[];
+}
+
+export interface Suggestion {
+  service_id: string;
+  name: string;
+  organization: string | null;
+  distance_m: number;
+  reasons: string[];
+  misses: number;
+}
+
+export interface NewMatches {
+  people: { person_id: string; person_name: string; suggestions: Suggestion[] }[];
+  listings: number;
+}
+
+export interface PlanItem {
+  service_id: string;
+  name: string;
+  organization: string | null;
+  when: string | null;
+  place: string | null;
+  how_to_join: string;
+  cost: string;
+  phones: string[];
+  emails: string[];
+  websites: string[];
+  still_listed: boolean;
+}
+
+export interface PlanView {
+  plan: { person_name: string; made_on: string; items: PlanItem[]; connector_name: string; connector_contact: string };
+  text: string;
+  easy_read: string;
+}
+
+export const caseloadApi = {
+  status: () => invoke<{ exists: boolean; unlocked: boolean; idle_minutes: number }>("caseload_status"),
+  create: (passphrase: string) => invoke<void>("caseload_create", { passphrase }),
+  unlock: (passphrase: string) => invoke<void>("caseload_unlock", { passphrase }),
+  lock: () => invoke<void>("caseload_lock"),
+  agenda: () => invoke<Agenda>("caseload_agenda"),
+  person: (id: string) => invoke<PersonView>("caseload_person", { id }),
+  savePerson: (id: string | null, details: PersonDetails) => invoke<Person>("caseload_save_person", { id, details }),
+  logContact: (personId: string, onDate: string, how: ContactHow, note: string, nextStep: string) =>
+    invoke<number>("caseload_log_contact", { personId, onDate, how, note, nextStep }),
+  addFollowUp: (personId: string, due: string, what: string) => invoke<number>("caseload_add_follow_up", { personId, due, what }),
+  followUpDone: (id: number) => invoke<void>("caseload_follow_up_done", { id }),
+  suggest: (personId: string) => invoke<Suggestion[]>("caseload_suggest", { personId }),
+  connect: (personId: string, serviceId: string, serviceName: string, status: ConnectionStatus, reason: string) =>
+    invoke<number>("caseload_connect", { personId, serviceId, serviceName, status, reason }),
+  setStatus: (connectionId: number, status: ConnectionStatus, reason: string) =>
+    invoke<void>("caseload_set_status", { connectionId, status, reason }),
+  setInPlan: (connectionId: number, inPlan: boolean) => invoke<void>("caseload_set_in_plan", { connectionId, inPlan }),
+  recordWellbeing: (personId: string, occasion: "start" | "review", scores: Ons4) =>
+    invoke<void>("caseload_record_wellbeing", { personId, occasion, scores }),
+  plan: (personId: string) => invoke<PlanView>("caseload_plan", { personId }),
+  letter: (personId: string) => invoke<string>("caseload_letter", { personId }),
+  newMatches: (markSeen: boolean) => invoke<NewMatches>("caseload_new", { markSeen }),
+  whoMightLike: (serviceId: string) =>
+    invoke<{ person_id: string; name: string; suggestion: Suggestion }[]>("caseload_who_might_like", { serviceId }),
+  close: (personId: string, reason: string) => invoke<void>("caseload_close", { personId, reason }),
+  reopen: (personId: string) => invoke<void>("caseload_reopen", { personId }),
+  erase: (personId: string) => invoke<void>("caseload_erase", { personId }),
+  report: () => invoke<string>("caseload_report"),
+  backup: () => invoke<string>("caseload_backup"),
+  connector: (name: string | null, contact: string | null) =>
+    invoke<{ name: string; contact: string }>("caseload_connector", { name, contact }),
+  onLocked: (f: () => void): Promise<UnlistenFn> => listen("caseload-locked", () => f()),
+};
+
 /// Command errors arrive as plain sentences.
 export function message(e: unknown): string {
   return typeof e === "string" ? e : e instanceof Error ? e.message : String(e);

@@ -1,7 +1,7 @@
 // One listing in full: how to join, when, where, contact, cost, and actions (save, calendar,
 // copy or print, report a problem).
 import { openUrl } from "@tauri-apps/plugin-opener";
-import { api, message, type Detail } from "./api";
+import { api, caseloadApi, message, type Detail } from "./api";
 import { append, copyText, el } from "./dom";
 import { refreshSavedCount } from "./near";
 
@@ -22,6 +22,36 @@ function row(label: string, ...value: (Node | string | null)[]): HTMLElement | n
   const parts = value.filter((v) => v !== null && v !== "");
   if (parts.length === 0) return null;
   return el("div", { class: "dl-row" }, el("dt", {}, label), el("dd", {}, ...parts));
+}
+
+/** "Who on my caseload might like this?", when the connector's caseload is unlocked. */
+async function caseloadMatches(d: Detail): Promise<HTMLElement | null> {
+  let unlocked = false;
+  try {
+    unlocked = (await caseloadApi.status()).unlocked;
+  } catch {
+    return null;
+  }
+  if (!unlocked) return null;
+  const out = el("div", { id: "who-might-like" });
+  return el("section", { class: "report no-print", "aria-labelledby": "who-title" },
+    el("h3", { id: "who-title" }, "Your caseload"),
+    el("button", {
+      type: "button", class: "secondary", id: "who-button",
+      onclick: async () => {
+        try {
+          const found = await caseloadApi.whoMightLike(d.service_id);
+          out.replaceChildren(found.length === 0
+            ? el("p", {}, "No one on your caseload matches this (area, interests, free times).")
+            : el("ul", { class: "plain" }, ...found.map((f) => el("li", {},
+              el("a", { href: `#/person/${encodeURIComponent(f.person_id)}` }, f.name),
+              el("span", { class: "hint" }, ` (${f.suggestion.reasons.join(" · ")})`)))));
+        } catch (e) {
+          out.replaceChildren(el("p", { class: "error", role: "alert" }, message(e)));
+        }
+      },
+    }, "Who on my caseload might like this?"),
+    out);
 }
 
 function reportForm(d: Detail): HTMLElement {
@@ -158,6 +188,7 @@ export async function renderDetail(main: HTMLElement, serviceId: string): Promis
       actionStatus,
       copyBox,
       reportForm(d),
+      await caseloadMatches(d),
     ),
   );
   append(main);

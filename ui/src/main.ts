@@ -1,6 +1,8 @@
 // The app's entry: routing between screens, the network indicator, and sync events.
 import "./styles.css";
-import { api, message, type SearchRequest } from "./api";
+import { api, caseloadApi, message, type SearchRequest } from "./api";
+import { renderCaseload } from "./caseload";
+import { renderPerson, renderPlan } from "./person";
 import { clear, el } from "./dom";
 import { renderDetail } from "./detail";
 import { refreshSavedCount, renderNear } from "./near";
@@ -36,7 +38,8 @@ async function route(): Promise<void> {
   const notice = document.getElementById("notice");
   if (notice) notice.hidden = true;
   for (const a of document.querySelectorAll<HTMLAnchorElement>("[data-tab]")) {
-    const current = a.dataset.tab === screen || (screen === "listing" && a.dataset.tab === "near") || (screen === "print" && a.dataset.tab === "saved");
+    const current = a.dataset.tab === screen || (screen === "listing" && a.dataset.tab === "near") || (screen === "print" && a.dataset.tab === "saved")
+      || ((screen === "person" || screen === "plan") && a.dataset.tab === "caseload");
     if (current) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
@@ -55,12 +58,34 @@ async function route(): Promise<void> {
       case "settings":
         await renderSettings(main);
         break;
+      case "caseload":
+        await renderCaseload(main);
+        break;
+      case "person":
+        if (await caseloadOpen()) await renderPerson(main, decodeURIComponent(arg ?? ""));
+        else await renderCaseload(main);
+        break;
+      case "plan":
+        if (await caseloadOpen()) await renderPlan(main, decodeURIComponent(arg ?? ""));
+        else await renderCaseload(main);
+        break;
       default:
         renderNear(main);
     }
   } catch (e) {
     main.append(el("p", { class: "error", role: "alert" }, message(e)));
   }
+}
+
+async function caseloadOpen(): Promise<boolean> {
+  return (await caseloadApi.status()).unlocked;
+}
+
+/** A locked caseload leaves nothing of itself on screen. */
+function caseloadLocked(): void {
+  const screen = (location.hash || "#/near").split("/")[1];
+  if (screen === "caseload" || screen === "person" || screen === "plan") void route();
+  document.body.dataset.caseloadLocks = String(Number(document.body.dataset.caseloadLocks ?? 0) + 1);
 }
 
 async function start(): Promise<void> {
@@ -84,6 +109,7 @@ async function start(): Promise<void> {
   }
   await api.onSyncProgress(onSyncProgress);
   await api.onNavigationBlocked(navigationBlocked);
+  await caseloadApi.onLocked(caseloadLocked);
   await api.onSyncFinished((f) => {
     onSyncFinished(f);
     state.answer = null; // the next visit to Near me searches the updated directory

@@ -11,6 +11,8 @@ use signpost_directory::{
 };
 use signpost_postcodes::Gazetteer;
 
+mod caseload;
+
 /// Import validates on one thread and frees on another; glibc's allocator serialises that. With
 /// the `override` feature SQLite allocates from mimalloc as well.
 #[global_allocator]
@@ -68,6 +70,8 @@ enum Command {
         /// The folder.
         dir: PathBuf,
     },
+    /// A connector's caseload (encrypted; in the app's data folder).
+    Caseload(caseload::CaseloadArgs),
     /// Regenerate the data shipped in the repository.
     #[command(subcommand)]
     Data(DataCommand),
@@ -536,6 +540,7 @@ fn main() -> Result<()> {
             }
         }
         Command::Near(args) => near(&cli.db, args)?,
+        Command::Caseload(args) => caseload::run(args)?,
         Command::Show { id, json } => show(&cli.db, &id, json)?,
         Command::Stats => {
             let dir = open_to_read(&cli.db, true)?;

@@ -339,6 +339,26 @@ impl Schedule {
             .map(|(_, s)| s)
     }
 
+    /// Every session that starts on one of the `days` local days from `t`'s day and ends after
+    /// `t`, in order: what a connector matches against a person's free times.
+    pub fn sessions_from(
+        &self,
+        t: DateTime<Utc>,
+        days: u32,
+    ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        if self.opens.filter(|_| self.placeable).is_none() {
+            return Vec::new();
+        }
+        let today = t.with_timezone(&London).date_naive();
+        (0..days as i64)
+            .map(|i| today + Duration::days(i))
+            .filter(|d| self.in_window(*d) && self.might_recur_on(*d))
+            .filter_map(|d| self.session(d).filter(|(_, e)| *e > t).map(|s| (d, s)))
+            .filter(|(d, _)| self.occurs_on(*d))
+            .map(|(_, s)| s)
+            .collect()
+    }
+
     /// This schedule as a calendar event series starting with its next session after `t`, for
     /// "add to my calendar". `None` when it has no hours or no session in the coming year.
     ///

@@ -591,6 +591,46 @@ impl SearchIndex {
         hits.into_iter().map(|(_, h)| h).collect()
     }
 
+    /// The entry of the service stored at `rowid`, if it is indexed.
+    pub fn entry_for_rowid(&self, rowid: i64) -> Option<&ServiceEntry> {
+        let slot = *self.slot_of_rowid.get(usize::try_from(rowid).ok()?)?;
+        (slot != NO_SLOT).then(|| &self.services[slot as usize])
+    }
+
+    /// Whether the service in `slot` states any of these languages (codes or names, as the
+    /// language filter takes them).
+    pub fn speaks_any(&self, slot: u32, languages: &[String]) -> bool {
+        let s = &self.services[slot as usize];
+        languages.iter().any(|l| {
+            self.languages
+                .get(&l.trim().to_lowercase())
+                .is_some_and(|id| s.languages.contains(id))
+        })
+    }
+
+    /// The nearest indexed point of the service stored at `rowid` to a place, as a hit;
+    /// `None` when that service has no indexed point.
+    pub fn hit_for_rowid(&self, rowid: i64, latitude: f64, longitude: f64) -> Option<Hit> {
+        let slot = *self.slot_of_rowid.get(usize::try_from(rowid).ok()?)?;
+        if slot == NO_SLOT {
+            return None;
+        }
+        let origin = Point::new(longitude, latitude);
+        self.services[slot as usize]
+            .points
+            .clone()
+            .map(|i| {
+                let p = &self.spatial.points[i as usize];
+                let d = Haversine.distance(origin, Point::new(p.longitude, p.latitude));
+                Hit {
+                    service: slot,
+                    point: i,
+                    distance_m: d,
+                }
+            })
+            .min_by(|a, b| a.distance_m.total_cmp(&b.distance_m))
+    }
+
     /// Every indexed point within `radius_m`, nearest first, as (point, metres).
     pub fn points_within(
         &self,

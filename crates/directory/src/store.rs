@@ -31,6 +31,9 @@ const CHANGESET_BYTES: usize = 16 * 1024 * 1024;
 /// The first batch of an import; later ones grow to [`WRITE_BATCH`].
 const FIRST_WRITE_BATCH: usize = 500;
 
+/// One session: its start and end.
+pub type Session = (DateTime<Utc>, DateTime<Utc>);
+
 /// What an import did.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct ImportReport {
@@ -880,6 +883,86 @@ impl Directory {
             });
         }
         Ok(out)
+    }
+
+    /// The sessions of a hit's service at its location that start within `days` local days
+    /// from `now`'s day; `None` when its schedules give no times (so nothing can be said).
+    pub fn sessions(
+        &self,
+        hit: &Hit,
+        now: DateTime<Utc>,
+        days: u32,
+    ) -> Result<Option<Vec<Session>>> {
+        let index = self.index()?;
+        let s = index.service(hit.service);
+        let p = index.point(hit.point);
+        let evaluable: Vec<Schedule> = self
+            .schedules_for(s.rowid, Some(p.sal_rowid))?
+            .iter()
+            .filter_map(Schedule::from_record)
+            .filter(Schedule::has_hours)
+            .collect();
+        if evaluable.is_empty() {
+            return Ok(None);
+        }
+        let mut all: Vec<_> = evaluable
+            .iter()
+            .flat_map(|e| e.sessions_from(now, days))
+            .collect();
+        all.sort();
+        all.dedup();
+        Ok(Some(all))
+    }
+
+    /// What the search index holds about a listing (its facets), by id; `None` when the
+    /// directory does not hold it or it has no indexed point.
+    pub fn service_entry(&self, service_id: &str) -> Result<Option<&crate::search::ServiceEntry>> {
+        let rowid: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT rowid FROM service WHERE id = ?1")?
+            .query_row([service_id], |r| r.get(0))
+            .optional()?;
+        Ok(match rowid {
+            Some(r) => self.index()?.entry_for_rowid(r),
+            None => None,
+        })
+    }
+
+    /// A hit's service id, name and organisation name: what a list of suggestions shows.
+    pub fn hit_names(&self, hit: &Hit) -> Result<(String, String, Option<String>)> {
+        let rowid = self.index()?.service(hit.service).rowid;
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT s.id, s.name, o.name FROM service s
+                 LEFT JOIN organization o ON o.id = s.organization_id WHERE s.rowid = ?1",
+            )?
+            .query_row([rowid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)
+    }
+
+    /// The nearest point of one service to a place, as a search hit: to ask of one listing the
+    /// questions a search asks of many. `None` when the listing is unknown or has no point.
+    pub fn hit_for(&self, service_id: &str, latitude: f64, longitude: f64) -> Result<Option<Hit>> {
+        let rowid: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT rowid FROM service WHERE id = ?1")?
+            .query_row([service_id], |r| r.get(0))
+            .optional()?;
+        let Some(rowid) = rowid else {
+            return Ok(None);
+        };
+        Ok(self.index()?.hit_for_rowid(rowid, latitude, longitude))
+    }
+
+    /// A listing's content hash (hex), which changes whenever its record does; `None` when the
+    /// directory does not hold it.
+    pub fn content_hash(&self, service_id: &str) -> Result<Option<String>> {
+        let hash: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT content_hash FROM service WHERE id = ?1")?
+            .query_row([service_id], |r| r.get(0))
+            .optional()?;
+        Ok(hash.map(hex::encode))
     }
 
     /// Schedules that apply at a service-at-location: its own if it has any, else the service's.
