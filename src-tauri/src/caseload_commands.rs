@@ -452,3 +452,25 @@ pub fn caseload_connector(
         })
     })
 }
+
+/// Connections whose listing a sync closed, removed or flagged, for the agenda.
+#[tauri::command]
+pub fn caseload_attention(
+    state: State<'_, AppState>,
+) -> Answer<Vec<listing_state::WatchedConnection>> {
+    directory_then(&state, |dir, c| {
+        listing_state::needing_attention(c, dir, today())
+    })
+}
+
+/// People whose support closed more than `months` months ago: the retention review.
+#[tauri::command]
+pub fn caseload_closed_over(
+    state: State<'_, AppState>,
+    months: u32,
+) -> Answer<Vec<signpost_caseload::PersonSummary>> {
+    let cutoff = today()
+        .checked_sub_months(chrono::Months::new(months))
+        .ok_or("that is too many months")?;
+    with(&state, |c| c.closed_before(cutoff))
+}

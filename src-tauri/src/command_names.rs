@@ -39,4 +39,6 @@ pub const COMMANDS: &[&str] = &[
     "caseload_report",
     "caseload_backup",
     "caseload_connector",
+    "caseload_attention",
+    "caseload_closed_over",
 ];

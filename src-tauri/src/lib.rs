@@ -132,6 +132,8 @@ pub fn builder<R: tauri::Runtime>(
             caseload_commands::caseload_report,
             caseload_commands::caseload_backup,
             caseload_commands::caseload_connector,
+            caseload_commands::caseload_attention,
+            caseload_commands::caseload_closed_over,
         ])
 }
 

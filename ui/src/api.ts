@@ -324,6 +324,8 @@ export const caseloadApi = {
   backup: () => invoke<string>("caseload_backup"),
   connector: (name: string | null, contact: string | null) =>
     invoke<{ name: string; contact: string }>("caseload_connector", { name, contact }),
+  attention: () => invoke<(ConnectionView & { person_name: string; state: ListingState })[]>("caseload_attention"),
+  closedOver: (months: number) => invoke<PersonSummary[]>("caseload_closed_over", { months }),
   onLocked: (f: () => void): Promise<UnlistenFn> => listen("caseload-locked", () => f()),
 };
 

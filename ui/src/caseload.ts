@@ -1,7 +1,7 @@
 // The connector's caseload: make or unlock it, the agenda it opens on (what is due, what is
 // new), and the lock. Everything shown here came from the encrypted caseload through the app's
 // commands; locking clears the screen.
-import { caseloadApi, message, type FollowUp, type NewMatches } from "./api";
+import { caseloadApi, message, type FollowUp, type ListingState, type NewMatches, type PersonSummary } from "./api";
 import { el } from "./dom";
 
 /** Today as YYYY-MM-DD, local time. */
@@ -93,6 +93,32 @@ function newSection(m: NewMatches, refresh: () => void): HTMLElement | null {
   );
 }
 
+function stateWords(s: ListingState): string {
+  if (s === "removed") return "no longer in the directory";
+  if (s === "listed") return "listed";
+  if ("closed" in s) return `closed (${s.closed})`;
+  return s.flagged;
+}
+
+function attentionSection(items: Awaited<ReturnType<typeof caseloadApi.attention>>): HTMLElement | null {
+  if (items.length === 0) return null;
+  return el("section", { id: "attention", "aria-labelledby": "attention-title" },
+    el("h3", { id: "attention-title" }, `Connections to check (${items.length})`),
+    el("ul", { class: "plain" }, ...items.map((c) => el("li", {},
+      el("a", { href: `#/person/${encodeURIComponent(c.person_id)}` }, c.person_name), `: ${c.service_name}, `,
+      el("strong", {}, stateWords(c.state))))));
+}
+
+function retentionSection(people: PersonSummary[]): HTMLElement {
+  return el("div", { id: "retention" },
+    el("h4", {}, "Closed over 12 months ago"),
+    people.length === 0
+      ? el("p", {}, "No one: nothing to review.")
+      : el("ul", { class: "plain" }, ...people.map((p) => el("li", {},
+        el("a", { href: `#/person/${encodeURIComponent(p.id)}` }, p.name),
+        el("span", { class: "hint" }, ` closed ${p.closed_on ? day(p.closed_on) : ""}: review, then erase from their page`)))));
+}
+
 export async function renderCaseload(main: HTMLElement): Promise<void> {
   const again = () => { void rerender(main); };
   const status = await caseloadApi.status();
@@ -113,7 +139,9 @@ export async function renderCaseload(main: HTMLElement): Promise<void> {
     document.getElementById("passphrase")?.focus();
     return;
   }
-  const [agenda, fresh] = await Promise.all([caseloadApi.agenda(), caseloadApi.newMatches(false)]);
+  const [agenda, fresh, attention, closed] = await Promise.all([
+    caseloadApi.agenda(), caseloadApi.newMatches(false), caseloadApi.attention(), caseloadApi.closedOver(12),
+  ]);
   const actionStatus = el("p", { role: "status", "aria-live": "polite", id: "caseload-status" });
   const save = (what: () => Promise<string>, label: string) => async () => {
     try {
@@ -134,6 +162,7 @@ export async function renderCaseload(main: HTMLElement): Promise<void> {
     followUpList("Overdue", "overdue", agenda.overdue, again) ?? "",
     followUpList("Due today", "due-today", agenda.today, again) ?? "",
     agenda.overdue.length + agenda.today.length === 0 ? el("p", { id: "nothing-due" }, "Nothing due today.") : "",
+    attentionSection(attention) ?? "",
     newSection(fresh, again) ?? "",
     el("section", { "aria-labelledby": "people-title" },
       el("h3", { id: "people-title" }, "People"),
@@ -152,6 +181,7 @@ export async function renderCaseload(main: HTMLElement): Promise<void> {
       el("div", { class: "actions" },
         el("button", { type: "button", class: "secondary", id: "backup", onclick: save(caseloadApi.backup, "Encrypted backup") }, "Back up the caseload"),
         el("button", { type: "button", class: "secondary", id: "report", onclick: save(caseloadApi.report, "Report (counts only, under 5 hidden)") }, "Report for commissioners (CSV)")),
+      retentionSection(closed),
       await connectorForm()),
     actionStatus,
   );

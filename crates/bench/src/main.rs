@@ -17,6 +17,8 @@ use rusqlite::Connection;
 use serde_json::{json, Value};
 use signpost_directory::{Directory, Filters, NearQuery, Region};
 
+mod caseload;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -46,6 +48,9 @@ struct Args {
     /// (scripts/bench-feed.sh serves them to wrk).
     #[arg(long)]
     listings_file: Option<std::path::PathBuf>,
+    /// Directory size for the caseload benchmark (0 to skip it).
+    #[arg(long, default_value_t = 0)]
+    caseload_size: usize,
 }
 
 const ACCESS: &[(&str, f64)] = &[
@@ -505,6 +510,11 @@ fn main() -> Result<()> {
     }
     for &n in args.sync_sizes.iter().filter(|n| **n > 0) {
         bench_sync(n, &args, &anchors)?;
+    }
+    if args.caseload_size > 0 {
+        caseload::bench_caseload(args.caseload_size, args.seed, &|i, rng| {
+            listing(i, rng, &anchors)
+        })?;
     }
     Ok(())
 }

@@ -617,25 +617,32 @@ impl Caseload {
         Ok(Some(rows))
     }
 
-    /// Replace what a person has been shown, in one transaction.
+    /// Replace what a person has been shown.
+    #[cfg(test)]
     pub(crate) fn set_seen(&self, person_id: &str, seen: &[(String, String)]) -> Result<()> {
+        self.set_seen_many(&[(person_id.to_string(), seen.to_vec())])
+    }
+
+    /// Replace what each of these people has been shown, in one transaction (one sync to disk
+    /// for the whole caseload, not one a person).
+    pub(crate) fn set_seen_many(&self, people: &[(String, Vec<(String, String)>)]) -> Result<()> {
         let tx = self.conn.unchecked_transaction()?;
-        tx.execute(
-            "DELETE FROM suggestion_seen WHERE person_id = ?1",
-            [person_id],
-        )?;
         {
-            let mut stmt = tx.prepare_cached(
+            let mut clear =
+                tx.prepare_cached("DELETE FROM suggestion_seen WHERE person_id = ?1")?;
+            let mut insert = tx.prepare_cached(
                 "INSERT OR REPLACE INTO suggestion_seen(person_id, service_id, content_hash) VALUES (?1, ?2, ?3)",
             )?;
-            for (id, hash) in seen {
-                stmt.execute(params![person_id, id, hash])?;
+            let mut mark =
+                tx.prepare_cached("UPDATE person SET suggestions_baseline = 1 WHERE id = ?1")?;
+            for (person_id, seen) in people {
+                clear.execute([person_id])?;
+                for (id, hash) in seen {
+                    insert.execute(params![person_id, id, hash])?;
+                }
+                mark.execute([person_id])?;
             }
         }
-        tx.execute(
-            "UPDATE person SET suggestions_baseline = 1 WHERE id = ?1",
-            [person_id],
-        )?;
         tx.commit()?;
         Ok(())
     }

@@ -95,7 +95,7 @@ pub struct Suggestion {
 
 impl Suggestion {
     /// The ranking key: fewer misses, more interests, nearer, then the directory's order.
-    fn rank(&self) -> (u8, Reverse<usize>, f64, u32) {
+    pub(crate) fn rank(&self) -> (u8, Reverse<usize>, f64, u32) {
         (
             self.misses,
             Reverse(self.interests.len()),
@@ -132,6 +132,44 @@ pub fn home_point(person: &Person) -> Result<(f64, f64)> {
     Ok((r.latitude, r.longitude))
 }
 
+/// What a person's rules ask of a listing, worked out once per person, not per candidate.
+pub struct Wants {
+    interest_bits: u64,
+    step_free: bool,
+    other_languages: Vec<String>,
+    no_referral: bool,
+    free: Vec<FreeTime>,
+}
+
+impl Wants {
+    /// The person's wants.
+    pub fn of(person: &Person) -> Wants {
+        let codes = person.details.interest_codes();
+        let tax = Taxonomy::signpost();
+        let interest_bits = codes
+            .iter()
+            .filter_map(|c| tax.term_index("interest", c))
+            .fold(0u64, |bits, i| bits | (1u64 << i));
+        Wants {
+            interest_bits,
+            step_free: person
+                .details
+                .access_codes()
+                .iter()
+                .any(|c| c == "wheelchair"),
+            other_languages: person
+                .details
+                .languages
+                .iter()
+                .filter(|l| l.as_str() != "en")
+                .cloned()
+                .collect(),
+            no_referral: person.details.no_referral_only,
+            free: person.details.free_time_slots(),
+        }
+    }
+}
+
 /// The search filters a person's rules give (rule 2).
 pub fn filters_for(person: &Person) -> Filters {
     Filters {
@@ -149,11 +187,12 @@ pub fn suggest(
     options: Options,
 ) -> Result<Vec<Suggestion>> {
     let (latitude, longitude) = home_point(person)?;
-    let free = person.details.free_time_slots();
+    let wants = Wants::of(person);
     let perfect_interests = person.details.interests.len();
     let mut batch = (options.limit * 4).max(32);
     let mut done = 0;
-    let mut found: Vec<Suggestion> = Vec::new();
+    // The best `limit` so far, in rank order.
+    let mut best: Vec<Suggestion> = Vec::new();
     loop {
         let q = NearQuery {
             latitude,
@@ -164,30 +203,67 @@ pub fn suggest(
         };
         let hits = dir.search(&q)?;
         for hit in &hits[done.min(hits.len())..] {
-            if let Some(s) = assess(dir, person, &free, hit, now, options.horizon_days)? {
-                found.push(s);
+            // What is known without reading schedules bounds the rank from below: a candidate
+            // that cannot beat the worst of a full list is not looked at further.
+            let Some((misses, matched)) = quick(dir, &wants, hit)? else {
+                continue;
+            };
+            if best.len() == options.limit {
+                let worst = best.last().expect("full").rank();
+                let bound = (misses, Reverse(matched), hit.distance_m, hit.service);
+                if (bound.0, bound.1) > (worst.0, worst.1)
+                    || ((bound.0, bound.1) == (worst.0, worst.1)
+                        && (bound.2, bound.3) >= (worst.2, worst.3))
+                {
+                    continue;
+                }
+            }
+            if let Some(s) = assess(dir, person, &wants, hit, now, options.horizon_days)? {
+                let at = best.partition_point(|b| by_rank(b, &s).is_lt());
+                best.insert(at, s);
+                best.truncate(options.limit);
             }
         }
         done = hits.len();
-        let perfect = found
-            .iter()
-            .filter(|s| s.misses == 0 && s.interests.len() >= perfect_interests)
-            .count();
-        if hits.len() < batch || perfect >= options.limit {
+        // Nothing farther can outrank a full list of perfect suggestions.
+        let perfect = best.len() == options.limit
+            && best
+                .iter()
+                .all(|s| s.misses == 0 && s.interests.len() >= perfect_interests);
+        if hits.len() < batch || perfect {
             break;
         }
         batch = batch.saturating_mul(4);
     }
-    found.sort_by(by_rank);
-    found.truncate(options.limit);
-    Ok(found)
+    Ok(best)
+}
+
+/// The rules that need no schedule: `None` when interests or "no referral" leave the
+/// candidate out, else (misses known so far, interests matched).
+fn quick(dir: &Directory, wants: &Wants, hit: &Hit) -> Result<Option<(u8, usize)>> {
+    let index = dir.index()?;
+    let entry = index.service(hit.service);
+    let matched = (entry.interests & wants.interest_bits).count_ones() as usize;
+    if (wants.interest_bits != 0 && matched == 0)
+        || (wants.no_referral && !entry.access.is_some_and(Access::no_referral))
+    {
+        return Ok(None);
+    }
+    let mut misses = 0;
+    if wants.step_free && !entry.wheelchair {
+        misses += 1;
+    }
+    if !wants.other_languages.is_empty() && !index.speaks_any(hit.service, &wants.other_languages) {
+        misses += 1;
+    }
+    Ok(Some((misses, matched)))
 }
 
 /// Apply the rules to one candidate: `None` when it is left out.
 pub fn assess(
     dir: &Directory,
     person: &Person,
-    free: &[FreeTime],
+    wants: &Wants,
     hit: &Hit,
     now: DateTime<Utc>,
     horizon_days: u32,
@@ -195,23 +271,20 @@ pub fn assess(
     if hit.distance_m > person.travel_m() {
         return Ok(None);
     }
+    let Some((mut misses, _)) = quick(dir, wants, hit)? else {
+        return Ok(None);
+    };
     let index = dir.index()?;
     let entry: &ServiceEntry = index.service(hit.service);
     let tax = Taxonomy::signpost();
     let interest_terms = &tax.group("interest").expect("interest group").terms;
-    let wanted = person.details.interest_codes();
     let matched: Vec<String> = interest_terms
         .iter()
         .enumerate()
-        .filter(|(i, t)| entry.interests & (1u64 << i) != 0 && wanted.contains(&t.code))
+        .filter(|(i, _)| entry.interests & wants.interest_bits & (1u64 << i) != 0)
         .map(|(_, t)| t.code.clone())
         .collect();
-    if !wanted.is_empty() && matched.is_empty() {
-        return Ok(None);
-    }
-    if person.details.no_referral_only && !entry.access.is_some_and(Access::no_referral) {
-        return Ok(None);
-    }
+    let free = &wants.free;
     let sessions = dir.sessions(hit, now, horizon_days)?;
     let time_fit = match (&sessions, free.is_empty()) {
         (None, _) => TimeFit::NotStated,
@@ -231,29 +304,12 @@ pub fn assess(
             None => return Ok(None),
         },
     };
-    let mut misses = 0u8;
     if matches!(time_fit, TimeFit::NotStated) && !free.is_empty() {
         misses += 1;
     }
-    let needs_step_free = person
-        .details
-        .access_codes()
-        .iter()
-        .any(|c| c == "wheelchair");
-    if needs_step_free && !entry.wheelchair {
-        misses += 1;
-    }
-    let other_languages: Vec<String> = person
-        .details
-        .languages
-        .iter()
-        .filter(|l| l.as_str() != "en")
-        .cloned()
-        .collect();
-    let speaks = !other_languages.is_empty() && index.speaks_any(hit.service, &other_languages);
-    if !other_languages.is_empty() && !speaks {
-        misses += 1;
-    }
+    let needs_step_free = wants.step_free;
+    let other_languages = &wants.other_languages;
+    let speaks = !other_languages.is_empty() && index.speaks_any(hit.service, other_languages);
     let (service_id, name, organization) = dir.hit_names(hit)?;
     let mut reasons = vec![distance_words(hit.distance_m)];
     for code in &matched {
@@ -388,6 +444,7 @@ pub fn new_for_people(
 ) -> Result<NewMatches> {
     let mut out = NewMatches::default();
     let mut distinct: HashMap<String, ()> = HashMap::new();
+    let mut to_mark = Vec::new();
     for person in caseload.all_people()? {
         if person.closed_on.is_some() || person.details.home_area.is_empty() {
             continue;
@@ -418,9 +475,10 @@ pub fn new_for_people(
                 .iter()
                 .map(|s| (s.service_id.clone(), s.content_hash.clone()))
                 .collect();
-            caseload.set_seen(&person.id, &pairs)?;
+            to_mark.push((person.id.clone(), pairs));
         }
     }
+    caseload.set_seen_many(&to_mark)?;
     out.listings = distinct.len();
     Ok(out)
 }
@@ -443,8 +501,14 @@ pub fn who_might_like(
         let Some(hit) = dir.hit_for(service_id, lat, lon)? else {
             continue;
         };
-        let free = person.details.free_time_slots();
-        if let Some(s) = assess(dir, &person, &free, &hit, now, options.horizon_days)? {
+        if let Some(s) = assess(
+            dir,
+            &person,
+            &Wants::of(&person),
+            &hit,
+            now,
+            options.horizon_days,
+        )? {
             out.push((person.id.clone(), person.details.name.clone(), s));
         }
     }

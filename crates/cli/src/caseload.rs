@@ -38,6 +38,10 @@ enum CaseloadCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Only people whose support closed more than this many months ago (the retention
+        /// review: look, then erase).
+        #[arg(long, value_name = "MONTHS", value_parser = clap::value_parser!(u32).range(1..=1200))]
+        closed_over_months: Option<u32>,
     },
     /// Ranked suggestions for one person, each with its reasons.
     Suggest {
@@ -181,8 +185,19 @@ pub fn run(args: CaseloadArgs) -> Result<()> {
                 bail!("no one was added: every row has a problem");
             }
         }
-        CaseloadCommand::People { json } => {
-            let people = unlock(&file)?.people()?;
+        CaseloadCommand::People {
+            json,
+            closed_over_months,
+        } => {
+            let caseload = unlock(&file)?;
+            let people = match closed_over_months {
+                Some(m) => caseload.closed_before(
+                    today
+                        .checked_sub_months(chrono::Months::new(m))
+                        .context("too many months")?,
+                )?,
+                None => caseload.people()?,
+            };
             if json {
                 println!("{}", serde_json::to_string_pretty(&people)?);
             } else {

@@ -279,6 +279,17 @@ impl Schedule {
         if !self.in_window(day) || !self.might_recur_on(day) {
             return false;
         }
+        // Every week (or every day) with no count and no "nth weekday": the cheap test above
+        // is then exact, and building an rrule set per day (most of a suggestion's cost) is
+        // not needed. The directory's reference tests hold this to `rrule` too.
+        if self.interval == 1
+            && self.count.is_none()
+            && self.byday.iter().all(|(n, _)| n.is_none())
+            && self.bymonthday.is_empty()
+            && matches!(self.freq, Frequency::Daily | Frequency::Weekly)
+        {
+            return true;
+        }
         let Some(set) = self.rrule_set(day) else {
             return false;
         };

@@ -474,3 +474,94 @@ fn something_new_for_someone_after_a_sync() {
     );
     let _ = Duration::zero();
 }
+
+/// Dense synthetic listings (like the benchmark's): many candidates per person, most with times
+/// and some without, varied access, step-free access and languages, so the walk prunes and
+/// stops early, and every rule changes the ranking.
+#[test]
+fn suggestions_equal_the_brute_force_reference_on_dense_synthetic_listings() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut dir = Directory::open(&folder.path().join("dense.db")).unwrap();
+    let mut rng = StdRng::seed_from_u64(3);
+    let centres = [
+        (51.4416, -2.5950, "BS3"),
+        (53.4808, -2.2426, "M1"),
+        (52.6280, 1.2990, "NR2"),
+    ];
+    let interests = ["walking", "music", "arts", "reading", "sport"];
+    let access = [
+        "drop-in",
+        "self-referral",
+        "booking-required",
+        "referral-required",
+    ];
+    let days = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+    let listings: Vec<serde_json::Value> = (0..6000)
+        .map(|i| {
+            let (lat, lon, _) = centres[i % 3];
+            let mut attributes = vec![
+                serde_json::json!({"taxonomy_term_id": format!("signpost:interest:{}", interests[rng.random_range(0..5)])}),
+                serde_json::json!({"taxonomy_term_id": format!("signpost:access:{}", access[rng.random_range(0..4)])}),
+            ];
+            if rng.random_bool(0.3) {
+                attributes.push(serde_json::json!({"taxonomy_term_id": "signpost:accessibility:wheelchair"}));
+            }
+            let open = rng.random_range(8..20);
+            let schedules = if rng.random_bool(0.6) {
+                serde_json::json!([{"freq": "WEEKLY", "byday": days[rng.random_range(0..7)],
+                    "opens_at": format!("{open:02}:00"), "closes_at": format!("{:02}:30", open + 1)}])
+            } else {
+                serde_json::json!([])
+            };
+            let languages = if rng.random_bool(0.1) { serde_json::json!([{"code": "pl", "name": "Polish"}]) } else { serde_json::json!([]) };
+            serde_json::json!({
+                "id": format!("dense-{i:05}"), "name": format!("Dense {i}"), "status": "active",
+                "attributes": attributes, "schedules": schedules, "languages": languages,
+                "service_at_locations": [{"id": format!("dense-{i:05}-sal"), "location": {
+                    "id": format!("dense-loc-{i:05}"),
+                    "latitude": lat + rng.random_range(-0.05..0.05), "longitude": lon + rng.random_range(-0.08..0.08)}}]
+            })
+        })
+        .collect();
+    let report = dir
+        .import_sources(vec![("dense".into(), listings)], &mut |_| {})
+        .unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors.first());
+    let mut people = Vec::new();
+    let day_codes = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let parts = ["morning", "afternoon", "evening"];
+    for i in 0..45 {
+        people.push(PersonDetails {
+            name: format!("Dense person {i}"),
+            home_area: centres[i % 3].2.to_string(),
+            interests: (0..rng.random_range(0..3))
+                .map(|_| interests[rng.random_range(0..5)].to_string())
+                .collect(),
+            access_needs: if rng.random_bool(0.4) {
+                vec!["wheelchair".into()]
+            } else {
+                vec![]
+            },
+            languages: if rng.random_bool(0.3) {
+                vec!["pl".into()]
+            } else {
+                vec![]
+            },
+            free_times: (0..rng.random_range(0..9))
+                .map(|_| {
+                    format!(
+                        "{}-{}",
+                        day_codes[rng.random_range(0..7)],
+                        parts[rng.random_range(0..3)]
+                    )
+                })
+                .collect(),
+            no_referral_only: rng.random_bool(0.3),
+            travel_km: Some([2.0, 5.0, 10.0][rng.random_range(0..3)]),
+            ..PersonDetails::default()
+        });
+    }
+    let (non_empty, with_fits) = compare(&dir, &people);
+    assert!(non_empty > 200, "only {non_empty} non-empty answers");
+    assert!(with_fits > 200, "only {with_fits} fitted free times");
+}
