@@ -1,0 +1,14 @@
+//! What VCSE groups send a regional feed, held for its moderators.
+//!
+//! Groups send new and updated listings (`submission`), requests to manage an existing listing
+//! (`claim`) and problem reports (`report`), each numbered by the device that sends it. The
+//! store receives each exactly once (a retry is answered, not stored; a gap is refused), keeps
+//! it apart from the published directory, and on approval publishes it through the directory's
+//! changeset log, with an audit row per decision and per changed field (also written into the
+//! listing as HSDS `metadata`, so the ORUK API serves them).
+mod error;
+pub mod schema;
+mod store;
+
+pub use error::{Error, Result};
+pub use store::{field_changes, AuditRow, Item, Kind, Moderation, Receipt, Status, MAX_NOTE_CHARS};

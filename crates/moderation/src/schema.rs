@@ -1,0 +1,71 @@
+//! The moderation file's schema and its numbered migrations (`PRAGMA user_version`), in the
+//! same shape as the directory's.
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes.
+pub const VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Version 1.
+///
+/// `device` holds the last number applied per device, written in the same transaction as the
+/// item it numbers: a retry is recognised, a gap refused. An item keeps the body as sent;
+/// nothing reaches the published directory until a moderator approves it. `audit` is every
+/// decision and every field it changed.
+const V1: &str = r#"
+CREATE TABLE device (
+    client_id TEXT PRIMARY KEY,
+    last_seq INTEGER NOT NULL
+) STRICT;
+CREATE TABLE item (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('submission', 'claim', 'report')),
+    client_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    service_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('in_review', 'approved', 'rejected', 'invalid')),
+    field TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '',
+    submitted_at TEXT NOT NULL,
+    decided_at TEXT,
+    decided_by TEXT,
+    UNIQUE (client_id, seq)
+) STRICT;
+CREATE INDEX item_pending ON item(submitted_at) WHERE status = 'in_review';
+CREATE INDEX item_service ON item(service_id);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    item_id TEXT NOT NULL REFERENCES item(id),
+    service_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    field TEXT NOT NULL DEFAULT '',
+    old_value TEXT,
+    new_value TEXT
+) STRICT;
+CREATE INDEX audit_service ON audit(service_id, id);
+"#;
+
+/// Bring `conn` to [`VERSION`], one transaction per step; refuse files from a newer build.
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let found: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > VERSION {
+        return Err(Error::TooNew {
+            found,
+            known: VERSION,
+        });
+    }
+    for version in found..VERSION {
+        let tx = conn.transaction()?;
+        tx.execute_batch(MIGRATIONS[version as usize])?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,601 @@
+//! [`Moderation`]: the public API over `moderation.db`, which sits beside a feed's directory.
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rand::RngCore;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use signpost_directory::import::{self, PreparedBatch};
+use signpost_directory::Directory;
+
+use crate::error::{Error, Result};
+use crate::schema;
+
+/// What a device sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A new or updated listing.
+    Submission,
+    /// "This is our group": a request to manage an existing listing.
+    Claim,
+    /// "This has closed" or "details are wrong".
+    Report,
+}
+
+impl Kind {
+    fn code(self) -> &'static str {
+        match self {
+            Kind::Submission => "submission",
+            Kind::Claim => "claim",
+            Kind::Report => "report",
+        }
+    }
+
+    fn from_code(code: &str) -> Kind {
+        match code {
+            "claim" => Kind::Claim,
+            "report" => Kind::Report,
+            _ => Kind::Submission,
+        }
+    }
+}
+
+/// Where an item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Waiting for a moderator.
+    InReview,
+    /// Approved (and published, for a submission or a closure).
+    Approved,
+    /// Rejected, with a reason.
+    Rejected,
+    /// Refused on arrival (its number is used; the reason is kept).
+    Invalid,
+}
+
+impl Status {
+    fn code(self) -> &'static str {
+        match self {
+            Status::InReview => "in_review",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+            Status::Invalid => "invalid",
+        }
+    }
+
+    fn from_code(code: &str) -> Status {
+        match code {
+            "approved" => Status::Approved,
+            "rejected" => Status::Rejected,
+            "invalid" => Status::Invalid,
+            _ => Status::InReview,
+        }
+    }
+}
+
+/// The answer to a send: which item it is, and whether it had arrived before.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Receipt {
+    /// The item's id.
+    pub id: String,
+    /// Where it stands.
+    pub status: Status,
+    /// True when this was a retry of something already received (nothing new was stored).
+    pub duplicate: bool,
+}
+
+/// One item, as the queue lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Item {
+    /// Id.
+    pub id: String,
+    /// What it is.
+    pub kind: Kind,
+    /// The listing it is about.
+    pub service_id: String,
+    /// Its name (as sent).
+    pub name: String,
+    /// Where it stands.
+    pub status: Status,
+    /// Why it was rejected or refused.
+    pub reason: String,
+    /// When it arrived (RFC 3339).
+    pub submitted_at: String,
+    /// When it was decided.
+    pub decided_at: Option<String>,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// What was sent (without the device's id and number).
+    pub body: Value,
+}
+
+/// One audit row: a decision, or one field it changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditRow {
+    /// The item.
+    pub item_id: String,
+    /// When.
+    pub at: String,
+    /// Who.
+    pub who: String,
+    /// "approve", "reject", or "update" for a field change.
+    pub action: String,
+    /// The field changed (empty for a decision).
+    pub field: String,
+    /// Before.
+    pub old_value: Option<String>,
+    /// After.
+    pub new_value: Option<String>,
+}
+
+/// The largest comment or note a report or claim may carry, in characters.
+pub const MAX_NOTE_CHARS: usize = 2_000;
+
+/// The moderation store.
+pub struct Moderation {
+    conn: Connection,
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn bad(field: &str, message: impl Into<String>) -> Error {
+    Error::BadRequest {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> Error {
+    Error::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// A device id: a UUID, 8-4-4-4-12 hex digits.
+fn is_uuid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The envelope every kind shares: `client_id` and `seq`.
+fn envelope(body: &Value) -> Result<(&Map<String, Value>, String, u64)> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| bad("", "the body must be a JSON object"))?;
+    let client_id = obj
+        .get("client_id")
+        .and_then(Value::as_str)
+        .filter(|s| is_uuid(s))
+        .ok_or_else(|| bad("/client_id", "give the device's id, a UUID"))?
+        .to_ascii_lowercase();
+    let seq = obj
+        .get("seq")
+        .and_then(Value::as_u64)
+        .filter(|n| (1..=(1u64 << 53)).contains(n))
+        .ok_or_else(|| bad("/seq", "give the item's number on this device, from 1"))?;
+    Ok((obj, client_id, seq))
+}
+
+fn text<'a>(obj: &'a Map<String, Value>, field: &str, max: usize) -> Result<Option<&'a str>> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.chars().count() > max => Err(invalid(
+            &format!("/{field}"),
+            format!("{} characters; the limit is {max}", s.chars().count()),
+        )),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(invalid(&format!("/{field}"), "must be text")),
+    }
+}
+
+fn required<'a>(obj: &'a Map<String, Value>, field: &str, max: usize) -> Result<&'a str> {
+    text(obj, field, max)?
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| invalid(&format!("/{field}"), "required"))
+}
+
+/// What an item holds once checked: (listing id, name, body to keep).
+fn check(kind: Kind, obj: &Map<String, Value>) -> Result<(String, String, Value)> {
+    match kind {
+        Kind::Submission => {
+            let service = obj
+                .get("service")
+                .filter(|s| s.is_object())
+                .ok_or_else(|| invalid("/service", "give the listing as an HSDS 3.0 service"))?;
+            let mut batch = PreparedBatch::default();
+            import::prepare("submission", 0, service.clone(), &mut batch);
+            if let Some(e) = batch.errors.first() {
+                return Err(invalid(&format!("/service{}", e.field), e.message.clone()));
+            }
+            let listing = batch
+                .listings
+                .first()
+                .ok_or_else(|| invalid("/service", "the listing could not be read"))?;
+            Ok((
+                listing.service.id.clone(),
+                listing.service.name.clone(),
+                json!({ "service": service }),
+            ))
+        }
+        Kind::Report => {
+            let service_id = required(obj, "service_id", 200)?;
+            let what = required(obj, "kind", 40)?;
+            if !["closed", "wrong-details"].contains(&what) {
+                return Err(invalid("/kind", "closed or wrong-details"));
+            }
+            let comment = text(obj, "comment", MAX_NOTE_CHARS)?.unwrap_or_default();
+            let name = text(obj, "service_name", 500)?.unwrap_or(service_id);
+            Ok((
+                service_id.into(),
+                name.into(),
+                json!({"kind": what, "comment": comment, "service_name": name}),
+            ))
+        }
+        Kind::Claim => {
+            let service_id = required(obj, "service_id", 200)?;
+            let contact_name = required(obj, "contact_name", 200)?;
+            let email = required(obj, "contact_email", 320)?;
+            if !email.contains('@') || email.contains(char::is_whitespace) {
+                return Err(invalid(
+                    "/contact_email",
+                    "an email address, like name@example.org",
+                ));
+            }
+            let note = text(obj, "note", MAX_NOTE_CHARS)?.unwrap_or_default();
+            let name = text(obj, "service_name", 500)?.unwrap_or(service_id);
+            Ok((
+                service_id.into(),
+                name.into(),
+                json!({"contact_name": contact_name, "contact_email": email, "note": note, "service_name": name}),
+            ))
+        }
+    }
+}
+
+fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
+    let kind: String = r.get(1)?;
+    let status: String = r.get(4)?;
+    let body: String = r.get(9)?;
+    Ok(Item {
+        id: r.get(0)?,
+        kind: Kind::from_code(&kind),
+        service_id: r.get(2)?,
+        name: r.get(3)?,
+        status: Status::from_code(&status),
+        reason: r.get(5)?,
+        submitted_at: r.get(6)?,
+        decided_at: r.get(7)?,
+        decided_by: r.get(8)?,
+        body: serde_json::from_str(&body).unwrap_or(Value::Null),
+    })
+}
+
+const ITEM_COLUMNS: &str =
+    "id, kind, service_id, name, status, reason, submitted_at, decided_at, decided_by, body";
+
+impl Moderation {
+    /// Open (or make) the moderation file.
+    pub fn open(path: &Path) -> Result<Moderation> {
+        let mut conn = Connection::open(path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;",
+        )?;
+        schema::migrate(&mut conn)?;
+        Ok(Moderation { conn })
+    }
+
+    /// Receive one item from a device, exactly once: a retry (a number already applied) gets
+    /// the first answer and stores nothing; a skipped number is refused; an invalid item uses
+    /// up its number and is refused (and refused the same way on a retry). The item and the
+    /// device's number are written in one transaction.
+    pub fn submit(&mut self, kind: Kind, body: &Value, now: DateTime<Utc>) -> Result<Receipt> {
+        let (obj, client_id, seq) = envelope(body)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Numbers are at most 2^53, so they fit SQLite's integers.
+        let last = tx
+            .query_row(
+                "SELECT last_seq FROM device WHERE client_id = ?1",
+                [&client_id],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .unwrap_or(0) as u64;
+        let seq_sql = seq as i64;
+        if seq <= last {
+            let (id, status, field, reason): (String, String, String, String) = tx.query_row(
+                "SELECT id, status, field, reason FROM item WHERE client_id = ?1 AND seq = ?2",
+                params![client_id, seq_sql],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            if status == "invalid" {
+                return Err(Error::Invalid {
+                    field,
+                    message: reason,
+                });
+            }
+            return Ok(Receipt {
+                id,
+                status: Status::from_code(&status),
+                duplicate: true,
+            });
+        }
+        if seq != last + 1 {
+            return Err(Error::Gap {
+                expected: last + 1,
+                got: seq,
+            });
+        }
+        let checked = check(kind, obj);
+        let mut raw = [0u8; 8];
+        rand::rng().fill_bytes(&mut raw);
+        let id = format!("{}-{}", kind.code(), hex::encode(raw));
+        let (service_id, name, kept, status, field, reason) = match &checked {
+            Ok((service_id, name, kept)) => (
+                service_id.clone(),
+                name.clone(),
+                kept.to_string(),
+                Status::InReview,
+                String::new(),
+                String::new(),
+            ),
+            Err(Error::Invalid { field, message }) => (
+                String::new(),
+                String::new(),
+                "{}".into(),
+                Status::Invalid,
+                field.clone(),
+                message.clone(),
+            ),
+            Err(_) => unreachable!("check only returns field errors"),
+        };
+        tx.execute(
+            "INSERT INTO item(id, kind, client_id, seq, service_id, name, body, status, field, reason, submitted_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                id,
+                kind.code(),
+                client_id,
+                seq_sql,
+                service_id,
+                name,
+                kept,
+                status.code(),
+                field,
+                reason,
+                rfc3339(now)
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO device(client_id, last_seq) VALUES (?1, ?2)
+             ON CONFLICT(client_id) DO UPDATE SET last_seq = excluded.last_seq",
+            params![client_id, seq_sql],
+        )?;
+        tx.commit()?;
+        checked.map(|_| Receipt {
+            id,
+            status,
+            duplicate: false,
+        })
+    }
+
+    /// One item.
+    pub fn item(&self, id: &str) -> Result<Item> {
+        self.conn
+            .query_row(
+                &format!("SELECT {ITEM_COLUMNS} FROM item WHERE id = ?1"),
+                [id],
+                item_row,
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound {
+                kind: "item",
+                id: id.into(),
+            })
+    }
+
+    /// The queue: items waiting for a moderator, oldest first.
+    pub fn pending(&self) -> Result<Vec<Item>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {ITEM_COLUMNS} FROM item WHERE status = 'in_review' ORDER BY submitted_at, id"
+        ))?;
+        let rows = stmt
+            .query_map([], item_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// The audit trail of a listing, oldest first.
+    pub fn audit(&self, service_id: &str) -> Result<Vec<AuditRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT item_id, at, who, action, field, old_value, new_value FROM audit
+             WHERE service_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([service_id], |r| {
+                Ok(AuditRow {
+                    item_id: r.get(0)?,
+                    at: r.get(1)?,
+                    who: r.get(2)?,
+                    action: r.get(3)?,
+                    field: r.get(4)?,
+                    old_value: r.get(5)?,
+                    new_value: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    fn pending_item(&self, id: &str) -> Result<Item> {
+        let item = self.item(id)?;
+        if item.status != Status::InReview {
+            return Err(Error::AlreadyDecided {
+                id: id.into(),
+                status: item.status.code().into(),
+            });
+        }
+        Ok(item)
+    }
+
+    /// Reject an item, with the reason the group will see.
+    pub fn reject(&mut self, id: &str, reason: &str, who: &str, now: DateTime<Utc>) -> Result<()> {
+        let item = self.pending_item(id)?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(invalid("/reason", "say why, for the group to read"));
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE item SET status = 'rejected', reason = ?2, decided_at = ?3, decided_by = ?4 WHERE id = ?1",
+            params![id, reason, rfc3339(now), who],
+        )?;
+        tx.execute(
+            "INSERT INTO audit(item_id, service_id, at, who, action, field, new_value)
+             VALUES (?1, ?2, ?3, ?4, 'reject', '', ?5)",
+            params![id, item.service_id, rfc3339(now), who, reason],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Approve an item. A submission is published as it was sent, with its publisher check
+    /// date renewed and a `metadata` row per changed field; a "this has closed" report
+    /// publishes the listing as inactive. Publishing goes through the directory's changeset
+    /// log like any import; the decision is recorded after it (approving again after a crash
+    /// between the two republishes identical content, which changes nothing).
+    pub fn approve(
+        &mut self,
+        id: &str,
+        who: &str,
+        dir: &mut Directory,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AuditRow>> {
+        let item = self.pending_item(id)?;
+        let published = match dir.listing(&item.service_id) {
+            Ok(d) => Some(d.record),
+            Err(signpost_directory::Error::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let mut next = match (item.kind, &published) {
+            (Kind::Submission, _) => item.body["service"].clone(),
+            (Kind::Report, Some(old)) if item.body["kind"] == "closed" => {
+                let mut v = old.clone();
+                v["status"] = json!("inactive");
+                v
+            }
+            (Kind::Report, None) if item.body["kind"] == "closed" => {
+                return Err(Error::NotFound {
+                    kind: "published listing",
+                    id: item.service_id,
+                })
+            }
+            // Claims and "details are wrong" reports change nothing published by themselves.
+            _ => Value::Null,
+        };
+        let mut changes = Vec::new();
+        if !next.is_null() {
+            let date = now.date_naive().to_string();
+            next["assured_date"] = json!(date);
+            // Compared in the form the directory stores (children get derived ids), so only
+            // what really changed is recorded.
+            let mut batch = PreparedBatch::default();
+            import::prepare("moderation", 0, next.clone(), &mut batch);
+            if let Some(e) = batch.errors.first() {
+                return Err(invalid(&format!("/service{}", e.field), e.message.clone()));
+            }
+            let stored: Value = batch
+                .listings
+                .first()
+                .and_then(|l| serde_json::from_str(&l.record).ok())
+                .unwrap_or_else(|| next.clone());
+            changes = field_changes(published.as_ref(), &stored);
+            let mut metadata: Vec<Value> = published
+                .as_ref()
+                .and_then(|p| p.get("metadata"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for (i, (field, old, new)) in changes.iter().enumerate() {
+                metadata.push(json!({
+                    "id": format!("{}/metadata/{id}/{i}", item.service_id),
+                    "resource_id": item.service_id,
+                    "resource_type": "service",
+                    "last_action_date": date,
+                    "last_action_type": if published.is_some() { "update" } else { "create" },
+                    "field_name": field,
+                    "previous_value": old.clone().unwrap_or_default(),
+                    "replacement_value": new.clone().unwrap_or_default(),
+                    "updated_by": who,
+                }));
+            }
+            next["metadata"] = Value::Array(metadata);
+            let report =
+                dir.import_sources(vec![(format!("moderation:{id}"), vec![next])], &mut |_| {})?;
+            if let Some(e) = report.errors.first() {
+                return Err(invalid(&format!("/service{}", e.field), e.message.clone()));
+            }
+        }
+        let at = rfc3339(now);
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE item SET status = 'approved', decided_at = ?2, decided_by = ?3 WHERE id = ?1",
+            params![id, at, who],
+        )?;
+        tx.execute(
+            "INSERT INTO audit(item_id, service_id, at, who, action) VALUES (?1, ?2, ?3, ?4, 'approve')",
+            params![id, item.service_id, at, who],
+        )?;
+        for (field, old, new) in &changes {
+            tx.execute(
+                "INSERT INTO audit(item_id, service_id, at, who, action, field, old_value, new_value)
+                 VALUES (?1, ?2, ?3, ?4, 'update', ?5, ?6, ?7)",
+                params![id, item.service_id, at, who, field, old, new],
+            )?;
+        }
+        tx.commit()?;
+        self.audit(&item.service_id)
+            .map(|rows| rows.into_iter().filter(|r| r.item_id == id).collect())
+    }
+}
+
+/// The top-level fields that differ between the published record and the next one (as JSON
+/// text; `None` when absent), leaving out the bookkeeping fields.
+pub fn field_changes(
+    old: Option<&Value>,
+    new: &Value,
+) -> Vec<(String, Option<String>, Option<String>)> {
+    let empty = Map::new();
+    let old = old.and_then(Value::as_object).unwrap_or(&empty);
+    let new = new.as_object().unwrap_or(&empty);
+    let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let show = |v: Option<&Value>| -> Option<String> {
+        match v {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => Some(other.to_string()),
+        }
+    };
+    keys.into_iter()
+        .filter(|k| !["metadata", "assured_date", "last_modified"].contains(&k.as_str()))
+        .filter(|k| old.get(*k) != new.get(*k))
+        .map(|k| (k.clone(), show(old.get(k)), show(new.get(k))))
+        .collect()
+}

@@ -1,0 +1,295 @@
+//! The moderation store on real SQLite files, publishing into a real feed directory.
+use chrono::{TimeZone, Utc};
+use serde_json::{json, Value};
+use signpost_directory::Directory;
+use signpost_moderation::{Error, Kind, Moderation, Status};
+
+const DEVICE: &str = "6f1c2a9e-3b7d-4e21-9a5c-0d8e7f6a5b4c";
+const OTHER: &str = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap()
+}
+
+fn service(id: &str, name: &str) -> Value {
+    json!({
+        "id": id, "name": name, "status": "active",
+        "description": "A friendly walk round the park, for anyone.",
+        "attributes": [{"taxonomy_term_id": "signpost:interest:walking"}],
+        "service_at_locations": [{"id": format!("{id}-sal"), "location": {
+            "id": format!("{id}-loc"), "name": "Park gates", "latitude": 51.441, "longitude": -2.597}}]
+    })
+}
+
+fn submission(client: &str, seq: u64, service: Value) -> Value {
+    json!({"client_id": client, "seq": seq, "service": service})
+}
+
+fn open() -> (tempfile::TempDir, Moderation, Directory) {
+    let dir = tempfile::tempdir().unwrap();
+    let m = Moderation::open(&dir.path().join("moderation.db")).unwrap();
+    let d = Directory::open_publisher(&dir.path().join("feed.db")).unwrap();
+    (dir, m, d)
+}
+
+fn field(e: Error) -> String {
+    e.field().unwrap_or_default().to_string()
+}
+
+#[test]
+fn each_item_is_received_exactly_once_in_order() {
+    let (_t, mut m, _d) = open();
+    let first = m
+        .submit(
+            Kind::Submission,
+            &submission(DEVICE, 1, service("walk-1", "Park walk")),
+            now(),
+        )
+        .unwrap();
+    assert_eq!((first.status, first.duplicate), (Status::InReview, false));
+    // A retry answers the same and stores nothing new.
+    let again = m
+        .submit(
+            Kind::Submission,
+            &submission(DEVICE, 1, service("walk-1", "Park walk")),
+            now(),
+        )
+        .unwrap();
+    assert_eq!(
+        (again.id.as_str(), again.duplicate),
+        (first.id.as_str(), true)
+    );
+    assert_eq!(m.pending().unwrap().len(), 1);
+    // A gap is refused and stores nothing.
+    let gap = m
+        .submit(
+            Kind::Submission,
+            &submission(DEVICE, 3, service("walk-3", "Walk 3")),
+            now(),
+        )
+        .unwrap_err();
+    assert_eq!(
+        gap.to_string(),
+        "/seq: expected 2 from this device, got 3; send the earlier items first"
+    );
+    // An invalid item uses its number, so later ones are not held back, and answers the same
+    // way when retried.
+    let bad = m
+        .submit(
+            Kind::Submission,
+            &submission(DEVICE, 2, service("walk-2", "")),
+            now(),
+        )
+        .unwrap_err();
+    assert!(matches!(bad, Error::Invalid { .. }), "{bad}");
+    assert_eq!(field(bad), "/service/name");
+    let bad_again = m
+        .submit(
+            Kind::Submission,
+            &submission(DEVICE, 2, service("walk-2", "Now named")),
+            now(),
+        )
+        .unwrap_err();
+    assert_eq!(field(bad_again), "/service/name");
+    let third = m
+        .submit(
+            Kind::Submission,
+            &submission(DEVICE, 3, service("walk-3", "Walk 3")),
+            now(),
+        )
+        .unwrap();
+    assert!(!third.duplicate);
+    // Devices number on their own.
+    m.submit(Kind::Report, &json!({"client_id": OTHER, "seq": 1, "service_id": "walk-1", "kind": "closed", "comment": "gone"}), now()).unwrap();
+    let names: Vec<String> = m.pending().unwrap().into_iter().map(|i| i.name).collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
+
+#[test]
+fn a_bad_envelope_is_refused_naming_the_field_and_uses_no_number() {
+    let (_t, mut m, _d) = open();
+    for (body, f) in [
+        (json!([1, 2]), ""),
+        (
+            json!({"seq": 1, "service": service("a", "A")}),
+            "/client_id",
+        ),
+        (json!({"client_id": "not-a-uuid", "seq": 1}), "/client_id"),
+        (json!({"client_id": DEVICE, "seq": 0}), "/seq"),
+        (json!({"client_id": DEVICE, "seq": "1"}), "/seq"),
+    ] {
+        let e = m.submit(Kind::Submission, &body, now()).unwrap_err();
+        assert!(matches!(e, Error::BadRequest { .. }), "{e}");
+        assert_eq!(field(e), f);
+    }
+    for (body, f) in [
+        (json!({"client_id": DEVICE, "seq": 1}), "/service"),
+        (
+            json!({"client_id": DEVICE, "seq": 2, "service_id": "x", "kind": "maybe"}),
+            "/kind",
+        ),
+        (
+            json!({"client_id": DEVICE, "seq": 3, "service_id": "x", "contact_name": "Al", "contact_email": "no at sign"}),
+            "/contact_email",
+        ),
+        (
+            json!({"client_id": DEVICE, "seq": 4, "service_id": "x", "kind": "closed", "comment": "x".repeat(2001)}),
+            "/comment",
+        ),
+    ] {
+        let kind = if body.get("contact_name").is_some() {
+            Kind::Claim
+        } else if body.get("service_id").is_some() {
+            Kind::Report
+        } else {
+            Kind::Submission
+        };
+        assert_eq!(field(m.submit(kind, &body, now()).unwrap_err()), f);
+    }
+    // Those four used numbers 1-4 (they were well-formed envelopes); 5 is next.
+    let ok = m
+        .submit(
+            Kind::Submission,
+            &submission(DEVICE, 5, service("a", "A")),
+            now(),
+        )
+        .unwrap();
+    assert!(!ok.duplicate);
+}
+
+#[test]
+fn approval_publishes_with_metadata_and_audit_and_rejection_does_not() {
+    let (_t, mut m, mut d) = open();
+    let head = |d: &Directory| d.changeset_head().unwrap().map(|c| c.seq).unwrap_or(0);
+    let new = m
+        .submit(
+            Kind::Submission,
+            &submission(DEVICE, 1, service("walk-1", "Park walk")),
+            now(),
+        )
+        .unwrap();
+    assert!(
+        d.listing("walk-1").is_err(),
+        "nothing is published before approval"
+    );
+    let before = head(&d);
+    m.approve(&new.id, "mod-ann", &mut d, now()).unwrap();
+    assert_eq!(head(&d), before + 1, "one changeset");
+    let published = d.listing("walk-1").unwrap();
+    assert_eq!(published.service.name, "Park walk");
+    assert_eq!(published.record["assured_date"], "2026-12-01");
+    let meta = published.record["metadata"].as_array().unwrap();
+    assert!(meta.iter().any(|r| r["field_name"] == "name"
+        && r["replacement_value"] == "Park walk"
+        && r["last_action_type"] == "create"
+        && r["updated_by"] == "mod-ann"));
+    assert_eq!(m.item(&new.id).unwrap().status, Status::Approved);
+    assert!(matches!(
+        m.approve(&new.id, "mod-ann", &mut d, now()),
+        Err(Error::AlreadyDecided { .. })
+    ));
+
+    // An update: only what changed is recorded, old and new.
+    let mut changed = service("walk-1", "Park walk (Sundays too)");
+    changed["description"] = json!("A friendly walk round the park, for anyone.");
+    let upd = m
+        .submit(Kind::Submission, &submission(DEVICE, 2, changed), now())
+        .unwrap();
+    let rows = m.approve(&upd.id, "mod-bo", &mut d, now()).unwrap();
+    let updates: Vec<(&str, Option<&str>, Option<&str>)> = rows
+        .iter()
+        .filter(|r| r.action == "update")
+        .map(|r| {
+            (
+                r.field.as_str(),
+                r.old_value.as_deref(),
+                r.new_value.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        updates,
+        [("name", Some("Park walk"), Some("Park walk (Sundays too)"))]
+    );
+    let meta = d.listing("walk-1").unwrap().record["metadata"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(
+        meta.iter().any(|r| r["field_name"] == "name"
+            && r["previous_value"] == "Park walk"
+            && r["last_action_type"] == "update"),
+        "{meta:?}"
+    );
+
+    // Rejected: nothing published, the reason kept.
+    let other = m
+        .submit(
+            Kind::Submission,
+            &submission(OTHER, 1, service("spam-1", "Buy now")),
+            now(),
+        )
+        .unwrap();
+    let e = m.reject(&other.id, "  ", "mod-ann", now()).unwrap_err();
+    assert_eq!(field(e), "/reason");
+    m.reject(&other.id, "Not a community group", "mod-ann", now())
+        .unwrap();
+    let item = m.item(&other.id).unwrap();
+    assert_eq!(
+        (item.status, item.reason.as_str()),
+        (Status::Rejected, "Not a community group")
+    );
+    assert!(d.listing("spam-1").is_err());
+    let audit = m.audit("spam-1").unwrap();
+    assert_eq!(
+        audit.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(),
+        ["reject"]
+    );
+
+    // A closure report, approved, publishes the listing as inactive.
+    let closed = m.submit(Kind::Report, &json!({"client_id": OTHER, "seq": 2, "service_id": "walk-1", "kind": "closed", "comment": "The walk stopped in May."}), now()).unwrap();
+    m.approve(&closed.id, "mod-ann", &mut d, now()).unwrap();
+    assert_eq!(d.listing("walk-1").unwrap().service.status, "inactive");
+}
+
+#[test]
+fn two_connections_sending_the_same_item_at_once_store_it_once() {
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("moderation.db");
+    drop(Moderation::open(&path).unwrap());
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut m = Moderation::open(&path).unwrap();
+                (1..=20)
+                    .map(|seq| {
+                        m.submit(
+                            Kind::Submission,
+                            &submission(DEVICE, seq, service(&format!("w{seq}"), "Walk")),
+                            now(),
+                        )
+                        .map(|r| r.id)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let results: Vec<Vec<_>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let m = Moderation::open(&path).unwrap();
+    assert_eq!(m.pending().unwrap().len(), 20);
+    // Every answer for a number names the one item stored for it (or, for a thread that got
+    // ahead of the others, a gap it may retry).
+    for seq in 0..20 {
+        let ids: Vec<&String> = results
+            .iter()
+            .filter_map(|r| r[seq].as_ref().ok())
+            .collect();
+        assert!(!ids.is_empty());
+        assert!(
+            ids.windows(2).all(|w| w[0] == w[1]),
+            "seq {}: {ids:?}",
+            seq + 1
+        );
+    }
+}
