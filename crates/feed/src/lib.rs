@@ -13,12 +13,13 @@ mod error;
 mod oruk;
 pub mod pull;
 mod server;
+mod submissions;
 mod sync;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use deadpool::unmanaged::Pool;
 use signpost_directory::Directory;
@@ -65,6 +66,8 @@ pub struct AppState {
     /// for a directory with no file of its own (in memory), which has no readers.
     writer: Arc<Mutex<Directory>>,
     readers: Option<Readers>,
+    /// What groups send, held for moderators (none: the feed takes no submissions).
+    moderation: Option<Arc<Mutex<signpost_moderation::Moderation>>>,
 }
 
 /// Pools of read-only connections (SQLite in WAL mode reads in parallel, beside a writer).
@@ -111,7 +114,14 @@ impl AppState {
         AppState {
             writer: Arc::new(Mutex::new(directory)),
             readers,
+            moderation: None,
         }
+    }
+
+    /// Take submissions, claims and reports into this moderation store.
+    pub fn with_moderation(mut self, store: signpost_moderation::Moderation) -> AppState {
+        self.moderation = Some(Arc::new(Mutex::new(store)));
+        self
     }
 
     /// Run `f` with a read-only directory of `lane` on a blocking thread, so SQLite never
@@ -175,6 +185,10 @@ pub fn router(state: AppState) -> Router {
         .route("/sync/changesets", get(sync::list))
         .route("/sync/changesets/{hash}", get(sync::changeset))
         .route("/sync/snapshots/{hash}", get(sync::snapshot))
+        .route("/submissions", post(submissions::submission))
+        .route("/submissions/{id}", get(submissions::status))
+        .route("/claims", post(submissions::claim))
+        .route("/reports", post(submissions::report))
         .route("/taxonomies", get(oruk::taxonomies))
         .route("/taxonomies/{id}", get(oruk::taxonomy))
         .route("/taxonomy_terms", get(oruk::taxonomy_terms))

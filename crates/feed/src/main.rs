@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use signpost_directory::Directory;
 use signpost_feed::pull::{import_oruk, PullError, PullOptions};
 use signpost_feed::{router, AppState, Limits};
+use signpost_moderation::Moderation;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -79,6 +80,38 @@ enum Command {
     Snapshot,
     /// Print the hex digest of the published directory.
     Digest,
+    /// List what groups sent that waits for a moderator: id, kind, name, submitted.
+    Queue {
+        /// Print JSON (with each item's body).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve an item: a listing is published (one changeset), a closure publishes the
+    /// listing as inactive; the decision and every changed field are audited.
+    Approve {
+        /// The item's id (from `queue`).
+        id: String,
+        /// Who decides, for the audit trail.
+        #[arg(long = "as", value_name = "NAME", default_value = "operator")]
+        who: String,
+    },
+    /// Reject an item, with the reason the group will see.
+    Reject {
+        /// The item's id (from `queue`).
+        id: String,
+        /// Why, for the group to read.
+        #[arg(long)]
+        reason: String,
+        /// Who decides, for the audit trail.
+        #[arg(long = "as", value_name = "NAME", default_value = "operator")]
+        who: String,
+    },
+}
+
+fn moderation(data: &Path) -> Result<Moderation> {
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    let path = data.join("moderation.db");
+    Moderation::open(&path).with_context(|| format!("opening {}", path.display()))
 }
 
 fn open(data: &Path) -> Result<Directory> {
@@ -112,6 +145,7 @@ fn main() -> Result<()> {
                 )
                 .init();
             let directory = open(&cli.data)?;
+            let store = moderation(&cli.data)?;
             let limits = Limits {
                 max_connections,
                 header_timeout: Duration::from_secs(header_timeout),
@@ -129,8 +163,13 @@ fn main() -> Result<()> {
                 let shutdown = async {
                     let _ = tokio::signal::ctrl_c().await;
                 };
-                signpost_feed::serve(listener, router(AppState::new(directory)), limits, shutdown)
-                    .await?;
+                signpost_feed::serve(
+                    listener,
+                    router(AppState::new(directory).with_moderation(store)),
+                    limits,
+                    shutdown,
+                )
+                .await?;
                 Ok::<(), anyhow::Error>(())
             })?;
         }
@@ -198,6 +237,48 @@ fn main() -> Result<()> {
             None => println!("nothing published yet; no snapshot made"),
         },
         Command::Digest => println!("{}", open(&cli.data)?.digest()?),
+        Command::Queue { json } => {
+            let items = moderation(&cli.data)?.pending()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&items)?);
+            } else {
+                for i in &items {
+                    // Names are what a group typed: printed with control characters removed.
+                    let name: String = i.name.chars().filter(|c| !c.is_control()).collect();
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        i.id,
+                        serde_json::to_value(i.kind)?.as_str().unwrap_or_default(),
+                        name,
+                        i.submitted_at
+                    );
+                }
+                println!("{} waiting", items.len());
+            }
+        }
+        Command::Approve { id, who } => {
+            let mut directory = open(&cli.data)?;
+            let rows =
+                moderation(&cli.data)?.approve(&id, &who, &mut directory, chrono::Utc::now())?;
+            snapshot_if_due(&mut directory)?;
+            let changed: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.action == "update")
+                .map(|r| r.field.as_str())
+                .collect();
+            println!(
+                "approved {id}{}",
+                if changed.is_empty() {
+                    String::new()
+                } else {
+                    format!("; published, changing {}", changed.join(", "))
+                }
+            );
+        }
+        Command::Reject { id, reason, who } => {
+            moderation(&cli.data)?.reject(&id, &reason, &who, chrono::Utc::now())?;
+            println!("rejected {id}");
+        }
     }
     Ok(())
 }

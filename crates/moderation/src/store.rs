@@ -6,6 +6,7 @@ use rand::RngCore;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use signpost_directory::coords::CoordStatus;
 use signpost_directory::import::{self, PreparedBatch};
 use signpost_directory::Directory;
 
@@ -222,6 +223,22 @@ fn check(kind: Kind, obj: &Map<String, Value>) -> Result<(String, String, Value)
                 .listings
                 .first()
                 .ok_or_else(|| invalid("/service", "the listing could not be read"))?;
+            for (i, status) in listing.coord_status.iter().enumerate() {
+                let words = match status {
+                    CoordStatus::Ok | CoordStatus::Missing => continue,
+                    CoordStatus::Zero => "0,0 is not a place; give the real point or leave it out",
+                    CoordStatus::OutOfRange => {
+                        "out of range: latitude is -90 to 90 and longitude -180 to 180"
+                    }
+                    CoordStatus::Swapped => {
+                        "latitude and longitude look swapped (the point is outside the UK)"
+                    }
+                };
+                return Err(invalid(
+                    &format!("/service/service_at_locations/{i}/location/latitude"),
+                    words,
+                ));
+            }
             Ok((
                 listing.service.id.clone(),
                 listing.service.name.clone(),

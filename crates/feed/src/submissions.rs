@@ -1,0 +1,164 @@
+//! What groups send: `POST /submissions`, `/claims` and `/reports`, and `GET /submissions/{id}`
+//! for where an item stands. Each body is size-limited (by the router), parsed, checked and
+//! stored by `signpost-moderation` in one transaction, exactly once per device and number.
+//! Nothing reaches the published directory until a moderator approves it.
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use serde_json::{json, Value};
+use signpost_moderation::{Error, Kind, Moderation};
+
+use crate::AppState;
+
+/// An error as the contract gives it: `{error, message, field}` with its status.
+fn refuse(status: StatusCode, code: &str, message: String, field: &str) -> Response {
+    (
+        status,
+        Json(json!({"error": code, "message": message, "field": field})),
+    )
+        .into_response()
+}
+
+fn answer(e: Error) -> Response {
+    let field = e.field().unwrap_or_default().to_string();
+    match e {
+        Error::BadRequest { .. } => refuse(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            e.to_string(),
+            &field,
+        ),
+        Error::Invalid { .. } => refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            e.to_string(),
+            &field,
+        ),
+        Error::Gap { .. } => refuse(StatusCode::CONFLICT, "gap", e.to_string(), &field),
+        Error::NotFound { .. } => refuse(StatusCode::NOT_FOUND, "not_found", e.to_string(), ""),
+        other => {
+            tracing::error!(cause = %other, "moderation store failed");
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error".into(),
+                "",
+            )
+        }
+    }
+}
+
+fn store(state: &AppState) -> Option<Arc<Mutex<Moderation>>> {
+    state.moderation.clone()
+}
+
+fn no_submissions() -> Response {
+    refuse(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "this feed does not take submissions".into(),
+        "",
+    )
+}
+
+async fn receive(state: AppState, kind: Kind, body: Bytes) -> Response {
+    let Some(store) = store(&state) else {
+        return no_submissions();
+    };
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("the body is not JSON: {e}"),
+                "",
+            )
+        }
+    };
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut m = store.lock().map_err(|_| Error::NotFound {
+            kind: "moderation store",
+            id: String::new(),
+        })?;
+        m.submit(kind, &value, Utc::now())
+    })
+    .await;
+    match outcome {
+        Ok(Ok(receipt)) => (
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "submission_id": receipt.id,
+                "status": receipt.status,
+                "duplicate": receipt.duplicate,
+            })),
+        )
+            .into_response(),
+        Ok(Err(e)) => answer(e),
+        Err(e) => {
+            tracing::error!(cause = %e, "submission task failed");
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal error".into(),
+                "",
+            )
+        }
+    }
+}
+
+/// `POST /submissions`: a new or updated listing.
+pub(crate) async fn submission(State(state): State<AppState>, body: Bytes) -> Response {
+    receive(state, Kind::Submission, body).await
+}
+
+/// `POST /claims`: "this is our group".
+pub(crate) async fn claim(State(state): State<AppState>, body: Bytes) -> Response {
+    receive(state, Kind::Claim, body).await
+}
+
+/// `POST /reports`: "this has closed" or "details are wrong".
+pub(crate) async fn report(State(state): State<AppState>, body: Bytes) -> Response {
+    receive(state, Kind::Report, body).await
+}
+
+/// `GET /submissions/{id}`: where an item stands, and the reason if it was rejected.
+pub(crate) async fn status(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let Some(store) = store(&state) else {
+        return no_submissions();
+    };
+    let found = tokio::task::spawn_blocking(move || {
+        store
+            .lock()
+            .map_err(|_| Error::NotFound {
+                kind: "moderation store",
+                id: String::new(),
+            })?
+            .item(&id)
+    })
+    .await;
+    match found {
+        Ok(Ok(item)) => Json(json!({
+            "submission_id": item.id,
+            "kind": item.kind,
+            "service_id": item.service_id,
+            "status": item.status,
+            "reason": item.reason,
+            "submitted_at": item.submitted_at,
+            "decided_at": item.decided_at,
+        }))
+        .into_response(),
+        Ok(Err(e)) => answer(e),
+        Err(_) => refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error".into(),
+            "",
+        ),
+    }
+}

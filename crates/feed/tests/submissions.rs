@@ -1,0 +1,204 @@
+//! What groups send, through the real server binary: the contract of `POST /submissions`,
+//! `/claims` and `/reports`, and the operator's `queue`, `approve` and `reject`.
+use serde_json::{json, Value};
+
+use crate::{feed, Server};
+
+const DEVICE: &str = "6f1c2a9e-3b7d-4e21-9a5c-0d8e7f6a5b4c";
+
+fn post(server: &Server, path: &str, body: &Value) -> (u16, Value) {
+    post_bytes(server, path, serde_json::to_vec(body).unwrap())
+}
+
+fn post_bytes(server: &Server, path: &str, body: Vec<u8>) -> (u16, Value) {
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}{path}", server.base))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Send a 10 MB body the way a hostile client would, announced (`Content-Length`) or streamed
+/// in chunks, and return the response's status line. The server answers without reading it
+/// all, so this writes what it can and then reads.
+fn oversized(server: &Server, announced: bool) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let addr = server.base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_write_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let head = if announced {
+        format!("POST /submissions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", 10 << 20)
+    } else {
+        format!("POST /submissions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+    };
+    s.write_all(head.as_bytes()).unwrap();
+    let chunk = vec![b' '; 64 * 1024];
+    for _ in 0..160 {
+        let ok = if announced {
+            s.write_all(&chunk)
+        } else {
+            s.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                .and_then(|()| s.write_all(&chunk))
+                .and_then(|()| s.write_all(b"\r\n"))
+        };
+        if ok.is_err() {
+            break;
+        }
+    }
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).unwrap();
+    line.trim().to_string()
+}
+
+fn walk(id: &str, name: &str) -> Value {
+    json!({
+        "id": id, "name": name, "status": "active",
+        "description": "A friendly walk round the park.",
+        "attributes": [{"taxonomy_term_id": "signpost:interest:walking"}],
+        "service_at_locations": [{"id": format!("{id}-sal"), "location": {
+            "id": format!("{id}-loc"), "name": "Park gates", "latitude": 51.441, "longitude": -2.597}}]
+    })
+}
+
+#[test]
+fn a_submission_is_received_once_held_for_review_and_published_on_approval() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("feed");
+    let server = Server::start(&data);
+
+    let body = json!({"client_id": DEVICE, "seq": 1, "service": walk("vcse-walk-1", "Bedminster <b>walk</b>")});
+    let (status, first) = post(&server, "/submissions", &body);
+    assert_eq!(status, 202, "{first}");
+    assert_eq!(first["status"], "in_review");
+    let id = first["submission_id"].as_str().unwrap().to_string();
+    let (status, again) = post(&server, "/submissions", &body);
+    assert_eq!(
+        (status, again["submission_id"].as_str()),
+        (202, Some(id.as_str()))
+    );
+    assert_eq!(again["duplicate"], true);
+
+    // Nothing is published before a moderator approves it.
+    assert_eq!(server.get("/services/vcse-walk-1").0, 404);
+    let (status, _, item) = server.get(&format!("/submissions/{id}"));
+    assert_eq!((status, item["status"].as_str()), (200, Some("in_review")));
+
+    // Bad input: 4xx JSON naming the field; a body over the limit, 413.
+    let (status, e) = post(
+        &server,
+        "/submissions",
+        &json!({"client_id": DEVICE, "seq": 2,
+        "service": {"id": "x", "name": "X", "status": "active",
+            "service_at_locations": [{"id": "x-sal", "location": {"id": "x-loc", "latitude": 95.0, "longitude": 0.0}}]}}),
+    );
+    assert_eq!(status, 422, "{e}");
+    assert!(
+        e["field"]
+            .as_str()
+            .unwrap()
+            .starts_with("/service/service_at_locations/0/location/latitude"),
+        "{e}"
+    );
+    assert_eq!(e["error"], "invalid");
+    let (status, e) = post(
+        &server,
+        "/submissions",
+        &json!({"client_id": DEVICE, "seq": 9, "service": walk("g", "G")}),
+    );
+    assert_eq!((status, e["field"].as_str()), (409, Some("/seq")), "{e}");
+    let (status, e) = post(
+        &server,
+        "/submissions",
+        &json!({"client_id": "nope", "seq": 3}),
+    );
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (400, Some("/client_id")),
+        "{e}"
+    );
+    assert_eq!(oversized(&server, true), "HTTP/1.1 413 Payload Too Large");
+    assert_eq!(oversized(&server, false), "HTTP/1.1 413 Payload Too Large");
+    let (status, e) = post_bytes(&server, "/reports", b"{not json".to_vec());
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("bad_request")),
+        "{e}"
+    );
+    // The server is still up and the item is still there, once.
+    let out = feed(&data, &["queue", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let queue: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+    assert_eq!(queue[0]["name"], "Bedminster <b>walk</b>");
+
+    // A report and a claim work the same way, numbered on from the same device.
+    let (status, _) = post(
+        &server,
+        "/reports",
+        &json!({"client_id": DEVICE, "seq": 3, "service_id": "vcse-walk-1", "kind": "wrong-details", "comment": "Starts at 10 now"}),
+    );
+    assert_eq!(status, 202);
+    let (status, claim) = post(
+        &server,
+        "/claims",
+        &json!({"client_id": DEVICE, "seq": 4, "service_id": "vcse-walk-1", "contact_name": "Ann", "contact_email": "ann@example.org"}),
+    );
+    assert_eq!(status, 202, "{claim}");
+    let queue = String::from_utf8(feed(&data, &["queue"]).stdout).unwrap();
+    assert!(queue.ends_with("3 waiting\n"), "{queue}");
+
+    // Approved from the operator's command line: published, with the audit in `metadata`.
+    let out = feed(&data, &["approve", &id, "--as", "mod-ann"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("approved {id}; published")));
+    let (status, _, service) = server.get("/services/vcse-walk-1");
+    assert_eq!(status, 200, "{service}");
+    assert_eq!(service["name"], "Bedminster <b>walk</b>");
+    let meta = service["metadata"].as_array().unwrap();
+    assert!(
+        meta.iter()
+            .any(|m| m["field_name"] == "name" && m["updated_by"] == "mod-ann"),
+        "{meta:?}"
+    );
+    let (_, _, item) = server.get(&format!("/submissions/{id}"));
+    assert_eq!(item["status"], "approved");
+    let (_, _, head) = server.get("/sync/head");
+    assert!(head["seq"].as_u64().unwrap() >= 1, "{head}");
+
+    // Rejected: the reason is what the group sees.
+    let claim_id = claim["submission_id"].as_str().unwrap();
+    let out = feed(
+        &data,
+        &[
+            "reject",
+            claim_id,
+            "--reason",
+            "We could not confirm you run it",
+        ],
+    );
+    assert!(out.status.success());
+    let (_, _, item) = server.get(&format!("/submissions/{claim_id}"));
+    assert_eq!(
+        (item["status"].as_str(), item["reason"].as_str()),
+        (Some("rejected"), Some("We could not confirm you run it"))
+    );
+    let out = feed(&data, &["approve", claim_id]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("was already rejected"));
+}
