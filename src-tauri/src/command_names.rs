@@ -12,6 +12,7 @@ pub const COMMANDS: &[&str] = &[
     "saved_text",
     "report_problem",
     "reports",
+    "remove_report",
     "set_setting",
     "sync_now",
     "caseload_status",

@@ -186,6 +186,12 @@ pub fn reports(state: State<'_, AppState>) -> Answer<Vec<Report>> {
     personal(&state)?.reports().map_err(say)
 }
 
+/// Take back a report that has not been sent yet.
+#[tauri::command]
+pub fn remove_report(state: State<'_, AppState>, id: i64) -> Answer<bool> {
+    personal(&state)?.remove_queued(id).map_err(say)
+}
+
 #[tauri::command]
 pub fn set_setting(
     state: State<'_, AppState>,
@@ -240,11 +246,22 @@ pub fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> An
         return Err("A sync is already running.".into());
     }
     let path = state.paths.directory.clone();
+    let personal_path = state.paths.personal.clone();
     std::thread::spawn(move || {
         let state = app.state::<AppState>();
         // Changesets applied so far, and how many this run meant to apply: a sync cut part-way
         // has still changed the directory, and the person is told so.
         let mut last = SyncProgress::default();
+        // First what this device sends (problem reports, a group's listings): in order, each
+        // exactly once, on a connection of its own. Then what the feed sends back.
+        let outbox = signpost_personal::Personal::open(&personal_path)
+            .map_err(say)
+            .and_then(|p| {
+                let sent = signpost_sync::outbox::send_outbox(&p, &feed, &Default::default())
+                    .map_err(say)?;
+                let _ = signpost_sync::outbox::refresh_statuses(&p, &feed, &Default::default());
+                Ok(sent)
+            });
         let result = (|| -> Result<Outcome, String> {
             // A second connection: the UI keeps reading the old data while this one writes.
             let mut dir = Directory::open(&path).map_err(say)?;
@@ -275,7 +292,24 @@ pub fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> An
             // Reopen so the search index is rebuilt from the new data, whatever came after.
             reopen(&state, &path);
         }
-        let (ok, offline, message) = finished_message(&result, last);
+        let (ok, offline, mut message) = finished_message(&result, last);
+        match &outbox {
+            Ok(sent) if sent.delivered + sent.refused > 0 => message.push_str(&format!(
+                " Sent {} of your reports and submissions{}.",
+                sent.delivered,
+                if sent.refused > 0 {
+                    format!("; the feed refused {} (see why below)", sent.refused)
+                } else {
+                    String::new()
+                }
+            )),
+            Ok(sent) if sent.waiting > 0 => message.push_str(&format!(
+                " {} of your reports and submissions wait to be sent.",
+                sent.waiting
+            )),
+            Ok(_) => {}
+            Err(e) => message.push_str(&format!(" Your reports wait on this device: {e}")),
+        }
         let listings = state
             .directory
             .lock()

@@ -105,6 +105,7 @@ pub fn builder<R: tauri::Runtime>(
             commands::saved_text,
             commands::report_problem,
             commands::reports,
+            commands::remove_report,
             commands::set_setting,
             commands::sync_now,
             caseload_commands::caseload_status,

@@ -477,6 +477,81 @@ fn start_feed(path: &Path) -> signpost_feed::Background {
     signpost_feed::Background::serve("127.0.0.1:0".parse().unwrap(), app).unwrap()
 }
 
+/// A problem report made offline goes to the feed on the next update, exactly once, and the
+/// moderator's answer comes back to the person.
+#[test]
+fn a_report_reaches_the_feed_once_and_its_answer_comes_back() {
+    let feed_dir = tempfile::tempdir().unwrap();
+    let feed_db = feed_dir.path().join("feed.db");
+    allotment_feed(&feed_db);
+    let moderation = feed_dir.path().join("moderation.db");
+    let app_state = signpost_feed::AppState::new(Directory::open(&feed_db).unwrap())
+        .with_moderation(signpost_moderation::Moderation::open(&moderation).unwrap());
+    let feed = signpost_feed::Background::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        signpost_feed::router(app_state),
+    )
+    .unwrap();
+    run(async {
+        let app = launch(data_with_fixture()).await;
+        search_for(&app, "BS3 1QG").await;
+        click(&app, "a[href='#/listing/e2e-clinic']").await;
+        click(&app, "details.report summary").await;
+        click(&app, "#report-closed").await;
+        click(&app, "#report-send").await;
+        wait_for_text(&app, "#report-status", "queued").await;
+        click(&app, "a[data-tab=settings]").await;
+        set_feed_address(&app, &feed).await;
+        // Each update, and wait for it to finish (counted by the page).
+        async fn update(app: &App, n: u64) {
+            click(app, "#sync-now").await;
+            wait_until(
+                app,
+                "the update finished",
+                &format!("return Number(document.body.dataset.syncsFinished || 0) >= {n}"),
+            )
+            .await;
+        }
+        update(&app, 1).await;
+        let status = text(&app, "#sync-status").await;
+        assert!(status.contains("Sent 1 of your reports"), "{status}");
+        update(&app, 2).await;
+        let status = text(&app, "#sync-status").await;
+        assert!(
+            status.contains("Already up to date") && !status.contains("Sent"),
+            "{status}"
+        );
+        click(&app, "a[data-tab=near]").await;
+        click(&app, "a[data-tab=settings]").await;
+        wait_for_text(&app, "#report-queue", "Sent: being checked").await;
+        let m = signpost_moderation::Moderation::open(&moderation).unwrap();
+        let pending = m.pending().unwrap();
+        assert_eq!(pending.len(), 1, "two updates, one report: {pending:?}");
+        assert_eq!(
+            (
+                pending[0].service_id.as_str(),
+                pending[0].body["kind"].as_str()
+            ),
+            ("e2e-clinic", Some("closed"))
+        );
+        let mut m = m;
+        m.reject(
+            &pending[0].id,
+            "It reopened in June",
+            "mod-ann",
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        update(&app, 3).await;
+        click(&app, "a[data-tab=near]").await;
+        click(&app, "a[data-tab=settings]").await;
+        wait_for_text(&app, "#report-queue", "It reopened in June").await;
+        wait_for_text(&app, "#report-queue", "Not accepted").await;
+        axe_check(&app, "settings with a rejected report").await;
+        app.client.close().await.unwrap();
+    });
+}
+
 #[test]
 fn sync_from_a_real_feed_shows_progress_and_new_listings() {
     let feed_dir = tempfile::tempdir().unwrap();

@@ -118,6 +118,8 @@ export interface Report {
   comment: string;
   created_at: string;
   sent_at: string | null;
+  status: "queued" | "in_review" | "approved" | "rejected" | "invalid";
+  reason: string;
 }
 
 export interface SyncProgress {
@@ -151,6 +153,7 @@ export const api = {
   reportProblem: (id: string, kind: Report["kind"], comment: string) =>
     invoke<Report>("report_problem", { id, kind, comment }),
   reports: () => invoke<Report[]>("reports"),
+  removeReport: (id: number) => invoke<boolean>("remove_report", { id }),
   setSetting: (key: "feed_url" | "tile_url", value: string) =>
     invoke<string | null>("set_setting", { key, value }),
   syncNow: () => invoke<void>("sync_now"),

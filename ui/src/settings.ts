@@ -45,6 +45,8 @@ export function onSyncProgress(p: SyncProgress): void {
 }
 
 export function onSyncFinished(f: SyncFinished): void {
+  // Counted for the end-to-end tests: each finished update, whatever it said.
+  document.body.dataset.syncsFinished = String(Number(document.body.dataset.syncsFinished ?? 0) + 1);
   if (state.info) {
     state.info.last_sync = JSON.stringify(f);
     state.info.syncing = false;
@@ -125,12 +127,31 @@ export async function renderSettings(main: HTMLElement): Promise<void> {
 
   summary = el("p", { id: "directory-summary" }, summaryText());
   const reports = await api.reports();
+  const statusWords: Record<string, [string, string]> = {
+    queued: ["Waiting to send", "badge-stale"],
+    in_review: ["Sent: being checked", "badge-noref"],
+    approved: ["Accepted", "badge-noref"],
+    rejected: ["Not accepted", "badge-stale"],
+    invalid: ["Refused", "badge-stale"],
+  };
   const reportList = reports.length
-    ? el("ul", { class: "plain", id: "report-queue" }, ...reports.map((r) =>
-        el("li", {},
+    ? el("ul", { class: "plain", id: "report-queue" }, ...reports.map((r) => {
+        const [words, badge] = statusWords[r.status] ?? statusWords.queued;
+        return el("li", { "data-report": String(r.id) },
           el("strong", {}, r.service_name), ` — ${r.kind === "closed" ? "has closed" : "details are wrong"}`,
           r.comment ? `: “${r.comment}”` : "",
-          el("span", { class: `badge ${r.sent_at ? "badge-noref" : "badge-stale"}` }, r.sent_at ? "Sent" : "Waiting to send"))))
+          el("span", { class: `badge ${badge}` }, words),
+          r.reason ? el("span", { class: "hint" }, ` ${r.reason}`) : null,
+          r.status === "queued" && !r.sent_at
+            ? el("button", {
+              type: "button", class: "link-button", "aria-label": `Remove the report about ${r.service_name}`,
+              onclick: async (e: Event) => {
+                const row = (e.currentTarget as HTMLElement).closest("li");
+                if (await api.removeReport(r.id)) row?.remove();
+              },
+            }, " Remove")
+            : null);
+      }))
     : el("p", { id: "report-queue-empty" }, "No problem reports.");
 
   main.append(
@@ -151,7 +172,7 @@ export async function renderSettings(main: HTMLElement): Promise<void> {
     ),
     el("section", { "aria-labelledby": "reports-h" },
       el("h3", { id: "reports-h" }, "Problem reports"),
-      el("p", { class: "hint" }, "Reports stay on this device until your region's feed accepts them."),
+      el("p", { class: "hint" }, "Reports stay on this device until your region's feed accepts them, then its moderators check them. “Update now” sends them."),
       reportList,
     ),
     el("p", { class: "hint" }, `Signpost ${info.version}`),

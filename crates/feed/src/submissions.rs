@@ -39,7 +39,11 @@ fn answer(e: Error) -> Response {
             e.to_string(),
             &field,
         ),
-        Error::Gap { .. } => refuse(StatusCode::CONFLICT, "gap", e.to_string(), &field),
+        Error::Gap { expected, .. } => (
+            StatusCode::CONFLICT,
+            Json(json!({"error": "gap", "message": e.to_string(), "field": field, "expected": expected})),
+        )
+            .into_response(),
         Error::NotFound { .. } => refuse(StatusCode::NOT_FOUND, "not_found", e.to_string(), ""),
         other => {
             tracing::error!(cause = %other, "moderation store failed");

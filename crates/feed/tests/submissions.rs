@@ -202,3 +202,97 @@ fn a_submission_is_received_once_held_for_review_and_published_on_approval() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("was already rejected"));
 }
+
+/// The device's outbox against the real server: in order, exactly once across a lost answer,
+/// invalid items refused with their reason, nothing lost while the feed is down, and statuses
+/// brought back after a moderator decides.
+#[test]
+fn the_devices_outbox_arrives_exactly_once() {
+    use signpost_personal::{OutboxKind, OutboxStatus, Personal};
+    use signpost_sync::outbox::{refresh_statuses, send_outbox};
+
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("feed");
+    let personal = Personal::open(&t.path().join("personal.db")).unwrap();
+    let options = signpost_sync::Options::default();
+    personal
+        .queue(
+            OutboxKind::Submission,
+            "dev-walk",
+            "Walk",
+            json!({"service": walk("dev-walk", "Riverside walk")}),
+        )
+        .unwrap();
+    personal
+        .queue(
+            OutboxKind::Report,
+            "dev-walk",
+            "Walk",
+            json!({"service_id": "dev-walk", "kind": "wrong-details", "comment": "Starts at 10"}),
+        )
+        .unwrap();
+    personal
+        .queue(
+            OutboxKind::Submission,
+            "dev-bad",
+            "Bad",
+            json!({"service": walk("dev-bad", "")}),
+        )
+        .unwrap();
+
+    // The feed is down: nothing is lost, everything waits.
+    let nowhere = format!("http://127.0.0.1:{}", {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    });
+    let sent = send_outbox(&personal, &nowhere, &options).unwrap();
+    assert_eq!((sent.delivered, sent.waiting), (0, 3));
+    assert!(sent
+        .stopped
+        .unwrap()
+        .starts_with("could not reach the feed"));
+
+    // The first item reached the feed but its answer was lost (sent here by hand, unrecorded).
+    let server = Server::start(&data);
+    let first = personal.next_to_send().unwrap().unwrap();
+    let (status, lost) = post(&server, "/submissions", &first.envelope);
+    assert_eq!(status, 202);
+    let sent = send_outbox(&personal, &server.base, &options).unwrap();
+    assert_eq!(
+        (sent.delivered, sent.refused, sent.waiting, sent.stopped),
+        (2, 1, 0, None)
+    );
+    let queue: Value = serde_json::from_slice(&feed(&data, &["queue", "--json"]).stdout).unwrap();
+    assert_eq!(
+        queue.as_array().unwrap().len(),
+        2,
+        "the retried item is stored once: {queue}"
+    );
+    let items = personal.outbox().unwrap();
+    let walk_item = items
+        .iter()
+        .find(|i| i.kind == OutboxKind::Submission && i.service_id == "dev-walk")
+        .unwrap();
+    assert_eq!(
+        walk_item.remote_id.as_deref(),
+        lost["submission_id"].as_str()
+    );
+    let bad = items.iter().find(|i| i.service_id == "dev-bad").unwrap();
+    assert_eq!(bad.status, OutboxStatus::Invalid);
+    assert!(bad.reason.starts_with("/service/name"), "{}", bad.reason);
+
+    // After the moderator decides, the device learns it.
+    let id = lost["submission_id"].as_str().unwrap();
+    assert!(feed(&data, &["approve", id]).status.success());
+    assert_eq!(
+        refresh_statuses(&personal, &server.base, &options).unwrap(),
+        1
+    );
+    let walk_item = personal
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .find(|i| i.remote_id.as_deref() == Some(id))
+        .unwrap();
+    assert_eq!(walk_item.status, OutboxStatus::Approved);
+}

@@ -1,6 +1,7 @@
 //! What one person keeps on their own device, apart from the shared directory: listings they
-//! saved, problem reports waiting to be sent to the feed, and their settings (the regional feed,
-//! the map tiles, the last search).
+//! saved, the outbox of what goes to the feed (problem reports, and a group's listings and
+//! claims, each sent exactly once and in order), and their settings (the regional feed, the map
+//! tiles, the last search).
 //!
 //! It lives in its own SQLite file so that a directory can be replaced (a new region, a
 //! snapshot sync) without touching anything personal. [`Personal`] is the API.
@@ -11,4 +12,7 @@ pub mod schema;
 mod store;
 
 pub use error::{Error, Result};
-pub use store::{Personal, Report, ReportKind, Saved, Setting, TILE_HTTP_HOSTS};
+pub use store::{
+    OutboxItem, OutboxKind, OutboxStatus, Outgoing, Personal, Report, ReportKind, Saved, Setting,
+    TILE_HTTP_HOSTS,
+};

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 
 /// Migration N (1-based) brings a file from version N-1 to N.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
@@ -31,6 +31,39 @@ CREATE TABLE setting (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 ) STRICT;
+"#;
+
+/// Version 1, for tests that build a file as an older Signpost left it.
+#[cfg(test)]
+pub(crate) const V1_FOR_TESTS: &str = V1;
+
+/// Version 2: the outbox. Everything the device sends the feed (problem reports, and a group's
+/// listings and claims) waits here, durable, and goes in order. `wire_seq` is the number the
+/// feed sees: given when an item is first sent (so removing a queued item leaves no gap), kept
+/// for every retry (so the feed recognises one), never reused (`last_wire_seq` in `setting`).
+/// Reports queued before this version move into it, still unsent.
+const V2: &str = r#"
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('submission', 'claim', 'report')),
+    service_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    wire_seq INTEGER UNIQUE,
+    sent_at TEXT,
+    remote_id TEXT,
+    status TEXT NOT NULL DEFAULT 'queued'
+        CHECK (status IN ('queued', 'in_review', 'approved', 'rejected', 'invalid')),
+    reason TEXT NOT NULL DEFAULT ''
+) STRICT;
+INSERT INTO outbox(kind, service_id, name, body, created_at)
+    SELECT 'report', service_id, service_name,
+        json_object('service_id', service_id, 'kind', kind, 'comment', comment,
+                    'service_name', service_name),
+        created_at
+    FROM report ORDER BY id;
+DROP TABLE report;
 "#;
 
 /// Bring `conn` to [`VERSION`], one transaction per step; refuse files from a newer build.

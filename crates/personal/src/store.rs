@@ -2,6 +2,7 @@
 use std::path::Path;
 
 use chrono::{SecondsFormat, Utc};
+use rand::RngCore;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -66,6 +67,124 @@ pub struct Report {
     pub created_at: String,
     /// When the feed accepted it; `None` while it waits in the queue.
     pub sent_at: Option<String>,
+    /// Where it stands: queued, in_review, approved, rejected or invalid.
+    pub status: OutboxStatus,
+    /// The moderator's reason, or why the feed refused it.
+    pub reason: String,
+}
+
+/// What the device sends the feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxKind {
+    /// A group's new or updated listing (`POST /submissions`).
+    Submission,
+    /// "This is our group" (`POST /claims`).
+    Claim,
+    /// A problem report (`POST /reports`).
+    Report,
+}
+
+impl OutboxKind {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            OutboxKind::Submission => "submission",
+            OutboxKind::Claim => "claim",
+            OutboxKind::Report => "report",
+        }
+    }
+
+    /// The feed's path for it.
+    pub fn path(self) -> &'static str {
+        match self {
+            OutboxKind::Submission => "/submissions",
+            OutboxKind::Claim => "/claims",
+            OutboxKind::Report => "/reports",
+        }
+    }
+
+    fn from_code(code: &str) -> OutboxKind {
+        match code {
+            "submission" => OutboxKind::Submission,
+            "claim" => OutboxKind::Claim,
+            _ => OutboxKind::Report,
+        }
+    }
+}
+
+/// Where an outbox item stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    /// On the device, not yet accepted by the feed.
+    Queued,
+    /// Accepted; a moderator will look at it.
+    InReview,
+    /// Approved (and published, where it changes a listing).
+    Approved,
+    /// Rejected by a moderator (the reason says why).
+    Rejected,
+    /// Refused by the feed as invalid (the reason says why).
+    Invalid,
+}
+
+impl OutboxStatus {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            OutboxStatus::Queued => "queued",
+            OutboxStatus::InReview => "in_review",
+            OutboxStatus::Approved => "approved",
+            OutboxStatus::Rejected => "rejected",
+            OutboxStatus::Invalid => "invalid",
+        }
+    }
+
+    /// Read a stored (or the feed's) code.
+    pub fn from_code(code: &str) -> OutboxStatus {
+        match code {
+            "in_review" => OutboxStatus::InReview,
+            "approved" => OutboxStatus::Approved,
+            "rejected" => OutboxStatus::Rejected,
+            "invalid" => OutboxStatus::Invalid,
+            _ => OutboxStatus::Queued,
+        }
+    }
+}
+
+/// One item in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxItem {
+    /// Local id.
+    pub id: i64,
+    /// What it is.
+    pub kind: OutboxKind,
+    /// The listing it is about.
+    pub service_id: String,
+    /// The listing's name.
+    pub name: String,
+    /// What is sent (without the device's id and number).
+    pub body: serde_json::Value,
+    /// When it was queued.
+    pub created_at: String,
+    /// When the feed accepted it.
+    pub sent_at: Option<String>,
+    /// The feed's id for it, once accepted.
+    pub remote_id: Option<String>,
+    /// Where it stands.
+    pub status: OutboxStatus,
+    /// Why it was rejected or refused.
+    pub reason: String,
+}
+
+/// An item ready to go, with the envelope the feed needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    /// The item.
+    pub item: OutboxItem,
+    /// The body as sent: the item's body with `client_id` and `seq`.
+    pub envelope: serde_json::Value,
 }
 
 /// Hosts a map tile address may name with plain `http://`: a tile server on this computer.
@@ -154,6 +273,42 @@ impl Setting {
                 Ok(value.to_string())
             }
         }
+    }
+}
+
+const OUTBOX_COLUMNS: &str =
+    "id, kind, service_id, name, body, created_at, sent_at, remote_id, status, reason";
+
+fn outbox_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
+    let kind: String = r.get(1)?;
+    let body: String = r.get(4)?;
+    let status: String = r.get(8)?;
+    Ok(OutboxItem {
+        id: r.get(0)?,
+        kind: OutboxKind::from_code(&kind),
+        service_id: r.get(2)?,
+        name: r.get(3)?,
+        body: serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+        created_at: r.get(5)?,
+        sent_at: r.get(6)?,
+        remote_id: r.get(7)?,
+        status: OutboxStatus::from_code(&status),
+        reason: r.get(9)?,
+    })
+}
+
+fn report_of(item: OutboxItem) -> Report {
+    let text = |k: &str| item.body[k].as_str().unwrap_or_default().to_string();
+    Report {
+        id: item.id,
+        service_id: item.service_id.clone(),
+        service_name: item.name.clone(),
+        kind: ReportKind::from_code(&text("kind")).unwrap_or(ReportKind::WrongDetails),
+        comment: text("comment"),
+        created_at: item.created_at.clone(),
+        sent_at: item.sent_at.clone(),
+        status: item.status,
+        reason: item.reason.clone(),
     }
 }
 
@@ -258,48 +413,210 @@ impl Personal {
                 message: "say which details are wrong, so the group can fix them".into(),
             });
         }
-        let created_at = now();
-        self.conn.execute(
-            "INSERT INTO report(service_id, service_name, kind, comment, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![service_id, service_name, kind.code(), comment, created_at],
-        )?;
-        Ok(Report {
-            id: self.conn.last_insert_rowid(),
-            service_id: service_id.into(),
-            service_name: service_name.into(),
-            kind,
-            comment: comment.into(),
-            created_at,
-            sent_at: None,
-        })
+        let body = serde_json::json!({
+            "service_id": service_id,
+            "kind": kind.code(),
+            "comment": comment,
+            "service_name": service_name,
+        });
+        let item = self.queue(OutboxKind::Report, service_id, service_name, body)?;
+        Ok(report_of(item))
     }
 
     /// Every report, newest first; those not yet sent have `sent_at: None`.
     pub fn reports(&self) -> Result<Vec<Report>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, service_id, service_name, kind, comment, created_at, sent_at
-             FROM report ORDER BY id DESC",
+        Ok(self
+            .outbox()?
+            .into_iter()
+            .filter(|i| i.kind == OutboxKind::Report)
+            .map(report_of)
+            .collect())
+    }
+
+    /// This device's id for the feed: a random UUID, made once.
+    pub fn client_id(&self) -> Result<String> {
+        if let Some(id) = self.internal("client_id")? {
+            return Ok(id);
+        }
+        let mut b = [0u8; 16];
+        rand::rng().fill_bytes(&mut b);
+        b[6] = (b[6] & 0x0f) | 0x40; // version 4
+        b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+        let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        let id = format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        );
+        self.conn.execute(
+            "INSERT OR IGNORE INTO setting(key, value) VALUES ('client_id', ?1)",
+            [&id],
         )?;
-        let rows = stmt.query_map([], |r| {
-            let kind: String = r.get(3)?;
-            Ok(Report {
-                id: r.get(0)?,
-                service_id: r.get(1)?,
-                service_name: r.get(2)?,
-                kind: ReportKind::from_code(&kind).unwrap_or(ReportKind::WrongDetails),
-                comment: r.get(4)?,
-                created_at: r.get(5)?,
-                sent_at: r.get(6)?,
+        Ok(self.internal("client_id")?.unwrap_or(id))
+    }
+
+    fn internal(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
+                r.get(0)
             })
-        })?;
+            .optional()?)
+    }
+
+    /// Put an item in the outbox: it is on disk when this returns, and goes when the feed can
+    /// be reached.
+    pub fn queue(
+        &self,
+        kind: OutboxKind,
+        service_id: &str,
+        name: &str,
+        body: serde_json::Value,
+    ) -> Result<OutboxItem> {
+        self.conn.execute(
+            "INSERT INTO outbox(kind, service_id, name, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![kind.code(), service_id, name, body.to_string(), now()],
+        )?;
+        self.outbox_item(self.conn.last_insert_rowid())
+    }
+
+    fn outbox_item(&self, id: i64) -> Result<OutboxItem> {
+        Ok(self.conn.query_row(
+            &format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = ?1"),
+            [id],
+            outbox_row,
+        )?)
+    }
+
+    /// Everything in the outbox, newest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxItem>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id DESC"
+        ))?;
+        let rows = stmt.query_map([], outbox_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Mark a report as accepted by the feed.
-    pub fn mark_sent(&self, id: i64) -> Result<()> {
+    /// The oldest item not yet accepted, with its number for the feed: given now if it has none
+    /// (in the same transaction as the device's last number), kept if it has one, so a retry
+    /// after a cut is recognised by the feed.
+    pub fn next_to_send(&self) -> Result<Option<Outgoing>> {
+        let client_id = self.client_id()?;
+        let tx = self.conn.unchecked_transaction()?;
+        let next: Option<(i64, Option<i64>)> = tx
+            .query_row(
+                "SELECT id, wire_seq FROM outbox WHERE status = 'queued' ORDER BY id LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((id, seq)) = next else {
+            return Ok(None);
+        };
+        let seq = match seq {
+            Some(s) => s,
+            None => {
+                let last: i64 = tx
+                    .query_row(
+                        "SELECT CAST(value AS INTEGER) FROM setting WHERE key = 'last_wire_seq'",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+                    .unwrap_or(0);
+                tx.execute(
+                    "INSERT INTO setting(key, value) VALUES ('last_wire_seq', ?1)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [(last + 1).to_string()],
+                )?;
+                tx.execute(
+                    "UPDATE outbox SET wire_seq = ?2 WHERE id = ?1",
+                    params![id, last + 1],
+                )?;
+                last + 1
+            }
+        };
+        tx.commit()?;
+        let item = self.outbox_item(id)?;
+        let mut envelope = item.body.clone();
+        if let Some(obj) = envelope.as_object_mut() {
+            obj.insert("client_id".into(), client_id.into());
+            obj.insert("seq".into(), seq.into());
+        }
+        Ok(Some(Outgoing { item, envelope }))
+    }
+
+    /// The feed accepted an item: it has this id there and stands at `status`.
+    pub fn delivered(&self, id: i64, remote_id: &str, status: OutboxStatus) -> Result<()> {
         self.conn.execute(
-            "UPDATE report SET sent_at = ?2 WHERE id = ?1 AND sent_at IS NULL",
-            params![id, now()],
+            "UPDATE outbox SET sent_at = ?2, remote_id = ?3, status = ?4 WHERE id = ?1",
+            params![id, now(), remote_id, status.code()],
+        )?;
+        Ok(())
+    }
+
+    /// The feed refused an item as invalid. `number_used` says whether the feed counted its
+    /// number (a refused item, 422) or not (a refused envelope or body, 400 and 413): a number
+    /// the feed did not count is given back, so the next item follows on without a gap.
+    pub fn refused(&self, id: i64, reason: &str, number_used: bool) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "UPDATE outbox SET status = 'invalid', reason = ?2 WHERE id = ?1",
+            params![id, reason],
+        )?;
+        if !number_used {
+            let seq: Option<i64> =
+                tx.query_row("SELECT wire_seq FROM outbox WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
+            if let Some(seq) = seq {
+                tx.execute("UPDATE outbox SET wire_seq = NULL WHERE id = ?1", [id])?;
+                tx.execute(
+                    "UPDATE setting SET value = ?1 WHERE key = 'last_wire_seq' AND CAST(value AS INTEGER) = ?2",
+                    params![(seq - 1).to_string(), seq],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The feed expects `expected` next (it lost track of this device, or this file was
+    /// restored from an old copy): number the item being sent, and those after it, from there.
+    pub fn renumber_from(&self, id: i64, expected: i64) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute("UPDATE outbox SET wire_seq = NULL WHERE id = ?1", [id])?;
+        tx.execute(
+            "INSERT INTO setting(key, value) VALUES ('last_wire_seq', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [(expected - 1).to_string()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Remove an item that has not been sent. One already on its way (it has a number the feed
+    /// may have counted) stays, so the feed never sees a gap.
+    pub fn remove_queued(&self, id: i64) -> Result<bool> {
+        Ok(self.conn.execute(
+            "DELETE FROM outbox WHERE id = ?1 AND status = 'queued' AND wire_seq IS NULL",
+            [id],
+        )? > 0)
+    }
+
+    /// What the feed now says about an item it accepted.
+    pub fn set_remote_status(
+        &self,
+        remote_id: &str,
+        status: OutboxStatus,
+        reason: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET status = ?2, reason = ?3 WHERE remote_id = ?1",
+            params![remote_id, status.code(), reason],
         )?;
         Ok(())
     }
@@ -373,7 +690,10 @@ mod tests {
         let r = p
             .queue_report("s1", "Choir", ReportKind::Closed, "  Shut in May ")
             .unwrap();
-        assert_eq!(r.comment, "Shut in May");
+        assert_eq!(
+            (r.comment.as_str(), r.status),
+            ("Shut in May", OutboxStatus::Queued)
+        );
         let err = p
             .queue_report("s1", "Choir", ReportKind::WrongDetails, " ")
             .unwrap_err();
@@ -384,8 +704,161 @@ mod tests {
             .is_err());
         assert_eq!(p.reports().unwrap().len(), 1);
         assert_eq!(p.reports().unwrap()[0].sent_at, None);
-        p.mark_sent(r.id).unwrap();
-        assert!(p.reports().unwrap()[0].sent_at.is_some());
+        let out = p.next_to_send().unwrap().unwrap();
+        assert_eq!(out.envelope["kind"], "closed");
+        assert_eq!(out.envelope["seq"], 1);
+        p.delivered(out.item.id, "report-1", OutboxStatus::InReview)
+            .unwrap();
+        let sent = &p.reports().unwrap()[0];
+        assert!(sent.sent_at.is_some());
+        assert_eq!(sent.status, OutboxStatus::InReview);
+        assert!(p.next_to_send().unwrap().is_none());
+    }
+
+    #[test]
+    fn the_outbox_numbers_each_item_once_in_order_and_never_leaves_a_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("personal.db");
+        let p = Personal::open(&path).unwrap();
+        let client = p.client_id().unwrap();
+        assert_eq!(client.len(), 36);
+        assert_eq!(&client[14..15], "4", "a version 4 UUID: {client}");
+        let a = p
+            .queue(
+                OutboxKind::Submission,
+                "w1",
+                "Walk",
+                serde_json::json!({"service": {"id": "w1"}}),
+            )
+            .unwrap();
+        let b = p
+            .queue(
+                OutboxKind::Claim,
+                "w2",
+                "Choir",
+                serde_json::json!({"service_id": "w2"}),
+            )
+            .unwrap();
+        let c = p
+            .queue(
+                OutboxKind::Report,
+                "w3",
+                "Cafe",
+                serde_json::json!({"service_id": "w3"}),
+            )
+            .unwrap();
+        // The first send gives item a number 1; a cut, then a retry, keeps it (even reopened).
+        let first = p.next_to_send().unwrap().unwrap();
+        assert_eq!(
+            (first.item.id, first.envelope["seq"].as_i64()),
+            (a.id, Some(1))
+        );
+        assert_eq!(first.envelope["client_id"], client);
+        drop(p);
+        let p = Personal::open(&path).unwrap();
+        assert_eq!(p.client_id().unwrap(), client, "the device keeps its id");
+        let retry = p.next_to_send().unwrap().unwrap();
+        assert_eq!(
+            (retry.item.id, retry.envelope["seq"].as_i64()),
+            (a.id, Some(1))
+        );
+        // A number on its way cannot be removed; one not yet sent can, leaving no gap.
+        assert!(!p.remove_queued(a.id).unwrap());
+        assert!(p.remove_queued(b.id).unwrap());
+        p.delivered(a.id, "submission-1", OutboxStatus::InReview)
+            .unwrap();
+        let next = p.next_to_send().unwrap().unwrap();
+        assert_eq!(
+            (next.item.id, next.envelope["seq"].as_i64()),
+            (c.id, Some(2))
+        );
+        // Refused without counting (a body the feed would not read): the number goes back.
+        p.refused(c.id, "too large", false).unwrap();
+        let d = p
+            .queue(
+                OutboxKind::Report,
+                "w4",
+                "Park",
+                serde_json::json!({"service_id": "w4"}),
+            )
+            .unwrap();
+        let next = p.next_to_send().unwrap().unwrap();
+        assert_eq!(
+            (next.item.id, next.envelope["seq"].as_i64()),
+            (d.id, Some(2))
+        );
+        // Refused after counting (an invalid item): the number stays used.
+        p.refused(d.id, "/service_id: required", true).unwrap();
+        let e = p
+            .queue(
+                OutboxKind::Report,
+                "w5",
+                "Pool",
+                serde_json::json!({"service_id": "w5"}),
+            )
+            .unwrap();
+        assert_eq!(p.next_to_send().unwrap().unwrap().envelope["seq"], 3);
+        // The feed says it expects 7 (this file was restored from an old copy): go on from 7.
+        p.renumber_from(e.id, 7).unwrap();
+        assert_eq!(p.next_to_send().unwrap().unwrap().envelope["seq"], 7);
+        let statuses: Vec<(String, OutboxStatus)> = p
+            .outbox()
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.service_id, i.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ("w5".into(), OutboxStatus::Queued),
+                ("w4".into(), OutboxStatus::Invalid),
+                ("w3".into(), OutboxStatus::Invalid),
+                ("w1".into(), OutboxStatus::InReview),
+            ]
+        );
+        p.set_remote_status("submission-1", OutboxStatus::Rejected, "Not a group")
+            .unwrap();
+        assert_eq!(p.outbox().unwrap()[3].reason, "Not a group");
+    }
+
+    #[test]
+    fn reports_queued_before_the_outbox_move_into_it_unsent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("personal.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(schema::V1_FOR_TESTS).unwrap();
+            tx.pragma_update(None, "user_version", 1).unwrap();
+            tx.execute(
+                "INSERT INTO report(service_id, service_name, kind, comment, created_at)
+                 VALUES ('s9', 'Lunch club', 'closed', 'Shut', '2026-11-01T10:00:00Z')",
+                [],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let p = Personal::open(&path).unwrap();
+        let reports = p.reports().unwrap();
+        assert_eq!(reports.len(), 1);
+        assert_eq!(
+            (
+                reports[0].service_name.as_str(),
+                reports[0].kind,
+                reports[0].comment.as_str(),
+                reports[0].status
+            ),
+            (
+                "Lunch club",
+                ReportKind::Closed,
+                "Shut",
+                OutboxStatus::Queued
+            )
+        );
+        assert_eq!(
+            p.next_to_send().unwrap().unwrap().envelope["service_id"],
+            "s9"
+        );
     }
 
     #[test]

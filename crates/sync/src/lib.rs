@@ -22,6 +22,7 @@
 //! complete ([`Outcome::StartedAgain`]).
 #![deny(missing_docs)]
 
+pub mod outbox;
 use std::time::Duration;
 
 use serde::Deserialize;
