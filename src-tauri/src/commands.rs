@@ -375,3 +375,79 @@ fn finished_message(result: &Result<Outcome, String>, last: SyncProgress) -> (bo
         ),
     }
 }
+
+/// What the group's form says so far: the sessions in plain English, and every problem by
+/// field (empty when it can be sent).
+#[derive(Serialize)]
+pub struct FormCheck {
+    when: Option<String>,
+    errors: Vec<signpost_browse::group_form::FormError>,
+}
+
+#[tauri::command]
+pub fn group_form_check(form: signpost_browse::group_form::GroupForm) -> Answer<FormCheck> {
+    use signpost_browse::group_form::{describe, to_listing};
+    Ok(FormCheck {
+        when: describe(&form).ok().filter(|w| !w.is_empty()),
+        errors: to_listing(&form, "check").err().unwrap_or_default(),
+    })
+}
+
+/// What sending the form did: queued, or the problems by field.
+#[derive(Serialize)]
+pub struct Submitted {
+    item: Option<signpost_personal::OutboxItem>,
+    errors: Vec<signpost_browse::group_form::FormError>,
+}
+
+/// Queue the group's listing for the feed's moderators; it goes with the next update.
+#[tauri::command]
+pub fn group_submit(
+    state: State<'_, AppState>,
+    form: signpost_browse::group_form::GroupForm,
+) -> Answer<Submitted> {
+    use signpost_browse::group_form::{new_listing_id, to_listing};
+    let listing = match to_listing(&form, &new_listing_id()) {
+        Ok(l) => l,
+        Err(errors) => return Ok(Submitted { item: None, errors }),
+    };
+    let id = listing["id"].as_str().unwrap_or_default().to_string();
+    let name = listing["name"].as_str().unwrap_or_default().to_string();
+    personal(&state)?
+        .queue(
+            signpost_personal::OutboxKind::Submission,
+            &id,
+            &name,
+            serde_json::json!({ "service": listing }),
+        )
+        .map(|item| Submitted {
+            item: Some(item),
+            errors: Vec::new(),
+        })
+        .map_err(say)
+}
+
+/// An existing listing as the group's form, and what the form could not show.
+#[derive(Serialize)]
+pub struct FormStart {
+    form: signpost_browse::group_form::GroupForm,
+    left_out: Vec<String>,
+}
+
+#[tauri::command]
+pub fn group_form_from(state: State<'_, AppState>, id: String) -> Answer<FormStart> {
+    let d = directory(&state)?.listing(&id).map_err(say)?;
+    let (form, left_out) = signpost_browse::group_form::from_listing(&d);
+    Ok(FormStart { form, left_out })
+}
+
+/// The group's own submissions on this device, newest first, with where each stands.
+#[tauri::command]
+pub fn group_submissions(state: State<'_, AppState>) -> Answer<Vec<signpost_personal::OutboxItem>> {
+    Ok(personal(&state)?
+        .outbox()
+        .map_err(say)?
+        .into_iter()
+        .filter(|i| i.kind == signpost_personal::OutboxKind::Submission)
+        .collect())
+}

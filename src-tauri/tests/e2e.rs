@@ -477,6 +477,129 @@ fn start_feed(path: &Path) -> signpost_feed::Background {
     signpost_feed::Background::serve("127.0.0.1:0".parse().unwrap(), app).unwrap()
 }
 
+/// A group adds its listing offline in the app; after a restart and an update it reaches the
+/// feed once; a moderator approves it; the next update brings it into near-me search.
+#[test]
+fn a_group_adds_its_listing_offline_and_everyone_has_it_after_approval() {
+    let feed_dir = tempfile::tempdir().unwrap();
+    let feed_db = feed_dir.path().join("feed.db");
+    allotment_feed(&feed_db);
+    let moderation = feed_dir.path().join("moderation.db");
+    // The feed runs from the start, but the app does not know it until after the restart below:
+    // until then it has nowhere to send, as when offline.
+    let app_state = signpost_feed::AppState::new(Directory::open(&feed_db).unwrap())
+        .with_moderation(signpost_moderation::Moderation::open(&moderation).unwrap());
+    let feed = signpost_feed::Background::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        signpost_feed::router(app_state),
+    )
+    .unwrap();
+    run(async {
+        let app = launch(data_with_fixture()).await;
+        click(&app, "a[data-tab=group]").await;
+        find(&app, "#group-form").await;
+        axe_check(&app, "add your group").await;
+        screenshot(&app, "group-form-new", 1280, 800).await;
+        // Sent empty: every problem beside its field.
+        js(
+            &app,
+            "document.querySelector('#g-name').value = ''; return true",
+        )
+        .await;
+        click(&app, "#group-send").await;
+        wait_for_text(&app, "#gerr-name", "give the group").await;
+        wait_for_text(&app, "#gerr-postcode", "postcode").await;
+        wait_for_text(&app, "#gerr-access", "how people join").await;
+        axe_check(&app, "group form with errors").await;
+        let set = |css: &'static str, value: &'static str| {
+            let client = app.client.clone();
+            async move {
+                client
+                    .execute(
+                        "const c = document.querySelector(arguments[0]); c.value = arguments[1]; c.dispatchEvent(new Event('change')); return true",
+                        vec![json!(css), json!(value)],
+                    )
+                    .await
+                    .unwrap();
+            }
+        };
+        find(&app, "#g-name")
+            .await
+            .send_keys("Southville Knit and Natter")
+            .await
+            .unwrap();
+        set("#g-name", "Southville Knit and Natter").await;
+        set(
+            "#g-description",
+            "Bring your knitting, or learn. Tea and biscuits.",
+        )
+        .await;
+        set("#s-0-repeat", "fortnightly").await;
+        set("#s-0-first", "2026-12-01").await;
+        set("#s-0-day", "TU").await;
+        wait_for_text(&app, "#when-read-back", "Every other Tuesday 10:00–12:00").await;
+        set("#g-postcode", "BS3 1QG").await;
+        set("#g-place", "Southville Centre").await;
+        set("#g-access", "drop-in").await;
+        click(&app, "#g-interest-arts").await;
+        click(&app, "#group-send").await;
+        wait_for_text(&app, "#group-status", "queued for your region's moderators").await;
+        screenshot(&app, "group-form", 1280, 900).await;
+
+        // Closed and opened again: it is still waiting, on this device.
+        let app = restart(app).await;
+        js(&app, "location.hash = '#/group'; return true").await;
+        wait_for_text(&app, "#my-submissions", "Waiting on this device").await;
+
+        // The app learns where its feed is; an update sends the listing, once.
+        click(&app, "a[data-tab=settings]").await;
+        set_feed_address(&app, &feed).await;
+        click(&app, "#sync-now").await;
+        wait_until(
+            &app,
+            "the update finished",
+            "return Number(document.body.dataset.syncsFinished || 0) >= 1",
+        )
+        .await;
+        let status = text(&app, "#sync-status").await;
+        assert!(
+            status.contains("Sent 1 of your reports and submissions"),
+            "{status}"
+        );
+        let mut m = signpost_moderation::Moderation::open(&moderation).unwrap();
+        let pending = m.pending().unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].name, "Southville Knit and Natter");
+
+        // A moderator approves; the next update brings it to this app's near-me.
+        let mut publisher = Directory::open_publisher(&feed_db).unwrap();
+        m.approve(
+            &pending[0].id,
+            "mod-ann",
+            &mut publisher,
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        click(&app, "#sync-now").await;
+        wait_until(
+            &app,
+            "the second update finished",
+            "return Number(document.body.dataset.syncsFinished || 0) >= 2",
+        )
+        .await;
+        click(&app, "a[data-tab=near]").await;
+        search_for(&app, "BS3 1QG").await;
+        let names = result_names(&app).await;
+        assert!(
+            names.iter().any(|n| n == "Southville Knit and Natter"),
+            "{names:?}"
+        );
+        js(&app, "location.hash = '#/group'; return true").await;
+        wait_for_text(&app, "#my-submissions", "Published").await;
+        app.client.close().await.unwrap();
+    });
+}
+
 /// A problem report made offline goes to the feed on the next update, exactly once, and the
 /// moderator's answer comes back to the person.
 #[test]

@@ -332,6 +332,62 @@ export const caseloadApi = {
   onLocked: (f: () => void): Promise<UnlistenFn> => listen("caseload-locked", () => f()),
 };
 
+// ---- a VCSE group's own listing ----
+
+export interface SessionForm {
+  repeat: "weekly" | "fortnightly" | "monthly";
+  day: string;
+  nth: number | null;
+  first_date: string | null;
+  opens: string;
+  closes: string;
+}
+
+export interface GroupForm {
+  service_id: string | null;
+  name: string;
+  organization: string;
+  description: string;
+  who_for: string;
+  sessions: SessionForm[];
+  postcode: string;
+  place: string;
+  online: boolean;
+  access: string;
+  domain: string;
+  interests: string[];
+  free: boolean | null;
+  wheelchair: boolean;
+  languages: string[];
+  phone: string;
+  email: string;
+  website: string;
+}
+
+export interface FormError {
+  field: string;
+  message: string;
+}
+
+export interface OutboxItem {
+  id: number;
+  kind: "submission" | "claim" | "report";
+  service_id: string;
+  name: string;
+  created_at: string;
+  sent_at: string | null;
+  remote_id: string | null;
+  status: Report["status"];
+  reason: string;
+}
+
+export const groupApi = {
+  check: (form: GroupForm) => invoke<{ when: string | null; errors: FormError[] }>("group_form_check", { form }),
+  submit: (form: GroupForm) => invoke<{ item: OutboxItem | null; errors: FormError[] }>("group_submit", { form }),
+  from: (id: string) => invoke<{ form: GroupForm; left_out: string[] }>("group_form_from", { id }),
+  submissions: () => invoke<OutboxItem[]>("group_submissions"),
+};
+
 /// Command errors arrive as plain sentences.
 export function message(e: unknown): string {
   return typeof e === "string" ? e : e instanceof Error ? e.message : String(e);

@@ -2,6 +2,7 @@
 import "./styles.css";
 import { api, caseloadApi, message, type SearchRequest } from "./api";
 import { renderCaseload } from "./caseload";
+import { renderGroup } from "./group";
 import { renderPerson, renderPlan } from "./person";
 import { clear, el } from "./dom";
 import { renderDetail } from "./detail";
@@ -60,6 +61,9 @@ async function route(): Promise<void> {
         break;
       case "caseload":
         await renderCaseload(main);
+        break;
+      case "group":
+        await renderGroup(main, arg ? decodeURIComponent(arg) : null);
         break;
       case "person":
         if (await caseloadOpen()) await renderPerson(main, decodeURIComponent(arg ?? ""));

@@ -13,6 +13,7 @@
 pub mod calendar;
 pub mod detail;
 mod error;
+pub mod group_form;
 pub mod search;
 pub mod text;
 
