@@ -47,7 +47,7 @@ pub use error::{Error, RecordError, Result};
 pub use region::Region;
 pub use search::{Filters, Hit, NearQuery};
 pub use store::{
-    ChangesetInfo, Directory, ImportReport, ListingDetail, NearResult, Progress, Resync,
+    ChangesetInfo, Directory, Freshness, ImportReport, ListingDetail, NearResult, Progress, Resync,
     SnapshotInfo, Stats, SyncCursor,
 };
 pub use taxonomy::{Access, Attendance};

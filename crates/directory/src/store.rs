@@ -31,6 +31,19 @@ const CHANGESET_BYTES: usize = 16 * 1024 * 1024;
 /// The first batch of an import; later ones grow to [`WRITE_BATCH`].
 const FIRST_WRITE_BATCH: usize = 500;
 
+/// When a listing was last checked by its publisher, and who to ask.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Freshness {
+    /// The listing.
+    pub service_id: String,
+    /// Its name.
+    pub name: String,
+    /// HSDS `assured_date` as stored, if any.
+    pub assured_date: Option<String>,
+    /// The listing's email, else its organization's.
+    pub email: Option<String>,
+}
+
 /// One session: its start and end.
 pub type Session = (DateTime<Utc>, DateTime<Utc>);
 
@@ -1066,6 +1079,27 @@ impl Directory {
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         Ok(names)
+    }
+
+    /// Every active listing with when its publisher last checked it and where to write to it
+    /// (its own email, else its organization's): what freshness reminders are sent from.
+    pub fn freshness(&self) -> Result<Vec<Freshness>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT s.id, s.name, s.assured_date, coalesce(nullif(s.email, ''), nullif(o.email, ''))
+             FROM service s LEFT JOIN organization o ON o.id = s.organization_id
+             WHERE s.status = 'active' ORDER BY s.id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Freshness {
+                    service_id: r.get(0)?,
+                    name: r.get(1)?,
+                    assured_date: r.get(2)?,
+                    email: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
     }
 
     /// Ids of the listings last written from `source` (a file path or feed URL).

@@ -95,6 +95,31 @@ enum Command {
         #[arg(long = "as", value_name = "NAME", default_value = "operator")]
         who: String,
     },
+    /// Send freshness reminders due today: to each listing not checked by its publisher for 10,
+    /// 11 or 12 months, once per step. Run it daily (cron or a systemd timer).
+    Remind {
+        /// The mail server, `smtp://host:port` (plain, for a local relay) or
+        /// `smtps://user:pass@host` (TLS). Without it, each reminder is written as an .eml file
+        /// to DATA/outbox/ for someone to send.
+        #[arg(long, env = "SIGNPOST_SMTP_URL")]
+        smtp: Option<String>,
+        /// The sender address.
+        #[arg(
+            long,
+            env = "SIGNPOST_MAIL_FROM",
+            default_value = "Signpost directory <directory@localhost>"
+        )]
+        from: String,
+        /// The day to count from (YYYY-MM-DD); today by default.
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+    },
+    /// Listings not checked for over 12 months, as CSV, for moderators to follow up.
+    Stale {
+        /// The day to count from (YYYY-MM-DD); today by default.
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+    },
     /// Reject an item, with the reason the group will see.
     Reject {
         /// The item's id (from `queue`).
@@ -274,6 +299,101 @@ fn main() -> Result<()> {
                     format!("; published, changing {}", changed.join(", "))
                 }
             );
+        }
+        Command::Remind { smtp, from, today } => {
+            let today = today.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let directory = open(&cli.data)?;
+            let store = moderation(&cli.data)?;
+            let due = store.reminders_due(&directory, today)?;
+            let from: lettre::message::Mailbox = from
+                .parse()
+                .with_context(|| format!("--from {from:?} is not an address"))?;
+            let smtp = smtp
+                .map(|url| {
+                    lettre::SmtpTransport::from_url(&url)
+                        .map(|b| b.build())
+                        .with_context(|| {
+                            "--smtp must look like smtp://host:port or smtps://user:pass@host"
+                        })
+                })
+                .transpose()?;
+            let outbox = cli.data.join("outbox");
+            let (mut sent, mut failed) = (0, 0);
+            for d in &due {
+                let (subject, body) = signpost_moderation::reminders::letter(d);
+                let to: lettre::message::Mailbox = match d.email.parse() {
+                    Ok(to) => to,
+                    Err(_) => {
+                        eprintln!(
+                            "{}: its email address cannot be written to; skipped",
+                            d.service_id
+                        );
+                        failed += 1;
+                        continue;
+                    }
+                };
+                let message = lettre::Message::builder()
+                    .from(from.clone())
+                    .to(to)
+                    .subject(subject)
+                    .body(body)
+                    .context("building a reminder")?;
+                use lettre::Transport;
+                let how = match &smtp {
+                    Some(mailer) => match mailer.send(&message) {
+                        Ok(_) => "smtp",
+                        Err(e) => {
+                            // The address is the group's, not a person's: fine to name the listing.
+                            eprintln!("{}: the mail server refused it: {e}", d.service_id);
+                            failed += 1;
+                            continue;
+                        }
+                    },
+                    None => {
+                        std::fs::create_dir_all(&outbox)
+                            .with_context(|| format!("creating {}", outbox.display()))?;
+                        lettre::FileTransport::new(&outbox)
+                            .send(&message)
+                            .with_context(|| format!("writing to {}", outbox.display()))?;
+                        "outbox"
+                    }
+                };
+                store.reminder_sent(d, how, chrono::Utc::now())?;
+                sent += 1;
+            }
+            println!(
+                "{sent} reminder{} {}{}",
+                if sent == 1 { "" } else { "s" },
+                if smtp.is_some() {
+                    "sent".to_string()
+                } else {
+                    format!("written to {}", outbox.display())
+                },
+                if failed > 0 {
+                    format!("; {failed} could not be sent (above), and will be tried again")
+                } else {
+                    String::new()
+                }
+            );
+            if failed > 0 && sent == 0 {
+                bail!("no reminder could be sent");
+            }
+        }
+        Command::Stale { today } => {
+            let today = today.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let directory = open(&cli.data)?;
+            let stale = moderation(&cli.data)?.stale(&directory, today)?;
+            let mut w = csv::Writer::from_writer(std::io::stdout());
+            w.write_record(["service_id", "name", "last_checked", "email"])?;
+            for s in stale {
+                w.write_record([
+                    s.service_id,
+                    s.name,
+                    s.assured_date.map(|d| d.to_string()).unwrap_or_default(),
+                    s.email.unwrap_or_default(),
+                ])?;
+            }
+            w.flush()?;
         }
         Command::Reject { id, reason, who } => {
             moderation(&cli.data)?.reject(&id, &reason, &who, chrono::Utc::now())?;

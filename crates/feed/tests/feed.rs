@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::Value;
 
 mod pull;
+mod reminders;
 mod submissions;
 
 fn repo(rel: &str) -> PathBuf {

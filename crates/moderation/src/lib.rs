@@ -7,6 +7,7 @@
 //! changeset log, with an audit row per decision and per changed field (also written into the
 //! listing as HSDS `metadata`, so the ORUK API serves them).
 mod error;
+pub mod reminders;
 pub mod schema;
 mod store;
 

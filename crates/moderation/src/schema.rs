@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
@@ -50,6 +50,20 @@ CREATE TABLE audit (
     new_value TEXT
 ) STRICT;
 CREATE INDEX audit_service ON audit(service_id, id);
+"#;
+
+/// Version 2: freshness reminders, one row per listing, check date and step (10, 11 or 12
+/// months), so each is sent once; a renewed check date starts the steps again.
+const V2: &str = r#"
+CREATE TABLE reminder (
+    service_id TEXT NOT NULL,
+    assured_date TEXT NOT NULL,
+    months INTEGER NOT NULL CHECK (months IN (10, 11, 12)),
+    sent_at TEXT NOT NULL,
+    sent_to TEXT NOT NULL,
+    how TEXT NOT NULL CHECK (how IN ('smtp', 'outbox')),
+    PRIMARY KEY (service_id, assured_date, months)
+) STRICT;
 "#;
 
 /// Bring `conn` to [`VERSION`], one transaction per step; refuse files from a newer build.

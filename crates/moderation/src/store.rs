@@ -315,6 +315,11 @@ impl Moderation {
         Ok(Moderation { conn })
     }
 
+    /// The connection, for the other parts of this crate.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Receive one item from a device, exactly once: a retry (a number already applied) gets
     /// the first answer and stores nothing; a skipped number is refused; an invalid item uses
     /// up its number and is refused (and refused the same way on a retry). The item and the
