@@ -19,7 +19,7 @@ mod sync;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use deadpool::unmanaged::Pool;
 use signpost_directory::Directory;
@@ -185,10 +185,8 @@ pub fn router(state: AppState) -> Router {
         .route("/sync/changesets", get(sync::list))
         .route("/sync/changesets/{hash}", get(sync::changeset))
         .route("/sync/snapshots/{hash}", get(sync::snapshot))
-        .route("/submissions", post(submissions::submission))
         .route("/submissions/{id}", get(submissions::status))
-        .route("/claims", post(submissions::claim))
-        .route("/reports", post(submissions::report))
+        .merge(submissions::write_routes())
         .route("/taxonomies", get(oruk::taxonomies))
         .route("/taxonomies/{id}", get(oruk::taxonomy))
         .route("/taxonomy_terms", get(oruk::taxonomy_terms))

@@ -76,7 +76,7 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {
@@ -97,9 +97,14 @@ pub async fn serve(
         };
         // Responses are written whole; Nagle's delay would only hold back their last packet.
         let _ = stream.set_nodelay(true);
-        let connection = graceful.watch(
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone())),
-        );
+        let connection = graceful.watch(http.serve_connection(
+            TokioIo::new(stream),
+            // The peer's address, for the write endpoints' rate limit per address.
+            TowerToHyperService::new(tower_http::add_extension::AddExtension::new(
+                app.clone(),
+                axum::extract::ConnectInfo(peer),
+            )),
+        ));
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "connection ended");

@@ -45,6 +45,19 @@ fn answer(e: Error) -> Response {
         )
             .into_response(),
         Error::NotFound { .. } => refuse(StatusCode::NOT_FOUND, "not_found", e.to_string(), ""),
+        Error::TooMany { .. } => {
+            let mut r = refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many",
+                e.to_string(),
+                "",
+            );
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("600"),
+            );
+            r
+        }
         other => {
             tracing::error!(cause = %other, "moderation store failed");
             refuse(
@@ -114,6 +127,45 @@ async fn receive(state: AppState, kind: Kind, body: Bytes) -> Response {
             )
         }
     }
+}
+
+/// Sends accepted from one address: a burst of this many, then one every
+/// [`WRITE_SECONDS_PER_REQUEST`] seconds (a device's own limit is kept by the store).
+pub const WRITE_BURST: u32 = 30;
+/// See [`WRITE_BURST`].
+pub const WRITE_SECONDS_PER_REQUEST: u64 = 2;
+
+/// `POST /submissions`, `/claims` and `/reports`, rate-limited per address: over the limit a
+/// request answers 429 with `Retry-After`, before its body is read.
+pub(crate) fn write_routes() -> axum::Router<AppState> {
+    use axum::routing::post;
+    let config = tower_governor::governor::GovernorConfigBuilder::default()
+        .per_second(WRITE_SECONDS_PER_REQUEST)
+        .burst_size(WRITE_BURST)
+        .finish()
+        .expect("a burst and a period above zero");
+    let limit = tower_governor::GovernorLayer::new(config).error_handler(|e| {
+        let (message, wait) = match e {
+            tower_governor::GovernorError::TooManyRequests { wait_time, .. } => (
+                format!("too many requests from this address; try again in {wait_time} s"),
+                wait_time,
+            ),
+            other => {
+                tracing::warn!(error = %other, "rate limit could not tell the client apart");
+                ("try again later".to_string(), 60)
+            }
+        };
+        let mut r = refuse(StatusCode::TOO_MANY_REQUESTS, "too_many", message, "");
+        if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        r
+    });
+    axum::Router::new()
+        .route("/submissions", post(submission))
+        .route("/claims", post(claim))
+        .route("/reports", post(report))
+        .layer(limit)
 }
 
 /// `POST /submissions`: a new or updated listing.

@@ -296,3 +296,42 @@ fn the_devices_outbox_arrives_exactly_once() {
         .unwrap();
     assert_eq!(walk_item.status, OutboxStatus::Approved);
 }
+
+/// A flood from one client: the first burst is taken, the rest refused with 429 and a
+/// `Retry-After`, nothing is stored twice, and the server keeps answering everyone.
+#[test]
+fn a_thousand_rapid_submissions_from_one_client_are_held_back() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("feed");
+    let server = Server::start(&data);
+    let client = reqwest::blocking::Client::new();
+    let (mut accepted, mut limited) = (0, 0);
+    for seq in 1..=1000u64 {
+        // The device only moves on when its item was taken, as the outbox does.
+        let n = accepted + 1;
+        let r = client
+            .post(format!("{}/submissions", server.base))
+            .json(&json!({"client_id": DEVICE, "seq": n, "service": walk(&format!("flood-{seq}"), "Flood")}))
+            .send()
+            .unwrap();
+        match r.status().as_u16() {
+            202 => accepted += 1,
+            429 => {
+                assert!(r.headers().get("retry-after").is_some());
+                let body: Value = r.json().unwrap();
+                assert_eq!(body["error"], "too_many", "{body}");
+                limited += 1;
+            }
+            other => panic!("unexpected {other}: {}", r.text().unwrap()),
+        }
+    }
+    assert!(
+        (1..=40).contains(&accepted),
+        "the burst, and what refilled meanwhile: {accepted}"
+    );
+    assert_eq!(accepted + limited, 1000);
+    let queue: Value = serde_json::from_slice(&feed(&data, &["queue", "--json"]).stdout).unwrap();
+    assert_eq!(queue.as_array().unwrap().len(), accepted);
+    let (status, _, _) = server.get("/sync/head");
+    assert_eq!(status, 200, "reads are not limited and the server is up");
+}

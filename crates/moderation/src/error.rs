@@ -30,6 +30,12 @@ pub enum Error {
         /// The number sent.
         got: u64,
     },
+    /// This device has sent too many new items lately; try again later (nothing was stored).
+    #[error("this device sent {limit} items in the last hour; send more later")]
+    TooMany {
+        /// The limit per hour.
+        limit: u32,
+    },
     /// No such item.
     #[error("no {kind} {id:?}")]
     NotFound {

@@ -12,4 +12,7 @@ pub mod schema;
 mod store;
 
 pub use error::{Error, Result};
-pub use store::{field_changes, AuditRow, Item, Kind, Moderation, Receipt, Status, MAX_NOTE_CHARS};
+pub use store::{
+    field_changes, AuditRow, Item, Kind, Moderation, Receipt, Status,
+    MAX_ITEMS_PER_DEVICE_PER_HOUR, MAX_NOTE_CHARS,
+};

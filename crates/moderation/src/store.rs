@@ -132,6 +132,10 @@ pub struct AuditRow {
     pub new_value: Option<String>,
 }
 
+/// New items one device may send in an hour (retries of items already received are always
+/// answered): enough for a group entering its activities, not for a flood.
+pub const MAX_ITEMS_PER_DEVICE_PER_HOUR: u32 = 60;
+
 /// The largest comment or note a report or claim may carry, in characters.
 pub const MAX_NOTE_CHARS: usize = 2_000;
 
@@ -361,6 +365,16 @@ impl Moderation {
             return Err(Error::Gap {
                 expected: last + 1,
                 got: seq,
+            });
+        }
+        let recent: u32 = tx.query_row(
+            "SELECT count(*) FROM item WHERE client_id = ?1 AND submitted_at > ?2",
+            params![client_id, rfc3339(now - chrono::Duration::hours(1))],
+            |r| r.get(0),
+        )?;
+        if recent >= MAX_ITEMS_PER_DEVICE_PER_HOUR {
+            return Err(Error::TooMany {
+                limit: MAX_ITEMS_PER_DEVICE_PER_HOUR,
             });
         }
         let checked = check(kind, obj);

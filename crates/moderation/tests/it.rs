@@ -293,3 +293,52 @@ fn two_connections_sending_the_same_item_at_once_store_it_once() {
         );
     }
 }
+
+#[test]
+fn a_device_sending_too_much_is_held_back_for_an_hour() {
+    let (_t, mut m, _d) = open();
+    let limit = signpost_moderation::MAX_ITEMS_PER_DEVICE_PER_HOUR as u64;
+    for seq in 1..=limit {
+        m.submit(
+            Kind::Submission,
+            &submission(DEVICE, seq, service(&format!("w{seq}"), "Walk")),
+            now(),
+        )
+        .unwrap();
+    }
+    let e = m
+        .submit(
+            Kind::Submission,
+            &submission(DEVICE, limit + 1, service("w-next", "Walk")),
+            now(),
+        )
+        .unwrap_err();
+    assert!(matches!(e, Error::TooMany { .. }), "{e}");
+    // A retry of something already received is still answered; another device is not affected.
+    assert!(
+        m.submit(
+            Kind::Submission,
+            &submission(DEVICE, 1, service("w1", "Walk")),
+            now()
+        )
+        .unwrap()
+        .duplicate
+    );
+    m.submit(
+        Kind::Submission,
+        &submission(OTHER, 1, service("o1", "Other")),
+        now(),
+    )
+    .unwrap();
+    // An hour on, the device's next item is taken, with the number it was refused under.
+    let later = now() + chrono::Duration::minutes(61);
+    assert!(
+        !m.submit(
+            Kind::Submission,
+            &submission(DEVICE, limit + 1, service("w-next", "Walk")),
+            later
+        )
+        .unwrap()
+        .duplicate
+    );
+}
