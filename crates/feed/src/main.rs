@@ -106,6 +106,29 @@ enum Command {
         #[arg(long = "as", value_name = "NAME", default_value = "operator")]
         who: String,
     },
+    /// Make an admin account for the web queue (`/moderate`); admins add moderators there.
+    /// The password comes from SIGNPOST_ADMIN_PASSWORD, or is asked for twice.
+    AddAdmin {
+        /// The name to sign in with; it names the admin in the audit trail.
+        name: String,
+    },
+}
+
+/// The new admin's password: from the environment (for scripts), else asked for twice without
+/// echo. Too short a password is refused before anything is written.
+fn admin_password() -> Result<String> {
+    let password = match std::env::var("SIGNPOST_ADMIN_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let p = rpassword::prompt_password("Password for the new admin: ")?;
+            if rpassword::prompt_password("Same password again: ")? != p {
+                bail!("the two passwords differ; nothing was changed");
+            }
+            p
+        }
+    };
+    signpost_moderation::check_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(password)
 }
 
 fn moderation(data: &Path) -> Result<Moderation> {
@@ -274,6 +297,16 @@ fn main() -> Result<()> {
                     format!("; published, changing {}", changed.join(", "))
                 }
             );
+        }
+        Command::AddAdmin { name } => {
+            let password = admin_password()?;
+            moderation(&cli.data)?.add_account(
+                &name,
+                &password,
+                signpost_moderation::Role::Admin,
+                chrono::Utc::now(),
+            )?;
+            println!("added an admin account; sign in at /moderate");
         }
         Command::Reject { id, reason, who } => {
             moderation(&cli.data)?.reject(&id, &reason, &who, chrono::Utc::now())?;
