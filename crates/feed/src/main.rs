@@ -40,6 +40,10 @@ enum Command {
         /// idle this long is closed.
         #[arg(long, default_value_t = Limits::default().header_timeout.as_secs())]
         header_timeout: u64,
+        /// Mark the moderators' session cookies Secure: use this when the feed is reached over
+        /// HTTPS (perhaps through a proxy), so browsers never send them over plain HTTP.
+        #[arg(long)]
+        secure_cookies: bool,
     },
     /// Import listing files into the published directory (the formats `signpost import` takes).
     Import {
@@ -158,6 +162,7 @@ fn main() -> Result<()> {
             listen,
             max_connections,
             header_timeout,
+            secure_cookies,
         } => {
             tracing_subscriber::fmt()
                 .json()
@@ -188,7 +193,11 @@ fn main() -> Result<()> {
                 };
                 signpost_feed::serve(
                     listener,
-                    router(AppState::new(directory).with_moderation(store)),
+                    router(
+                        AppState::new(directory)
+                            .with_moderation(store)
+                            .with_secure_cookies(secure_cookies),
+                    ),
                     limits,
                     shutdown,
                 )
