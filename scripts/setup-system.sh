@@ -10,6 +10,8 @@ packages=(
   libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev
   # the app's end-to-end tests: a virtual display, WebKitWebDriver, screenshots
   xvfb xauth imagemagick webkit2gtk-driver fonts-dejavu-core
+  # the feed's moderation pages in a real browser (headless Chromium over WebDriver)
+  chromium chromium-driver
 )
 
 missing=()

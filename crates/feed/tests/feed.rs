@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
+mod browser;
 mod moderate;
 mod pull;
 mod submissions;

@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 use crate::submissions::{post, walk, DEVICE};
 use crate::Server;
 
-const ADMIN_PASSWORD: &str = "correct horse battery staple";
+pub(crate) const ADMIN_PASSWORD: &str = "correct horse battery staple";
 
-fn add_admin(data: &Path, name: &str, password: &str) -> std::process::Output {
+pub(crate) fn add_admin(data: &Path, name: &str, password: &str) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_signpost-feed"))
         .arg("--data")
         .arg(data)
@@ -289,6 +289,11 @@ fn a_csrf_attempt_is_refused_and_changes_nothing() {
             "null origin",
             vec![("csrf", &csrf)],
             vec![("origin", "null")],
+        ),
+        (
+            "null origin from another site",
+            vec![("csrf", &csrf)],
+            vec![("origin", "null"), ("sec-fetch-site", "cross-site")],
         ),
         (
             "cross-site fetch",

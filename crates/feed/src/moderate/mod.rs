@@ -139,22 +139,27 @@ fn set_cookie(
 
 /// Whether a POST comes from this site: `Origin`, when sent, must be this host's, and
 /// `Sec-Fetch-Site`, when sent, must not name another site. Browsers send at least one.
+///
+/// Under `Referrer-Policy: no-referrer` a browser sends `Origin: null` even for this site's own
+/// forms, so `null` is taken only with `Sec-Fetch-Site: same-origin` beside it.
 fn same_origin(headers: &HeaderMap) -> bool {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
+    let fetch_site = headers.get("sec-fetch-site").map(|v| v.to_str());
+    let fetch_ok = match fetch_site {
+        None => true,
+        Some(Ok(site)) => site == "same-origin" || site == "none",
+        Some(Err(_)) => false,
+    };
     let origin_ok = match headers.get(header::ORIGIN).map(|v| v.to_str()) {
         None => true,
+        Some(Ok("null")) => matches!(fetch_site, Some(Ok("same-origin"))),
         Some(Ok(origin)) => {
             !host.is_empty()
                 && (origin == format!("http://{host}") || origin == format!("https://{host}"))
         }
-        Some(Err(_)) => false,
-    };
-    let fetch_ok = match headers.get("sec-fetch-site").map(|v| v.to_str()) {
-        None => true,
-        Some(Ok(site)) => site == "same-origin" || site == "none",
         Some(Err(_)) => false,
     };
     origin_ok && fetch_ok
