@@ -12,6 +12,8 @@ packages=(
   xvfb xauth imagemagick webkit2gtk-driver fonts-dejavu-core
   # the feed's reminder mail tests: a real SMTP server on 127.0.0.1
   python3-aiosmtpd
+  # the feed's moderation pages in a real browser (headless Chromium over WebDriver)
+  chromium chromium-driver
 )
 
 missing=()

@@ -10,6 +10,7 @@
 mod background;
 mod conformance;
 mod error;
+mod moderate;
 mod oruk;
 pub mod pull;
 mod server;
@@ -30,6 +31,7 @@ use tower_http::trace::TraceLayer;
 
 pub use background::Background;
 pub use error::ApiError;
+pub use moderate::CONTENT_SECURITY_POLICY;
 pub use server::{serve, Limits};
 
 /// No request body is larger than this (the ORUK API takes none; submissions will be small).
@@ -68,6 +70,9 @@ pub struct AppState {
     readers: Option<Readers>,
     /// What groups send, held for moderators (none: the feed takes no submissions).
     moderation: Option<Arc<Mutex<signpost_moderation::Moderation>>>,
+    /// Mark the moderators' cookies Secure (the feed is served over HTTPS, perhaps behind a
+    /// proxy), so a browser never sends them over plain HTTP.
+    secure_cookies: bool,
 }
 
 /// Pools of read-only connections (SQLite in WAL mode reads in parallel, beside a writer).
@@ -115,12 +120,19 @@ impl AppState {
             writer: Arc::new(Mutex::new(directory)),
             readers,
             moderation: None,
+            secure_cookies: false,
         }
     }
 
     /// Take submissions, claims and reports into this moderation store.
     pub fn with_moderation(mut self, store: signpost_moderation::Moderation) -> AppState {
         self.moderation = Some(Arc::new(Mutex::new(store)));
+        self
+    }
+
+    /// Mark the moderators' session cookies Secure.
+    pub fn with_secure_cookies(mut self, secure: bool) -> AppState {
+        self.secure_cookies = secure;
         self
     }
 
@@ -193,8 +205,10 @@ pub fn router(state: AppState) -> Router {
         .route("/taxonomy_terms/{id}", get(oruk::taxonomy_term))
         .route("/organizations", get(oruk::organizations))
         .route("/organizations/{id}", get(oruk::organization))
-        .with_state(state)
+        // Any site may read the open API; none may read the moderators' pages.
         .layer(CorsLayer::new().allow_origin(Any).allow_methods(Any))
+        .merge(moderate::routes())
+        .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -40,6 +40,10 @@ enum Command {
         /// idle this long is closed.
         #[arg(long, default_value_t = Limits::default().header_timeout.as_secs())]
         header_timeout: u64,
+        /// Mark the moderators' session cookies Secure: use this when the feed is reached over
+        /// HTTPS (perhaps through a proxy), so browsers never send them over plain HTTP.
+        #[arg(long)]
+        secure_cookies: bool,
     },
     /// Import listing files into the published directory (the formats `signpost import` takes).
     Import {
@@ -131,6 +135,29 @@ enum Command {
         #[arg(long = "as", value_name = "NAME", default_value = "operator")]
         who: String,
     },
+    /// Make an admin account for the web queue (`/moderate`); admins add moderators there.
+    /// The password comes from SIGNPOST_ADMIN_PASSWORD, or is asked for twice.
+    AddAdmin {
+        /// The name to sign in with; it names the admin in the audit trail.
+        name: String,
+    },
+}
+
+/// The new admin's password: from the environment (for scripts), else asked for twice without
+/// echo. Too short a password is refused before anything is written.
+fn admin_password() -> Result<String> {
+    let password = match std::env::var("SIGNPOST_ADMIN_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let p = rpassword::prompt_password("Password for the new admin: ")?;
+            if rpassword::prompt_password("Same password again: ")? != p {
+                bail!("the two passwords differ; nothing was changed");
+            }
+            p
+        }
+    };
+    signpost_moderation::check_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(password)
 }
 
 fn moderation(data: &Path) -> Result<Moderation> {
@@ -160,6 +187,7 @@ fn main() -> Result<()> {
             listen,
             max_connections,
             header_timeout,
+            secure_cookies,
         } => {
             tracing_subscriber::fmt()
                 .json()
@@ -190,7 +218,11 @@ fn main() -> Result<()> {
                 };
                 signpost_feed::serve(
                     listener,
-                    router(AppState::new(directory).with_moderation(store)),
+                    router(
+                        AppState::new(directory)
+                            .with_moderation(store)
+                            .with_secure_cookies(secure_cookies),
+                    ),
                     limits,
                     shutdown,
                 )
@@ -394,6 +426,16 @@ fn main() -> Result<()> {
                 ])?;
             }
             w.flush()?;
+        }
+        Command::AddAdmin { name } => {
+            let password = admin_password()?;
+            moderation(&cli.data)?.add_account(
+                &name,
+                &password,
+                signpost_moderation::Role::Admin,
+                chrono::Utc::now(),
+            )?;
+            println!("added an admin account; sign in at /moderate");
         }
         Command::Reject { id, reason, who } => {
             moderation(&cli.data)?.reject(&id, &reason, &who, chrono::Utc::now())?;

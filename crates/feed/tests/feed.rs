@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
+mod browser;
+mod moderate;
 mod pull;
 mod reminders;
 mod submissions;

@@ -4,9 +4,9 @@ use serde_json::{json, Value};
 
 use crate::{feed, Server};
 
-const DEVICE: &str = "6f1c2a9e-3b7d-4e21-9a5c-0d8e7f6a5b4c";
+pub(crate) const DEVICE: &str = "6f1c2a9e-3b7d-4e21-9a5c-0d8e7f6a5b4c";
 
-fn post(server: &Server, path: &str, body: &Value) -> (u16, Value) {
+pub(crate) fn post(server: &Server, path: &str, body: &Value) -> (u16, Value) {
     post_bytes(server, path, serde_json::to_vec(body).unwrap())
 }
 
@@ -58,7 +58,7 @@ fn oversized(server: &Server, announced: bool) -> String {
     line.trim().to_string()
 }
 
-fn walk(id: &str, name: &str) -> Value {
+pub(crate) fn walk(id: &str, name: &str) -> Value {
     json!({
         "id": id, "name": name, "status": "active",
         "description": "A friendly walk round the park.",

@@ -52,6 +52,19 @@ pub enum Error {
         /// Its status.
         status: String,
     },
+    /// The name or the password is wrong, or the account is disabled: one answer for all
+    /// three, so a sign-in form cannot be used to find out which names exist.
+    #[error("the name or password is wrong")]
+    SignInRefused,
+    /// An account of that name (in any case) already exists.
+    #[error("there is already an account called {name:?}")]
+    AccountExists {
+        /// The name asked for.
+        name: String,
+    },
+    /// A password could not be hashed.
+    #[error("hashing the password: {0}")]
+    Password(String),
     /// A moderation file made by a newer Signpost.
     #[error("this moderation file was made by a newer Signpost (schema {found}; this one knows up to {known})")]
     TooNew {

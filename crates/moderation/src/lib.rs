@@ -6,13 +6,18 @@
 //! it apart from the published directory, and on approval publishes it through the directory's
 //! changeset log, with an audit row per decision and per changed field (also written into the
 //! listing as HSDS `metadata`, so the ORUK API serves them).
+mod accounts;
 mod error;
 pub mod reminders;
 pub mod schema;
 mod store;
 
+pub use accounts::{
+    check_password, Account, NewSession, Role, SignedIn, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
+    SESSION_HOURS,
+};
 pub use error::{Error, Result};
 pub use store::{
-    field_changes, AuditRow, Item, Kind, Moderation, Receipt, Status,
-    MAX_ITEMS_PER_DEVICE_PER_HOUR, MAX_NOTE_CHARS,
+    field_changes, proposed_changes, AuditRow, FieldChange, Item, Kind, Moderation, Receipt,
+    Status, MAX_ITEMS_PER_DEVICE_PER_HOUR, MAX_NOTE_CHARS,
 };

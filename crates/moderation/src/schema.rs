@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
@@ -52,9 +52,34 @@ CREATE TABLE audit (
 CREATE INDEX audit_service ON audit(service_id, id);
 "#;
 
-/// Version 2: freshness reminders, one row per listing, check date and step (10, 11 or 12
-/// months), so each is sent once; a renewed check date starts the steps again.
+/// Version 2: the moderators' accounts and their sessions.
+///
+/// A password is kept only as an argon2 PHC string, and a session only as the SHA-256 of its
+/// token, so a copy of this file lets nobody sign in. Each session has its own CSRF token,
+/// which every form a moderator posts must carry back. A disabled account keeps its row (the
+/// audit names it) but has no sessions and cannot sign in.
 const V2: &str = r#"
+CREATE TABLE account (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'moderator')),
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    disabled_at TEXT
+) STRICT;
+CREATE TABLE session (
+    token_sha256 TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES account(id),
+    csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX session_account ON session(account_id);
+"#;
+
+/// Version 3: freshness reminders, one row per listing, check date and step (10, 11 or 12
+/// months), so each is sent once; a renewed check date starts the steps again.
+const V3: &str = r#"
 CREATE TABLE reminder (
     service_id TEXT NOT NULL,
     assured_date TEXT NOT NULL,
@@ -82,4 +107,46 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema_of(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY name")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    /// A version-1 file with an item in it upgrades to the same schema a new file gets, and
+    /// keeps the item.
+    #[test]
+    fn a_version_1_file_upgrades_to_the_current_schema() {
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(V1).unwrap();
+        old.pragma_update(None, "user_version", 1).unwrap();
+        old.execute(
+            "INSERT INTO item(id, kind, client_id, seq, service_id, name, body, status, submitted_at)
+             VALUES ('submission-1', 'submission', 'c', 1, 's', 'n', '{}', 'in_review', 't')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut old).unwrap();
+        let mut fresh = Connection::open_in_memory().unwrap();
+        migrate(&mut fresh).unwrap();
+        assert_eq!(schema_of(&old), schema_of(&fresh));
+        let version: u32 = old
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, VERSION);
+        let items: i64 = old
+            .query_row("SELECT count(*) FROM item", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(items, 1);
+    }
 }

@@ -26,6 +26,18 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The word stored, shown and used in the queue's filter.
+    pub fn as_str(self) -> &'static str {
+        self.code()
+    }
+
+    /// The kind a word names, if any.
+    pub fn parse(word: &str) -> Option<Kind> {
+        ["submission", "claim", "report"]
+            .contains(&word)
+            .then(|| Kind::from_code(word))
+    }
+
     fn code(self) -> &'static str {
         match self {
             Kind::Submission => "submission",
@@ -141,10 +153,10 @@ pub const MAX_NOTE_CHARS: usize = 2_000;
 
 /// The moderation store.
 pub struct Moderation {
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
@@ -456,6 +468,20 @@ impl Moderation {
         Ok(rows)
     }
 
+    /// The queue narrowed: items waiting whose name holds `q` (ignoring ASCII case; empty
+    /// matches all), of one kind if given, oldest first.
+    pub fn pending_matching(&self, q: &str, kind: Option<Kind>) -> Result<Vec<Item>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {ITEM_COLUMNS} FROM item WHERE status = 'in_review'
+             AND instr(lower(name), lower(?1)) > 0 AND (?2 IS NULL OR kind = ?2)
+             ORDER BY submitted_at, id"
+        ))?;
+        let rows = stmt
+            .query_map(params![q.trim(), kind.map(Kind::code)], item_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
     /// The audit trail of a listing, oldest first.
     pub fn audit(&self, service_id: &str) -> Result<Vec<AuditRow>> {
         let mut stmt = self.conn.prepare(
@@ -550,17 +576,7 @@ impl Moderation {
             next["assured_date"] = json!(date);
             // Compared in the form the directory stores (children get derived ids), so only
             // what really changed is recorded.
-            let mut batch = PreparedBatch::default();
-            import::prepare("moderation", 0, next.clone(), &mut batch);
-            if let Some(e) = batch.errors.first() {
-                return Err(invalid(&format!("/service{}", e.field), e.message.clone()));
-            }
-            let stored: Value = batch
-                .listings
-                .first()
-                .and_then(|l| serde_json::from_str(&l.record).ok())
-                .unwrap_or_else(|| next.clone());
-            changes = field_changes(published.as_ref(), &stored);
+            changes = field_changes(published.as_ref(), &stored_form(&next)?);
             let mut metadata: Vec<Value> = published
                 .as_ref()
                 .and_then(|p| p.get("metadata"))
@@ -610,12 +626,39 @@ impl Moderation {
     }
 }
 
+/// One changed field: its name, the value before (absent: `None`) and after, as JSON text.
+pub type FieldChange = (String, Option<String>, Option<String>);
+
+/// `service` as the directory would store it (children with derived ids, text normalised).
+fn stored_form(service: &Value) -> Result<Value> {
+    let mut batch = PreparedBatch::default();
+    import::prepare("moderation", 0, service.clone(), &mut batch);
+    if let Some(e) = batch.errors.first() {
+        return Err(invalid(&format!("/service{}", e.field), e.message.clone()));
+    }
+    Ok(batch
+        .listings
+        .first()
+        .and_then(|l| serde_json::from_str(&l.record).ok())
+        .unwrap_or_else(|| service.clone()))
+}
+
+/// What approving a submission would change in `published` (its record as published now, if
+/// it is), field by field as [`field_changes`] gives them, compared in the stored form so a
+/// moderator sees the same changes the audit will record. Other kinds change no fields.
+pub fn proposed_changes(item: &Item, published: Option<&Value>) -> Result<Vec<FieldChange>> {
+    if item.kind != Kind::Submission {
+        return Ok(Vec::new());
+    }
+    Ok(field_changes(
+        published,
+        &stored_form(&item.body["service"])?,
+    ))
+}
+
 /// The top-level fields that differ between the published record and the next one (as JSON
 /// text; `None` when absent), leaving out the bookkeeping fields.
-pub fn field_changes(
-    old: Option<&Value>,
-    new: &Value,
-) -> Vec<(String, Option<String>, Option<String>)> {
+pub fn field_changes(old: Option<&Value>, new: &Value) -> Vec<FieldChange> {
     let empty = Map::new();
     let old = old.and_then(Value::as_object).unwrap_or(&empty);
     let new = new.as_object().unwrap_or(&empty);

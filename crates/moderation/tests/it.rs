@@ -295,6 +295,154 @@ fn two_connections_sending_the_same_item_at_once_store_it_once() {
 }
 
 #[test]
+fn moderators_sign_in_with_sessions_that_end() {
+    use signpost_moderation::{Role, SESSION_HOURS};
+    let (t, mut m, _d) = open();
+    m.add_account("Ann", "a long admin passphrase", Role::Admin, now())
+        .unwrap();
+    m.add_account("bo", "bo's own long password", Role::Moderator, now())
+        .unwrap();
+    assert!(matches!(
+        m.add_account("ann", "another long password", Role::Moderator, now()),
+        Err(Error::AccountExists { .. })
+    ));
+    assert_eq!(
+        field(
+            m.add_account("cy", "too short", Role::Moderator, now())
+                .unwrap_err()
+        ),
+        "/password"
+    );
+
+    // A wrong password, an unknown name and (below) a disabled account get one answer.
+    let wrong = m
+        .sign_in("Ann", "a long admin passphrasE", now())
+        .unwrap_err();
+    let unknown = m
+        .sign_in("Nobody", "a long admin passphrase", now())
+        .unwrap_err();
+    assert!(matches!(wrong, Error::SignInRefused));
+    assert_eq!(wrong.to_string(), unknown.to_string());
+
+    let session = m.sign_in("ann", "a long admin passphrase", now()).unwrap();
+    assert_eq!(
+        (session.signed_in.name.as_str(), session.signed_in.role),
+        ("Ann", Role::Admin)
+    );
+    assert_eq!(session.token.len(), 64);
+    let found = m.session(&session.token, now()).unwrap().unwrap();
+    assert_eq!(found, session.signed_in);
+    assert!(found.csrf_matches(&session.signed_in.csrf));
+    assert!(!found.csrf_matches(""));
+    assert!(!found.csrf_matches(&session.token));
+    assert_ne!(session.signed_in.csrf, session.token);
+    assert!(m.session("not-a-token", now()).unwrap().is_none());
+    let later = now() + chrono::Duration::hours(SESSION_HOURS);
+    assert!(m.session(&session.token, later).unwrap().is_none());
+
+    // Neither the token nor the password is in the file, only their hashes.
+    drop(m);
+    let bytes = std::fs::read(t.path().join("moderation.db")).unwrap();
+    let wal = std::fs::read(t.path().join("moderation.db-wal")).unwrap_or_default();
+    for secret in [session.token.as_str(), "a long admin passphrase"] {
+        for file in [&bytes, &wal] {
+            assert!(!file.windows(secret.len()).any(|w| w == secret.as_bytes()));
+        }
+    }
+    let mut m = Moderation::open(&t.path().join("moderation.db")).unwrap();
+
+    // Signing out ends the session.
+    m.sign_out(&session.token).unwrap();
+    assert!(m.session(&session.token, now()).unwrap().is_none());
+
+    // Disabling ends the account's sessions and refuses its sign-in with the same answer.
+    let bo = m.sign_in("bo", "bo's own long password", now()).unwrap();
+    m.disable_account("bo", now()).unwrap();
+    assert!(m.session(&bo.token, now()).unwrap().is_none());
+    let disabled = m
+        .sign_in("bo", "bo's own long password", now())
+        .unwrap_err();
+    assert_eq!(disabled.to_string(), wrong.to_string());
+    // The last admin stays.
+    assert_eq!(field(m.disable_account("Ann", now()).unwrap_err()), "/name");
+    let accounts = m.accounts().unwrap();
+    assert_eq!(
+        accounts
+            .iter()
+            .map(|a| (a.name.as_str(), a.role, a.disabled_at.is_some()))
+            .collect::<Vec<_>>(),
+        [("Ann", Role::Admin, false), ("bo", Role::Moderator, true)]
+    );
+}
+
+#[test]
+fn the_queue_is_searched_and_filtered_and_a_change_is_shown_before_approval() {
+    let (_t, mut m, mut d) = open();
+    let walk = m
+        .submit(
+            Kind::Submission,
+            &submission(DEVICE, 1, service("walk-1", "Park Walk")),
+            now(),
+        )
+        .unwrap();
+    m.submit(Kind::Report, &json!({"client_id": DEVICE, "seq": 2, "service_id": "walk-1", "service_name": "Park walk", "kind": "wrong-details"}), now() + chrono::Duration::minutes(1))
+        .unwrap();
+    m.submit(
+        Kind::Submission,
+        &submission(DEVICE, 3, service("choir-1", "Community choir")),
+        now(),
+    )
+    .unwrap();
+    let names = |items: Vec<signpost_moderation::Item>| {
+        items
+            .into_iter()
+            .map(|i| (i.name, i.kind))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(m.pending_matching("", None).unwrap().len(), 3);
+    assert_eq!(
+        names(m.pending_matching("park WALK", None).unwrap()),
+        [
+            ("Park Walk".to_string(), Kind::Submission),
+            ("Park walk".to_string(), Kind::Report)
+        ]
+    );
+    assert_eq!(
+        names(m.pending_matching("walk", Some(Kind::Report)).unwrap()),
+        [("Park walk".to_string(), Kind::Report)]
+    );
+    assert!(m.pending_matching("%", None).unwrap().is_empty());
+    assert_eq!(Kind::parse("claim"), Some(Kind::Claim));
+    assert_eq!(Kind::parse("other"), None);
+
+    // What approving would change: everything for a new listing, then only the name.
+    let item = m.item(&walk.id).unwrap();
+    let new = signpost_moderation::proposed_changes(&item, None).unwrap();
+    assert!(new
+        .iter()
+        .any(|(f, old, new)| f == "name" && old.is_none() && new.as_deref() == Some("Park Walk")));
+    m.approve(&walk.id, "mod-ann", &mut d, now()).unwrap();
+    let upd = m
+        .submit(
+            Kind::Submission,
+            &submission(DEVICE, 4, service("walk-1", "Park walk, Sundays")),
+            now(),
+        )
+        .unwrap();
+    let published = d.listing("walk-1").unwrap().record;
+    let changes =
+        signpost_moderation::proposed_changes(&m.item(&upd.id).unwrap(), Some(&published)).unwrap();
+    assert_eq!(
+        changes,
+        [(
+            "name".to_string(),
+            Some("Park Walk".to_string()),
+            Some("Park walk, Sundays".to_string())
+        )]
+    );
+}
+
+#[test]
 fn a_device_sending_too_much_is_held_back_for_an_hour() {
     let (_t, mut m, _d) = open();
     let limit = signpost_moderation::MAX_ITEMS_PER_DEVICE_PER_HOUR as u64;

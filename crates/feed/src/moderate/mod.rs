@@ -1,0 +1,617 @@
+//! The moderators' web queue under `/moderate`: sign-in, the queue, one item with its changes
+//! field by field, approve and reject, and the admins' accounts page.
+//!
+//! Defences, all on the server so the pages need no JavaScript:
+//! - the session cookie is HttpOnly, SameSite=Strict and scoped to `/moderate` (and Secure with
+//!   `--secure-cookies`); only its SHA-256 is stored;
+//! - every POST carries a CSRF token (the session's; before sign-in, one tied to a cookie) and,
+//!   when the browser sends `Origin` or `Sec-Fetch-Site`, must come from this site; a mismatch
+//!   answers 403 and changes nothing;
+//! - every response carries a strict CSP (no scripts at all), `nosniff`, no referrer, and is not
+//!   cached; HTML is built by `maud`, which escapes every value.
+mod pages;
+
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Form, Router};
+use chrono::Utc;
+use maud::Markup;
+use serde::Deserialize;
+use signpost_moderation::{Error, Kind, Moderation, Role, SignedIn};
+
+use crate::AppState;
+
+/// The session cookie.
+const SESSION_COOKIE: &str = "signpost_session";
+/// The sign-in form's own CSRF cookie: there is no session yet to hold a token.
+const SIGN_IN_COOKIE: &str = "signpost_sign_in";
+
+/// The policy on every page: nothing runs, styles and images only from here, forms post only
+/// here, and no other site may frame the pages.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const STYLE: &str = include_str!("moderate.css");
+
+/// The `/moderate` routes (without CORS: no other site may read these pages).
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/moderate", get(queue))
+        .route("/moderate/style.css", get(style))
+        .route("/moderate/sign-in", get(sign_in_form).post(sign_in))
+        .route("/moderate/sign-out", post(sign_out))
+        .route("/moderate/items/{id}", get(item))
+        .route("/moderate/items/{id}/approve", post(approve))
+        .route("/moderate/items/{id}/reject", post(reject))
+        .route("/moderate/accounts", get(accounts).post(add_moderator))
+        .route("/moderate/accounts/disable", post(disable))
+        .layer(middleware::map_response(protect))
+}
+
+/// The headers every `/moderate` response carries.
+async fn protect(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+fn html(status: StatusCode, markup: Markup) -> Response {
+    (status, markup).into_response()
+}
+
+fn problem(status: StatusCode, title: &str, message: &str, who: Option<&SignedIn>) -> Response {
+    html(status, pages::problem(title, message, who))
+}
+
+fn forbidden() -> Response {
+    problem(
+        StatusCode::FORBIDDEN,
+        "Refused",
+        "This form did not come from this site's own page, or the page was too old. Nothing was changed. Open the page again and retry.",
+        None,
+    )
+}
+
+fn internal(cause: impl std::fmt::Display) -> Response {
+    tracing::error!(%cause, "moderation page failed");
+    problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "The server could not do this. Nothing was changed.",
+        None,
+    )
+}
+
+/// A cookie's value from the request, if it sent one.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn set_cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age: i64,
+) -> (header::HeaderName, String) {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    (
+        header::SET_COOKIE,
+        format!(
+            "{name}={value}; HttpOnly; SameSite=Strict; Path=/moderate; Max-Age={max_age}{secure}"
+        ),
+    )
+}
+
+/// Whether a POST comes from this site: `Origin`, when sent, must be this host's, and
+/// `Sec-Fetch-Site`, when sent, must not name another site. Browsers send at least one.
+///
+/// Under `Referrer-Policy: no-referrer` a browser sends `Origin: null` even for this site's own
+/// forms, so `null` is taken only with `Sec-Fetch-Site: same-origin` beside it.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let fetch_site = headers.get("sec-fetch-site").map(|v| v.to_str());
+    let fetch_ok = match fetch_site {
+        None => true,
+        Some(Ok(site)) => site == "same-origin" || site == "none",
+        Some(Err(_)) => false,
+    };
+    let origin_ok = match headers.get(header::ORIGIN).map(|v| v.to_str()) {
+        None => true,
+        Some(Ok("null")) => matches!(fetch_site, Some(Ok("same-origin"))),
+        Some(Ok(origin)) => {
+            !host.is_empty()
+                && (origin == format!("http://{host}") || origin == format!("https://{host}"))
+        }
+        Some(Err(_)) => false,
+    };
+    origin_ok && fetch_ok
+}
+
+/// Constant-time equality, for the sign-in form's token.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn no_moderation() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "No moderation here",
+        "This feed does not take submissions.",
+        None,
+    )
+}
+
+/// Run `f` on the moderation store on a blocking thread, handing back the store's own error
+/// for the caller to answer.
+async fn with_store_raw<T, F>(state: &AppState, f: F) -> Result<Result<T, Error>, Response>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Moderation) -> Result<T, Error> + Send + 'static,
+{
+    let Some(store) = state.moderation.clone() else {
+        return Err(no_moderation());
+    };
+    tokio::task::spawn_blocking(move || {
+        store
+            .lock()
+            .map(|mut m| f(&mut m))
+            .map_err(|_| "moderation store lock poisoned")
+    })
+    .await
+    .map_err(internal)?
+    .map_err(internal)
+}
+
+/// [`with_store_raw`], where any error of the store's is the server's fault.
+async fn with_store<T, F>(state: &AppState, f: F) -> Result<T, Response>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Moderation) -> Result<T, Error> + Send + 'static,
+{
+    with_store_raw(state, f).await?.map_err(internal)
+}
+
+/// A signed-in moderator, from the session cookie. A page asked for without one is sent to
+/// the sign-in form; a POST from another site is refused before anything else.
+pub(crate) struct Moderator {
+    who: SignedIn,
+    token: String,
+}
+
+impl FromRequestParts<AppState> for Moderator {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        if parts.method != Method::GET
+            && parts.method != Method::HEAD
+            && !same_origin(&parts.headers)
+        {
+            return Err(forbidden());
+        }
+        let token = cookie(&parts.headers, SESSION_COOKIE)
+            .unwrap_or_default()
+            .to_string();
+        let found = if token.is_empty() {
+            None
+        } else {
+            let t = token.clone();
+            with_store(state, move |m| m.session(&t, Utc::now())).await?
+        };
+        match found {
+            Some(who) => Ok(Moderator { who, token }),
+            None => Err(Redirect::to("/moderate/sign-in").into_response()),
+        }
+    }
+}
+
+/// A form every POST sends: its CSRF token, checked before anything else in it is read.
+trait Posted {
+    fn csrf(&self) -> &str;
+}
+
+/// A moderator's POST whose CSRF token is their session's (else 403, nothing changed).
+struct Checked<T>(Moderator, T);
+
+impl<T> FromRequest<AppState> for Checked<T>
+where
+    T: Posted + serde::de::DeserializeOwned + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let moderator = Moderator::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let Form(form) = Form::<T>::from_request(req, state)
+            .await
+            .map_err(|_| forbidden())?;
+        if !moderator.who.csrf_matches(form.csrf()) {
+            return Err(forbidden());
+        }
+        Ok(Checked(moderator, form))
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl Posted for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+#[derive(Deserialize)]
+struct RejectForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+impl Posted for RejectForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+#[derive(Deserialize)]
+struct AccountForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+impl Posted for AccountForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+}
+
+fn random_hex() -> String {
+    use rand::RngCore;
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    hex::encode(raw)
+}
+
+/// `GET /moderate/sign-in`: the form, with a fresh token tied to a cookie.
+async fn sign_in_form(State(state): State<AppState>) -> Response {
+    sign_in_page(&state, StatusCode::OK, None)
+}
+
+fn sign_in_page(state: &AppState, status: StatusCode, problem: Option<&str>) -> Response {
+    let csrf = random_hex();
+    (
+        status,
+        [set_cookie(state, SIGN_IN_COOKIE, &csrf, 3600)],
+        pages::sign_in(&csrf, problem),
+    )
+        .into_response()
+}
+
+/// `POST /moderate/sign-in`.
+async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
+    if !same_origin(&headers) || expected.is_empty() || !same_secret(expected, &form.csrf) {
+        return forbidden();
+    }
+    let SignInForm { name, password, .. } = form;
+    let outcome = with_store_raw(&state, move |m| m.sign_in(&name, &password, Utc::now())).await;
+    match outcome {
+        Ok(Ok(session)) => {
+            let max_age = signpost_moderation::SESSION_HOURS * 3600;
+            (
+                AppendHeaders([
+                    set_cookie(&state, SESSION_COOKIE, &session.token, max_age),
+                    set_cookie(&state, SIGN_IN_COOKIE, "", 0),
+                ]),
+                Redirect::to("/moderate"),
+            )
+                .into_response()
+        }
+        Ok(Err(Error::SignInRefused)) => sign_in_page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            Some("The name or password is wrong."),
+        ),
+        Ok(Err(e)) => internal(e),
+        Err(r) => r,
+    }
+}
+
+/// `POST /moderate/sign-out`.
+async fn sign_out(
+    State(state): State<AppState>,
+    Checked(me, CsrfOnly { .. }): Checked<CsrfOnly>,
+) -> Response {
+    let token = me.token;
+    if let Err(r) = with_store(&state, move |m| m.sign_out(&token)).await {
+        return r;
+    }
+    (
+        [set_cookie(&state, SESSION_COOKIE, "", 0)],
+        Redirect::to("/moderate/sign-in"),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct QueueQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    kind: String,
+}
+
+/// `GET /moderate`: the queue, searched by name and filtered by kind.
+async fn queue(
+    State(state): State<AppState>,
+    me: Moderator,
+    Query(query): Query<QueueQuery>,
+) -> Response {
+    let kind = Kind::parse(&query.kind);
+    let q = query.q.chars().take(200).collect::<String>();
+    let search = q.clone();
+    match with_store(&state, move |m| m.pending_matching(&search, kind)).await {
+        Ok(items) => html(StatusCode::OK, pages::queue(&me.who, &items, &q, kind)),
+        Err(r) => r,
+    }
+}
+
+/// The item page's parts: the item, its published record if any, and what approval changes.
+async fn item_page(
+    state: &AppState,
+    me: &Moderator,
+    id: String,
+    status: StatusCode,
+    problem_text: Option<&str>,
+) -> Response {
+    let found = with_store(state, move |m| match m.item(&id) {
+        Ok(item) => Ok(Some(item)),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    })
+    .await;
+    let item = match found {
+        Ok(Some(item)) => item,
+        Ok(None) => {
+            return problem(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is no such item.",
+                Some(&me.who),
+            )
+        }
+        Err(r) => return r,
+    };
+    let service_id = item.service_id.clone();
+    let published = state
+        .with_directory(move |d| match d.listing(&service_id) {
+            Ok(l) => Ok(Some(l.record)),
+            Err(signpost_directory::Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        })
+        .await;
+    let published = match published {
+        Ok(p) => p,
+        Err(e) => return internal(e),
+    };
+    let changes =
+        signpost_moderation::proposed_changes(&item, published.as_ref()).map_err(|e| e.to_string());
+    html(
+        status,
+        pages::item(&me.who, &item, &changes, published.is_some(), problem_text),
+    )
+}
+
+/// `GET /moderate/items/{id}`.
+async fn item(State(state): State<AppState>, me: Moderator, Path(id): Path<String>) -> Response {
+    item_page(&state, &me, id, StatusCode::OK, None).await
+}
+
+/// What a refused decision answers: the item page again, saying why.
+async fn refused(state: &AppState, me: &Moderator, id: String, e: Error) -> Response {
+    let status = match &e {
+        Error::NotFound { .. } => StatusCode::NOT_FOUND,
+        Error::AlreadyDecided { .. } => StatusCode::CONFLICT,
+        Error::Invalid { .. } | Error::BadRequest { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        other => return internal(other),
+    };
+    item_page(state, me, id, status, Some(&e.to_string())).await
+}
+
+/// `POST /moderate/items/{id}/approve`: publish through the feed's own writer (one changeset),
+/// then a snapshot if one is due; the moderator's name goes in the audit.
+async fn approve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Checked(me, CsrfOnly { .. }): Checked<CsrfOnly>,
+) -> Response {
+    let writer = state.writer.clone();
+    let (item_id, who) = (id.clone(), me.who.name.clone());
+    let outcome = with_store_raw(&state, move |m| {
+        // A panic while another request held the writer left no transaction open (SQLite
+        // rolled it back), so the directory is still usable.
+        let mut dir = writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        m.approve(&item_id, &who, &mut dir, Utc::now())?;
+        if let Err(e) = crate::snapshot_if_due(&mut dir) {
+            // The approval is published; a snapshot will be made after a later change.
+            tracing::error!(cause = %e, "snapshot after approval failed");
+        }
+        Ok(())
+    })
+    .await;
+    match outcome {
+        Ok(Ok(())) => Redirect::to(&format!("/moderate/items/{id}")).into_response(),
+        Ok(Err(e)) => refused(&state, &me, id, e).await,
+        Err(r) => r,
+    }
+}
+
+/// `POST /moderate/items/{id}/reject`: with the reason the group will see.
+async fn reject(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Checked(me, form): Checked<RejectForm>,
+) -> Response {
+    let (item_id, who) = (id.clone(), me.who.name.clone());
+    let outcome = with_store_raw(&state, move |m| {
+        m.reject(&item_id, &form.reason, &who, Utc::now())
+    })
+    .await;
+    match outcome {
+        Ok(Ok(())) => Redirect::to(&format!("/moderate/items/{id}")).into_response(),
+        Ok(Err(e)) => refused(&state, &me, id, e).await,
+        Err(r) => r,
+    }
+}
+
+/// The answer to a moderator who is not an admin, if they are not.
+fn not_admin(me: &Moderator) -> Option<Response> {
+    (me.who.role != Role::Admin).then(|| {
+        problem(
+            StatusCode::FORBIDDEN,
+            "Admins only",
+            "Only an admin can manage accounts.",
+            Some(&me.who),
+        )
+    })
+}
+
+async fn accounts_page(
+    state: &AppState,
+    me: &Moderator,
+    status: StatusCode,
+    problem_text: Option<&str>,
+) -> Response {
+    match with_store(state, |m| m.accounts()).await {
+        Ok(list) => html(status, pages::accounts(&me.who, &list, problem_text)),
+        Err(r) => r,
+    }
+}
+
+/// `GET /moderate/accounts` (admins).
+async fn accounts(State(state): State<AppState>, me: Moderator) -> Response {
+    if let Some(refused) = not_admin(&me) {
+        return refused;
+    }
+    accounts_page(&state, &me, StatusCode::OK, None).await
+}
+
+/// `POST /moderate/accounts` (admins): add a moderator.
+async fn add_moderator(
+    State(state): State<AppState>,
+    Checked(me, form): Checked<AccountForm>,
+) -> Response {
+    if let Some(refused) = not_admin(&me) {
+        return refused;
+    }
+    let outcome = with_store_raw(&state, move |m| {
+        m.add_account(&form.name, &form.password, Role::Moderator, Utc::now())
+    })
+    .await;
+    match outcome {
+        Ok(Ok(())) => Redirect::to("/moderate/accounts").into_response(),
+        Ok(Err(e @ (Error::Invalid { .. } | Error::AccountExists { .. }))) => {
+            accounts_page(
+                &state,
+                &me,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&e.to_string()),
+            )
+            .await
+        }
+        Ok(Err(e)) => internal(e),
+        Err(r) => r,
+    }
+}
+
+/// `POST /moderate/accounts/disable` (admins): disable an account and end its sessions.
+async fn disable(
+    State(state): State<AppState>,
+    Checked(me, form): Checked<AccountForm>,
+) -> Response {
+    if let Some(refused) = not_admin(&me) {
+        return refused;
+    }
+    let outcome = with_store_raw(&state, move |m| m.disable_account(&form.name, Utc::now())).await;
+    match outcome {
+        Ok(Ok(())) => Redirect::to("/moderate/accounts").into_response(),
+        Ok(Err(e @ (Error::Invalid { .. } | Error::NotFound { .. }))) => {
+            accounts_page(
+                &state,
+                &me,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&e.to_string()),
+            )
+            .await
+        }
+        Ok(Err(e)) => internal(e),
+        Err(r) => r,
+    }
+}
