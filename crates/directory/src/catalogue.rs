@@ -1,11 +1,15 @@
 //! The read side a feed publishes: pages of full service records, filtered the ORUK way.
 //!
-//! Records are served exactly as stored (the canonical HSDS record), so what a feed publishes is
-//! byte-for-byte what was validated on the way in.
+//! Services are served as ORUK text (`oruk.rs`): the stored record with the fields ORUK 3.0
+//! requires filled in, kept beside the record in a feed, so a page is texts read and joined.
+use std::cell::Cell;
+
 use rusqlite::types::Value as SqlValue;
+use rusqlite::OptionalExtension;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::oruk;
 use crate::search::fts_query;
 use crate::store::Directory;
 
@@ -35,6 +39,31 @@ pub struct Page {
     pub total_items: u64,
     /// This page's records.
     pub items: Vec<Value>,
+}
+
+/// One page of services (or services at locations) as ORUK JSON texts, each a JSON object,
+/// to be joined into a response as they are.
+#[derive(Debug, Clone)]
+pub struct OrukPage {
+    /// All matching items.
+    pub total_items: u64,
+    /// This page's records.
+    pub items: Vec<String>,
+}
+
+/// How many services and services at locations a directory holds, remembered for one state of
+/// its data: counting is a walk of a whole index (50 µs for 100k services, measured), which
+/// every unfiltered page asked for again.
+#[derive(Debug, Default)]
+pub(crate) struct Totals(Cell<Option<CountedAt>>);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct CountedAt {
+    /// `PRAGMA data_version`, which changes when another connection commits, and this
+    /// connection's own changes, which it does not count.
+    version: (i64, u64),
+    services: u64,
+    services_at_locations: u64,
 }
 
 fn check_paging(page: u64, per_page: u64) -> Result<()> {
@@ -98,26 +127,50 @@ pub struct Proximity {
 }
 
 impl Directory {
-    /// The `service_at_locations` entry `sal_id` of a stored record, with `service_id` and
-    /// `location_id` added as ORUK lists them.
-    fn sal_object(&self, service_rowid: i64, sal_id: &str) -> Result<Option<Value>> {
-        let record: String = self.connection().query_row(
-            "SELECT record FROM service_record WHERE service_rowid = ?1",
-            [service_rowid],
-            |r| r.get(0),
-        )?;
-        let record: Value = serde_json::from_str(&record)
-            .map_err(|e| Error::BadQuery(format!("stored record: {e}")))?;
-        let service_id = record["id"].clone();
-        let found = record["service_at_locations"]
-            .as_array()
-            .and_then(|sals| sals.iter().find(|s| s["id"] == sal_id))
-            .cloned();
-        Ok(found.map(|mut sal| {
-            sal["service_id"] = service_id;
-            sal["location_id"] = sal["location"]["id"].clone();
-            sal
-        }))
+    /// Every service and every service at location, counted once per state of the data.
+    fn totals(&self) -> Result<CountedAt> {
+        let conn = self.connection();
+        let version = (
+            conn.prepare_cached("PRAGMA data_version")?
+                .query_row([], |r| r.get(0))?,
+            conn.total_changes(),
+        );
+        if let Some(counted) = self.totals.0.get().filter(|c| c.version == version) {
+            return Ok(counted);
+        }
+        let count = |sql: &str| -> Result<u64> {
+            Ok(conn
+                .prepare_cached(sql)?
+                .query_row([], |r| r.get::<_, i64>(0))? as u64)
+        };
+        let counted = CountedAt {
+            version,
+            services: count("SELECT count(*) FROM service")?,
+            services_at_locations: count("SELECT count(*) FROM service_at_location")?,
+        };
+        self.totals.0.set(Some(counted));
+        Ok(counted)
+    }
+
+    /// The ORUK text of the service at location at `sal_rowid`: stored in a feed, else made
+    /// from its service's record. `None` if its service does not list it.
+    fn sal_text(&self, sal_rowid: i64) -> Result<Option<String>> {
+        let (stored, service_rowid, sal_id): (Option<String>, i64, String) = self
+            .connection()
+            .prepare_cached(
+                "SELECT o.record, sal.service_rowid, sal.id FROM service_at_location sal
+                 LEFT JOIN service_at_location_oruk o ON o.sal_rowid = sal.rowid
+                 WHERE sal.rowid = ?1",
+            )?
+            .query_row([sal_rowid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        if stored.is_some() {
+            return Ok(stored);
+        }
+        let record: String = self
+            .connection()
+            .prepare_cached("SELECT record FROM service_record WHERE service_rowid = ?1")?
+            .query_row([service_rowid], |r| r.get(0))?;
+        oruk::service_at_location_text(&record, &sal_id)
     }
 
     /// A page of services at locations: ordered by service id and then as the service lists
@@ -133,138 +186,150 @@ impl Directory {
         &self,
         q: &ServiceQuery,
         near: Option<Proximity>,
-    ) -> Result<Page> {
+    ) -> Result<OrukPage> {
         check_paging(q.page, q.per_page)?;
         let (filter, params) = service_filter(q);
         let conn = self.connection();
         let offset = (q.page - 1).saturating_mul(q.per_page) as usize;
-        let (total, rows): (usize, Vec<(i64, String)>) = match near {
+        let (total, rows): (u64, Vec<i64>) = match near {
             None => {
                 // Every service_at_location belongs to a service, so without a filter the
                 // count needs no join.
-                let count = if filter.is_empty() {
-                    "SELECT count(*) FROM service_at_location".to_string()
+                let total = if filter.is_empty() {
+                    self.totals()?.services_at_locations
                 } else {
-                    format!("SELECT count(*) FROM service_at_location sal JOIN service s ON s.rowid = sal.service_rowid {filter}")
+                    conn.prepare_cached(&format!("SELECT count(*) FROM service_at_location sal JOIN service s ON s.rowid = sal.service_rowid {filter}"))?
+                        .query_row(rusqlite::params_from_iter(params.iter()), |r| {
+                            r.get::<_, i64>(0)
+                        })? as u64
                 };
-                let total: i64 =
-                    conn.query_row(&count, rusqlite::params_from_iter(params.iter()), |r| {
-                        r.get(0)
-                    })?;
                 let mut page_params = params.clone();
                 page_params.push(SqlValue::Integer(q.per_page.min(i64::MAX as u64) as i64));
                 page_params.push(SqlValue::Integer(offset as i64));
-                let mut stmt = conn.prepare(&format!(
-                    "SELECT s.rowid, sal.id FROM service s CROSS JOIN service_at_location sal ON sal.service_rowid = s.rowid
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT sal.rowid FROM service s CROSS JOIN service_at_location sal ON sal.service_rowid = s.rowid
                      {filter} ORDER BY s.id, sal.rowid LIMIT ? OFFSET ?"
                 ))?;
                 let rows = stmt
-                    .query_map(rusqlite::params_from_iter(page_params.iter()), |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })?
+                    .query_map(rusqlite::params_from_iter(page_params.iter()), |r| r.get(0))?
                     .collect::<rusqlite::Result<_>>()?;
-                (total as usize, rows)
+                (total, rows)
             }
             Some(p) => {
                 let allowed: Option<std::collections::HashSet<i64>> = if filter.is_empty() {
                     None
                 } else {
                     let mut stmt =
-                        conn.prepare(&format!("SELECT s.rowid FROM service s {filter}"))?;
+                        conn.prepare_cached(&format!("SELECT s.rowid FROM service s {filter}"))?;
                     let set = stmt
                         .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?
                         .collect::<rusqlite::Result<_>>()?;
                     Some(set)
                 };
                 let index = self.index()?;
-                let within: Vec<(i64, i64)> = index
+                let within: Vec<i64> = index
                     .points_within(p.latitude, p.longitude, p.radius_m)?
                     .into_iter()
-                    .map(|(point, _)| {
-                        (
-                            index.service(index.point(point).service).rowid,
-                            index.point(point).sal_rowid,
-                        )
+                    .map(|(point, _)| index.point(point))
+                    .filter(|point| {
+                        allowed
+                            .as_ref()
+                            .is_none_or(|a| a.contains(&index.service(point.service).rowid))
                     })
-                    .filter(|(service, _)| allowed.as_ref().is_none_or(|a| a.contains(service)))
+                    .map(|point| point.sal_rowid)
                     .collect();
-                let mut stmt =
-                    conn.prepare_cached("SELECT id FROM service_at_location WHERE rowid = ?1")?;
-                let mut rows = Vec::new();
-                for &(service, sal) in within.iter().skip(offset).take(q.per_page as usize) {
-                    rows.push((service, stmt.query_row([sal], |r| r.get(0))?));
-                }
-                (within.len(), rows)
+                let rows = within
+                    .iter()
+                    .skip(offset)
+                    .take(q.per_page as usize)
+                    .copied()
+                    .collect();
+                (within.len() as u64, rows)
             }
         };
         let mut items = Vec::with_capacity(rows.len());
-        for (service_rowid, sal_id) in rows {
-            items.extend(self.sal_object(service_rowid, &sal_id)?);
+        for sal_rowid in rows {
+            items.extend(self.sal_text(sal_rowid)?);
         }
-        Ok(Page {
-            total_items: total as u64,
+        Ok(OrukPage {
+            total_items: total,
             items,
         })
     }
 
-    /// One service at a location, by its id.
-    pub fn service_at_location(&self, id: &str) -> Result<Value> {
-        use rusqlite::OptionalExtension;
-        let service_rowid: Option<i64> = self
+    /// One service at a location, by its id, as ORUK text.
+    pub fn oruk_service_at_location(&self, id: &str) -> Result<String> {
+        let sal_rowid: Option<i64> = self
             .connection()
-            .query_row(
-                "SELECT service_rowid FROM service_at_location WHERE id = ?1 LIMIT 1",
-                [id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT rowid FROM service_at_location WHERE id = ?1 LIMIT 1")?
+            .query_row([id], |r| r.get(0))
             .optional()?;
-        match service_rowid {
+        match sal_rowid {
             Some(rowid) => self
-                .sal_object(rowid, id)?
+                .sal_text(rowid)?
                 .ok_or_else(|| Error::NotFound(id.to_string())),
             None => Err(Error::NotFound(id.to_string())),
         }
     }
 
-    /// A page of full service records, ordered by id.
-    pub fn service_page(&self, q: &ServiceQuery) -> Result<Page> {
+    /// A page of full service records as ORUK text, ordered by id.
+    pub fn service_page(&self, q: &ServiceQuery) -> Result<OrukPage> {
         check_paging(q.page, q.per_page)?;
         let (filter, mut params) = service_filter(q);
         let conn = self.connection();
-        let total_items: i64 = conn.query_row(
-            &format!("SELECT count(*) FROM service s {filter}"),
-            rusqlite::params_from_iter(params.iter()),
-            |r| r.get(0),
-        )?;
+        let total_items = if filter.is_empty() {
+            self.totals()?.services
+        } else {
+            conn.prepare_cached(&format!("SELECT count(*) FROM service s {filter}"))?
+                .query_row(rusqlite::params_from_iter(params.iter()), |r| {
+                    r.get::<_, i64>(0)
+                })? as u64
+        };
         let offset = (q.page - 1).saturating_mul(q.per_page);
         params.push(SqlValue::Integer(q.per_page.min(i64::MAX as u64) as i64));
         params.push(SqlValue::Integer(offset.min(i64::MAX as u64) as i64));
         // The page's services are found first, from the id index alone, and only their records
         // are read: joining every record before skipping to the page made a deep page of a
-        // 100k-listing feed 15–20 times slower (measured).
-        let mut stmt = conn.prepare(&format!(
-            "SELECT r.record FROM (SELECT s.rowid AS rowid, s.id AS id FROM service s {filter}
+        // 100k-listing feed 15–20 times slower (measured). A feed's ORUK text is read when it
+        // has one; otherwise the record, to be conformed here.
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT coalesce(o.record, r.record), o.record IS NOT NULL
+             FROM (SELECT s.rowid AS rowid, s.id AS id FROM service s {filter}
                  ORDER BY s.id LIMIT ? OFFSET ?) page
-             JOIN service_record r ON r.service_rowid = page.rowid ORDER BY page.id"
+             JOIN service_record r ON r.service_rowid = page.rowid
+             LEFT JOIN service_oruk o ON o.service_rowid = page.rowid ORDER BY page.id"
         ))?;
         let items = stmt
             .query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                r.get::<_, String>(0)
+                Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
             })?
-            .map(|row| -> Result<Value> {
-                serde_json::from_str(&row?)
-                    .map_err(|e| Error::BadQuery(format!("stored record: {e}")))
+            .map(|row| -> Result<String> {
+                match row? {
+                    (text, true) => Ok(text),
+                    (record, false) => oruk::service_text(&record),
+                }
             })
-            .collect::<Result<Vec<Value>>>()?;
-        Ok(Page {
-            total_items: total_items as u64,
-            items,
-        })
+            .collect::<Result<Vec<String>>>()?;
+        Ok(OrukPage { total_items, items })
     }
 
-    /// One full service record, as stored.
-    pub fn service_record(&self, id: &str) -> Result<Value> {
-        Ok(self.stored_record(id)?.0)
+    /// One full service record as ORUK text.
+    pub fn oruk_service(&self, id: &str) -> Result<String> {
+        let (text, stored): (String, bool) = self
+            .connection()
+            .prepare_cached(
+                "SELECT coalesce(o.record, r.record), o.record IS NOT NULL
+                 FROM service s JOIN service_record r ON r.service_rowid = s.rowid
+                 LEFT JOIN service_oruk o ON o.service_rowid = s.rowid WHERE s.id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| Error::NotFound(id.to_string()))?;
+        if stored {
+            Ok(text)
+        } else {
+            oruk::service_text(&text)
+        }
     }
 }
 
@@ -391,7 +456,6 @@ impl Directory {
     }
 
     fn list_one(&self, what: &Listing, id: &str) -> Result<Value> {
-        use rusqlite::OptionalExtension;
         self.connection()
             .query_row(
                 &format!(

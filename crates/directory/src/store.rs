@@ -335,6 +335,8 @@ pub struct Directory {
     index: Arc<SharedIndex>,
     /// A feed's directory: every change is also appended to the changeset log, atomically.
     publishing: bool,
+    /// Counts the ORUK lists report, for the data as it was last counted.
+    pub(crate) totals: crate::catalogue::Totals,
 }
 
 impl Directory {
@@ -355,6 +357,7 @@ impl Directory {
             conn: db::open_read_only(path)?,
             index: Arc::default(),
             publishing: false,
+            totals: Default::default(),
         })
     }
 
@@ -374,6 +377,7 @@ impl Directory {
             conn,
             index: Arc::default(),
             publishing: false,
+            totals: Default::default(),
         })
     }
 
@@ -389,6 +393,7 @@ impl Directory {
                     conn: db::open_read_only(path)?,
                     index: index.clone(),
                     publishing: false,
+                    totals: Default::default(),
                 })
             })
             .collect()
@@ -653,6 +658,7 @@ impl Directory {
             conn,
             index,
             publishing,
+            ..
         } = self;
         Ok(Resync {
             tx: conn.transaction()?,
@@ -1071,6 +1077,9 @@ fn write_batch(
                 continue;
             }
         };
+        if publishing {
+            write::insert_oruk_text(tx, rowid, crate::oruk::parse(&listing.record)?)?;
+        }
         match position.entry(listing.service.id.as_str()) {
             Entry::Occupied(at) => written[*at.get()] = (rowid, listing),
             Entry::Vacant(at) => {

@@ -8,7 +8,6 @@
 #![deny(missing_docs)]
 
 mod background;
-mod conformance;
 mod error;
 mod oruk;
 pub mod pull;
