@@ -59,9 +59,7 @@ pub(crate) struct Totals(Cell<Option<CountedAt>>);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct CountedAt {
-    /// `PRAGMA data_version`, which changes when another connection commits, and this
-    /// connection's own changes, which it does not count.
-    version: (i64, u64),
+    version: crate::store::DataVersion,
     services: u64,
     services_at_locations: u64,
 }
@@ -142,11 +140,7 @@ impl Directory {
     /// Every service and every service at location, counted once per state of the data.
     fn totals(&self) -> Result<CountedAt> {
         let conn = self.connection();
-        let version = (
-            conn.prepare_cached("PRAGMA data_version")?
-                .query_row([], |r| r.get(0))?,
-            conn.total_changes(),
-        );
+        let version = self.data_version()?;
         if let Some(counted) = self.totals.0.get().filter(|c| c.version == version) {
             return Ok(counted);
         }

@@ -49,7 +49,7 @@ pub use error::{Error, RecordError, Result};
 pub use region::Region;
 pub use search::{Filters, Hit, NearQuery};
 pub use store::{
-    ChangesetInfo, Directory, ImportReport, ListingDetail, NearResult, Progress, Resync,
-    SnapshotInfo, Stats, SyncCursor,
+    ChangesetInfo, DataVersion, Directory, ImportReport, ListingDetail, NearResult, Progress,
+    Resync, SnapshotInfo, Stats, SyncCursor,
 };
 pub use taxonomy::{Access, Attendance};

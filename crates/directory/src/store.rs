@@ -329,6 +329,16 @@ struct SharedIndex {
     building: Mutex<()>,
 }
 
+/// Which state of its data a connection sees (see [`Directory::data_version`]). Only values
+/// from the same [`Directory`] compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataVersion {
+    /// `PRAGMA data_version`: changes when another connection (or process) commits.
+    others: i64,
+    /// This connection's own changes, which `data_version` does not count.
+    own: u64,
+}
+
 /// A directory database and its search index.
 pub struct Directory {
     conn: Connection,
@@ -405,6 +415,19 @@ impl Directory {
         let mut d = Directory::open(path)?;
         d.publishing = true;
         Ok(d)
+    }
+
+    /// The state of the data this connection sees: a different value after any commit, by
+    /// this connection, another, or another process. What was read for one value can be kept
+    /// until it changes; asking costs a check of the write-ahead log's header, not a query.
+    pub fn data_version(&self) -> Result<DataVersion> {
+        Ok(DataVersion {
+            others: self
+                .conn
+                .prepare_cached("PRAGMA data_version")?
+                .query_row([], |r| r.get(0))?,
+            own: self.conn.total_changes(),
+        })
     }
 
     /// The underlying connection, for read-only use by benchmarks and tests.

@@ -9,12 +9,15 @@
 //! - `GET /sync/snapshots/{hash}`: the whole directory as of a changeset, the same way, named in
 //!   `/sync/head` so a new client starts there instead of replaying the log.
 use std::collections::HashMap;
+use std::sync::Mutex;
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
+use signpost_directory::{DataVersion, Directory};
 
 use crate::{ApiError, AppState, Lane};
 
@@ -24,13 +27,57 @@ pub(crate) const MAX_LIST: u64 = 1000;
 pub(crate) const MAX_AFTER: u64 = i64::MAX as u64;
 
 /// `GET /sync/head`: the feed's id, the newest changeset and, when there is one, the newest
-/// snapshot.
-pub async fn head(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let (feed_id, head, snapshot) = state
-        .read(Lane::Sync, |d| {
-            Ok((d.feed_id()?, d.changeset_head()?, d.newest_snapshot()?))
-        })
-        .await?;
+/// snapshot. Served from [`HeadCache`]: no reader from a pool, and, while the data is
+/// unchanged, no query.
+pub async fn head(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let body = match state.head.clone() {
+        Some(cache) => crate::blocking(move || cache.current()).await?,
+        None => state.read(Lane::Sync, |d| Ok(head_body(d)?.1)).await?,
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body))
+}
+
+/// `/sync/head`'s body, serialised, for one state of the data, on a connection of its own.
+///
+/// Feeds change through other processes (`signpost-feed import`, `import-oruk`, `delete`) while
+/// the server runs, and SQLite tells no one of a commit, so each request asks whether the data
+/// changed (`PRAGMA data_version`: a look at the write-ahead log's header) and the head is read
+/// again only when it did. A client always gets the head as of its request.
+pub(crate) struct HeadCache(Mutex<(Directory, Option<(DataVersion, Bytes)>)>);
+
+impl HeadCache {
+    pub(crate) fn new(directory: Directory) -> HeadCache {
+        HeadCache(Mutex::new((directory, None)))
+    }
+
+    fn current(&self) -> Result<Bytes, ApiError> {
+        let mut guard = self
+            .0
+            .lock()
+            .map_err(|_| ApiError::Internal("sync head lock poisoned".into()))?;
+        let (directory, cached) = &mut *guard;
+        let now = directory.data_version()?;
+        if let Some((_, body)) = cached.as_ref().filter(|(read, _)| *read == now) {
+            return Ok(body.clone());
+        }
+        let (read, body) = head_body(directory)?;
+        *cached = Some((read, body.clone()));
+        Ok(body)
+    }
+}
+
+/// The version of the data read, and `/sync/head`'s body for it.
+fn head_body(d: &Directory) -> Result<(DataVersion, Bytes), ApiError> {
+    let read = || -> signpost_directory::Result<_> {
+        // The version first: data committed after it is read again at the next look.
+        Ok((
+            d.data_version()?,
+            d.feed_id()?,
+            d.changeset_head()?,
+            d.newest_snapshot()?,
+        ))
+    };
+    let (version, feed_id, head, snapshot) = read()?;
     let mut body = match head {
         Some(h) => json!({"seq": h.seq, "hash": h.hash}),
         None => json!({"seq": 0, "hash": ""}),
@@ -39,7 +86,8 @@ pub async fn head(State(state): State<AppState>) -> Result<Json<Value>, ApiError
     if let Some(s) = snapshot {
         body["snapshot"] = json!({"seq": s.seq, "hash": s.hash, "bytes": s.bytes});
     }
-    Ok(Json(body))
+    let bytes = serde_json::to_vec(&body).expect("a JSON value always serialises");
+    Ok((version, Bytes::from(bytes)))
 }
 
 /// `GET /sync/snapshots/{hash}`: a whole-directory snapshot, gzip-encoded, immutable.
