@@ -248,24 +248,24 @@ impl Directory {
                     Some(set)
                 };
                 let index = self.index()?;
-                let within: Vec<i64> = index
-                    .points_within(p.latitude, p.longitude, p.radius_m)?
-                    .into_iter()
-                    .map(|(point, _)| index.point(point))
-                    .filter(|point| {
-                        allowed
-                            .as_ref()
-                            .is_none_or(|a| a.contains(&index.service(point.service).rowid))
+                let keep = |point: u32| {
+                    allowed.as_ref().is_none_or(|a| {
+                        a.contains(&index.service(index.point(point).service).rowid)
                     })
-                    .map(|point| point.sal_rowid)
+                };
+                let (total, points) = index.page_within(
+                    p.latitude,
+                    p.longitude,
+                    p.radius_m,
+                    keep,
+                    offset,
+                    q.per_page as usize,
+                )?;
+                let rows = points
+                    .into_iter()
+                    .map(|point| index.point(point).sal_rowid)
                     .collect();
-                let rows = within
-                    .iter()
-                    .skip(offset)
-                    .take(q.per_page as usize)
-                    .copied()
-                    .collect();
-                (within.len() as u64, rows)
+                (total as u64, rows)
             }
         };
         Ok(OrukPage {
