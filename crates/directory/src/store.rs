@@ -430,6 +430,13 @@ impl Directory {
         })
     }
 
+    /// How long a statement waits for a lock another connection holds before failing as busy
+    /// (5 s when opened). Zero for a check that must never wait, such as one made on an async
+    /// runtime's thread.
+    pub fn set_busy_wait(&self, wait: std::time::Duration) -> Result<()> {
+        Ok(self.conn.busy_timeout(wait)?)
+    }
+
     /// The underlying connection, for read-only use by benchmarks and tests.
     pub fn connection(&self) -> &Connection {
         &self.conn

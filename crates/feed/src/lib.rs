@@ -111,7 +111,8 @@ impl AppState {
         });
         let head = path
             .and_then(|path| Directory::open_readers(&path, 1).ok()?.pop())
-            .map(|reader| Arc::new(sync::HeadCache::new(reader)));
+            .and_then(|reader| sync::HeadCache::new(reader).ok())
+            .map(Arc::new);
         AppState {
             writer: Arc::new(Mutex::new(directory)),
             readers,
