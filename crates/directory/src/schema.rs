@@ -326,7 +326,11 @@ ALTER TABLE sync_state ADD COLUMN feed_id TEXT NOT NULL DEFAULT '';
 /// would nearly double its records' size and slow its imports. In their own tables, so that
 /// scans of `service_at_location` (the search index's) stay narrow. A change to what `oruk.rs`
 /// fills in needs a new migration that rewrites them.
+///
+/// Also an index of services at locations by id: `/service_at_locations/{id}` scanned the
+/// whole table for one (100k rows per request).
 const V8_ORUK_TEXT: &str = r#"
+CREATE INDEX service_at_location_id ON service_at_location(id);
 CREATE TABLE service_oruk (
     service_rowid INTEGER PRIMARY KEY REFERENCES service(rowid) ON DELETE CASCADE,
     record TEXT NOT NULL

@@ -122,7 +122,7 @@ fn upgrade_keeps_language_names_with_spaces_whole() {
         db.connection()
             .execute_batch(
                 "UPDATE service_facet SET languages = 'bfi british sign language ur urdu';
-                 DROP TABLE service_oruk; DROP TABLE service_at_location_oruk;
+                 DROP TABLE service_oruk; DROP TABLE service_at_location_oruk; DROP INDEX service_at_location_id;
                  ALTER TABLE sync_state DROP COLUMN feed_id;
                  DELETE FROM meta WHERE key = 'feed_id';
                  PRAGMA user_version = 5;",
@@ -227,7 +227,7 @@ fn upgrade_stores_a_feeds_oruk_text_and_answers_the_same_pages() {
             // Undo version 8, as version 7 left a database.
             db.connection()
                 .execute_batch(
-                    "DROP TABLE service_oruk; DROP TABLE service_at_location_oruk;
+                    "DROP TABLE service_oruk; DROP TABLE service_at_location_oruk; DROP INDEX service_at_location_id;
                      PRAGMA user_version = 7;",
                 )
                 .unwrap();
