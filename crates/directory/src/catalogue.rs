@@ -1,11 +1,15 @@
 //! The read side a feed publishes: pages of full service records, filtered the ORUK way.
 //!
-//! Records are served exactly as stored (the canonical HSDS record), so what a feed publishes is
-//! byte-for-byte what was validated on the way in.
+//! Services are served as ORUK text (`oruk.rs`): the stored record with the fields ORUK 3.0
+//! requires filled in, kept beside the record in a feed, so a page is texts read and joined.
+use std::cell::Cell;
+
 use rusqlite::types::Value as SqlValue;
+use rusqlite::OptionalExtension;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::oruk;
 use crate::search::fts_query;
 use crate::store::Directory;
 
@@ -35,6 +39,41 @@ pub struct Page {
     pub total_items: u64,
     /// This page's records.
     pub items: Vec<Value>,
+}
+
+/// One page of services (or services at locations) as ORUK JSON texts, each a JSON object,
+/// to be joined into a response as they are.
+#[derive(Debug, Clone)]
+pub struct OrukPage {
+    /// All matching items.
+    pub total_items: u64,
+    /// This page's records.
+    pub items: Vec<String>,
+}
+
+/// How many services and services at locations a directory holds, remembered for one state of
+/// its data: counting is a walk of a whole index (50 µs for 100k services, measured), which
+/// every unfiltered page asked for again.
+#[derive(Debug, Default)]
+pub(crate) struct Totals(Cell<Option<CountedAt>>);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct CountedAt {
+    version: crate::store::DataVersion,
+    services: u64,
+    services_at_locations: u64,
+}
+
+/// A page's `LIMIT`, written into the SQL rather than bound: SQLite plans with the value of a
+/// bound `LIMIT ?`, so it prepared such a statement again at every use, which was a seventh of
+/// a `/services` page's time (measured; `sqlite3_stmt_status` counted a re-prepare per use).
+/// Pages have few sizes (at most 100), so the cached statements stay few.
+fn limit_of(per_page: u64) -> i64 {
+    per_page.min(i64::MAX as u64) as i64
+}
+
+fn limit(q: &ServiceQuery) -> i64 {
+    limit_of(q.per_page)
 }
 
 fn check_paging(page: u64, per_page: u64) -> Result<()> {
@@ -98,26 +137,61 @@ pub struct Proximity {
 }
 
 impl Directory {
-    /// The `service_at_locations` entry `sal_id` of a stored record, with `service_id` and
-    /// `location_id` added as ORUK lists them.
-    fn sal_object(&self, service_rowid: i64, sal_id: &str) -> Result<Option<Value>> {
-        let record: String = self.connection().query_row(
-            "SELECT record FROM service_record WHERE service_rowid = ?1",
-            [service_rowid],
-            |r| r.get(0),
-        )?;
-        let record: Value = serde_json::from_str(&record)
-            .map_err(|e| Error::BadQuery(format!("stored record: {e}")))?;
-        let service_id = record["id"].clone();
-        let found = record["service_at_locations"]
-            .as_array()
-            .and_then(|sals| sals.iter().find(|s| s["id"] == sal_id))
-            .cloned();
-        Ok(found.map(|mut sal| {
-            sal["service_id"] = service_id;
-            sal["location_id"] = sal["location"]["id"].clone();
-            sal
-        }))
+    /// Every service and every service at location, counted once per state of the data.
+    fn totals(&self) -> Result<CountedAt> {
+        let conn = self.connection();
+        let version = self.data_version()?;
+        if let Some(counted) = self.totals.0.get().filter(|c| c.version == version) {
+            return Ok(counted);
+        }
+        let count = |sql: &str| -> Result<u64> {
+            Ok(conn
+                .prepare_cached(sql)?
+                .query_row([], |r| r.get::<_, i64>(0))? as u64)
+        };
+        let counted = CountedAt {
+            version,
+            services: count("SELECT count(*) FROM service")?,
+            services_at_locations: count("SELECT count(*) FROM service_at_location")?,
+        };
+        self.totals.0.set(Some(counted));
+        Ok(counted)
+    }
+
+    /// The ORUK texts of these services at locations, in this order, read in one statement: a
+    /// statement per item was a read transaction per item (file locks), and most of a page's
+    /// time (measured). Ones without stored text (a directory that publishes nothing) are
+    /// made from their service's record; one its service does not list is left out.
+    fn sal_texts(&self, sal_rowids: &[i64]) -> Result<Vec<String>> {
+        let rowids = serde_json::to_string(sal_rowids).expect("numbers always serialise");
+        let stored: Vec<(i64, Option<String>)> = self
+            .connection()
+            .prepare_cached(
+                "SELECT j.value, o.record FROM json_each(?1) j
+                 LEFT JOIN service_at_location_oruk o ON o.sal_rowid = j.value ORDER BY j.key",
+            )?
+            .query_map([rowids], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut texts = Vec::with_capacity(stored.len());
+        for (sal_rowid, text) in stored {
+            match text {
+                Some(text) => texts.push(text),
+                None => texts.extend(self.conformed_sal_text(sal_rowid)?),
+            }
+        }
+        Ok(texts)
+    }
+
+    /// The ORUK text of a service at location, made from its service's stored record.
+    fn conformed_sal_text(&self, sal_rowid: i64) -> Result<Option<String>> {
+        let (record, sal_id): (String, String) = self
+            .connection()
+            .prepare_cached(
+                "SELECT r.record, sal.id FROM service_at_location sal
+                 JOIN service_record r ON r.service_rowid = sal.service_rowid WHERE sal.rowid = ?1",
+            )?
+            .query_row([sal_rowid], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        oruk::service_at_location_text(&record, &sal_id)
     }
 
     /// A page of services at locations: ordered by service id and then as the service lists
@@ -133,138 +207,147 @@ impl Directory {
         &self,
         q: &ServiceQuery,
         near: Option<Proximity>,
-    ) -> Result<Page> {
+    ) -> Result<OrukPage> {
         check_paging(q.page, q.per_page)?;
         let (filter, params) = service_filter(q);
         let conn = self.connection();
         let offset = (q.page - 1).saturating_mul(q.per_page) as usize;
-        let (total, rows): (usize, Vec<(i64, String)>) = match near {
+        let (total, rows): (u64, Vec<i64>) = match near {
             None => {
                 // Every service_at_location belongs to a service, so without a filter the
                 // count needs no join.
-                let count = if filter.is_empty() {
-                    "SELECT count(*) FROM service_at_location".to_string()
+                let total = if filter.is_empty() {
+                    self.totals()?.services_at_locations
                 } else {
-                    format!("SELECT count(*) FROM service_at_location sal JOIN service s ON s.rowid = sal.service_rowid {filter}")
+                    conn.prepare_cached(&format!("SELECT count(*) FROM service_at_location sal JOIN service s ON s.rowid = sal.service_rowid {filter}"))?
+                        .query_row(rusqlite::params_from_iter(params.iter()), |r| {
+                            r.get::<_, i64>(0)
+                        })? as u64
                 };
-                let total: i64 =
-                    conn.query_row(&count, rusqlite::params_from_iter(params.iter()), |r| {
-                        r.get(0)
-                    })?;
                 let mut page_params = params.clone();
-                page_params.push(SqlValue::Integer(q.per_page.min(i64::MAX as u64) as i64));
                 page_params.push(SqlValue::Integer(offset as i64));
-                let mut stmt = conn.prepare(&format!(
-                    "SELECT s.rowid, sal.id FROM service s CROSS JOIN service_at_location sal ON sal.service_rowid = s.rowid
-                     {filter} ORDER BY s.id, sal.rowid LIMIT ? OFFSET ?"
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT sal.rowid FROM service s CROSS JOIN service_at_location sal ON sal.service_rowid = s.rowid
+                     {filter} ORDER BY s.id, sal.rowid LIMIT {} OFFSET ?",
+                    limit(q)
                 ))?;
                 let rows = stmt
-                    .query_map(rusqlite::params_from_iter(page_params.iter()), |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })?
+                    .query_map(rusqlite::params_from_iter(page_params.iter()), |r| r.get(0))?
                     .collect::<rusqlite::Result<_>>()?;
-                (total as usize, rows)
+                (total, rows)
             }
             Some(p) => {
                 let allowed: Option<std::collections::HashSet<i64>> = if filter.is_empty() {
                     None
                 } else {
                     let mut stmt =
-                        conn.prepare(&format!("SELECT s.rowid FROM service s {filter}"))?;
+                        conn.prepare_cached(&format!("SELECT s.rowid FROM service s {filter}"))?;
                     let set = stmt
                         .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?
                         .collect::<rusqlite::Result<_>>()?;
                     Some(set)
                 };
                 let index = self.index()?;
-                let within: Vec<(i64, i64)> = index
-                    .points_within(p.latitude, p.longitude, p.radius_m)?
-                    .into_iter()
-                    .map(|(point, _)| {
-                        (
-                            index.service(index.point(point).service).rowid,
-                            index.point(point).sal_rowid,
-                        )
+                let keep = |point: u32| {
+                    allowed.as_ref().is_none_or(|a| {
+                        a.contains(&index.service(index.point(point).service).rowid)
                     })
-                    .filter(|(service, _)| allowed.as_ref().is_none_or(|a| a.contains(service)))
+                };
+                let (total, points) = index.page_within(
+                    p.latitude,
+                    p.longitude,
+                    p.radius_m,
+                    keep,
+                    offset,
+                    q.per_page as usize,
+                )?;
+                let rows = points
+                    .into_iter()
+                    .map(|point| index.point(point).sal_rowid)
                     .collect();
-                let mut stmt =
-                    conn.prepare_cached("SELECT id FROM service_at_location WHERE rowid = ?1")?;
-                let mut rows = Vec::new();
-                for &(service, sal) in within.iter().skip(offset).take(q.per_page as usize) {
-                    rows.push((service, stmt.query_row([sal], |r| r.get(0))?));
-                }
-                (within.len(), rows)
+                (total as u64, rows)
             }
         };
-        let mut items = Vec::with_capacity(rows.len());
-        for (service_rowid, sal_id) in rows {
-            items.extend(self.sal_object(service_rowid, &sal_id)?);
-        }
-        Ok(Page {
-            total_items: total as u64,
-            items,
+        Ok(OrukPage {
+            total_items: total,
+            items: self.sal_texts(&rows)?,
         })
     }
 
-    /// One service at a location, by its id.
-    pub fn service_at_location(&self, id: &str) -> Result<Value> {
-        use rusqlite::OptionalExtension;
-        let service_rowid: Option<i64> = self
+    /// One service at a location, by its id, as ORUK text.
+    pub fn oruk_service_at_location(&self, id: &str) -> Result<String> {
+        let sal_rowid: Option<i64> = self
             .connection()
-            .query_row(
-                "SELECT service_rowid FROM service_at_location WHERE id = ?1 LIMIT 1",
-                [id],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT rowid FROM service_at_location WHERE id = ?1 LIMIT 1")?
+            .query_row([id], |r| r.get(0))
             .optional()?;
-        match service_rowid {
+        match sal_rowid {
             Some(rowid) => self
-                .sal_object(rowid, id)?
+                .sal_texts(&[rowid])?
+                .pop()
                 .ok_or_else(|| Error::NotFound(id.to_string())),
             None => Err(Error::NotFound(id.to_string())),
         }
     }
 
-    /// A page of full service records, ordered by id.
-    pub fn service_page(&self, q: &ServiceQuery) -> Result<Page> {
+    /// A page of full service records as ORUK text, ordered by id.
+    pub fn service_page(&self, q: &ServiceQuery) -> Result<OrukPage> {
         check_paging(q.page, q.per_page)?;
         let (filter, mut params) = service_filter(q);
         let conn = self.connection();
-        let total_items: i64 = conn.query_row(
-            &format!("SELECT count(*) FROM service s {filter}"),
-            rusqlite::params_from_iter(params.iter()),
-            |r| r.get(0),
-        )?;
+        let total_items = if filter.is_empty() {
+            self.totals()?.services
+        } else {
+            conn.prepare_cached(&format!("SELECT count(*) FROM service s {filter}"))?
+                .query_row(rusqlite::params_from_iter(params.iter()), |r| {
+                    r.get::<_, i64>(0)
+                })? as u64
+        };
         let offset = (q.page - 1).saturating_mul(q.per_page);
-        params.push(SqlValue::Integer(q.per_page.min(i64::MAX as u64) as i64));
         params.push(SqlValue::Integer(offset.min(i64::MAX as u64) as i64));
         // The page's services are found first, from the id index alone, and only their records
         // are read: joining every record before skipping to the page made a deep page of a
-        // 100k-listing feed 15–20 times slower (measured).
-        let mut stmt = conn.prepare(&format!(
-            "SELECT r.record FROM (SELECT s.rowid AS rowid, s.id AS id FROM service s {filter}
-                 ORDER BY s.id LIMIT ? OFFSET ?) page
-             JOIN service_record r ON r.service_rowid = page.rowid ORDER BY page.id"
+        // 100k-listing feed 15–20 times slower (measured). A feed's ORUK text is read when it
+        // has one; otherwise the record, to be conformed here.
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT coalesce(o.record, r.record), o.record IS NOT NULL
+             FROM (SELECT s.rowid AS rowid, s.id AS id FROM service s {filter}
+                 ORDER BY s.id LIMIT {} OFFSET ?) page
+             JOIN service_record r ON r.service_rowid = page.rowid
+             LEFT JOIN service_oruk o ON o.service_rowid = page.rowid ORDER BY page.id",
+            limit(q)
         ))?;
         let items = stmt
             .query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                r.get::<_, String>(0)
+                Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
             })?
-            .map(|row| -> Result<Value> {
-                serde_json::from_str(&row?)
-                    .map_err(|e| Error::BadQuery(format!("stored record: {e}")))
+            .map(|row| -> Result<String> {
+                match row? {
+                    (text, true) => Ok(text),
+                    (record, false) => oruk::service_text(&record),
+                }
             })
-            .collect::<Result<Vec<Value>>>()?;
-        Ok(Page {
-            total_items: total_items as u64,
-            items,
-        })
+            .collect::<Result<Vec<String>>>()?;
+        Ok(OrukPage { total_items, items })
     }
 
-    /// One full service record, as stored.
-    pub fn service_record(&self, id: &str) -> Result<Value> {
-        Ok(self.stored_record(id)?.0)
+    /// One full service record as ORUK text.
+    pub fn oruk_service(&self, id: &str) -> Result<String> {
+        let (text, stored): (String, bool) = self
+            .connection()
+            .prepare_cached(
+                "SELECT coalesce(o.record, r.record), o.record IS NOT NULL
+                 FROM service s JOIN service_record r ON r.service_rowid = s.rowid
+                 LEFT JOIN service_oruk o ON o.service_rowid = s.rowid WHERE s.id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| Error::NotFound(id.to_string()))?;
+        if stored {
+            Ok(text)
+        } else {
+            oruk::service_text(&text)
+        }
     }
 }
 
@@ -365,19 +448,17 @@ impl Directory {
             format!("WHERE {}", clauses.join(" AND "))
         };
         let conn = self.connection();
-        let total_items: i64 = conn.query_row(
-            &format!("SELECT count(*) FROM {} {filter}", what.table),
-            rusqlite::params_from_iter(params.iter()),
-            |r| r.get(0),
-        )?;
-        params.push(SqlValue::Integer(q.per_page.min(i64::MAX as u64) as i64));
+        let total_items: i64 = conn
+            .prepare_cached(&format!("SELECT count(*) FROM {} {filter}", what.table))?
+            .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
         params.push(SqlValue::Integer(
             (q.page - 1).saturating_mul(q.per_page).min(i64::MAX as u64) as i64,
         ));
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {} FROM {} {filter} ORDER BY id LIMIT ? OFFSET ?",
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM {} {filter} ORDER BY id LIMIT {} OFFSET ?",
             what.columns.join(", "),
-            what.table
+            what.table,
+            limit_of(q.per_page)
         ))?;
         let items = stmt
             .query_map(rusqlite::params_from_iter(params.iter()), |r| {
@@ -391,7 +472,6 @@ impl Directory {
     }
 
     fn list_one(&self, what: &Listing, id: &str) -> Result<Value> {
-        use rusqlite::OptionalExtension;
         self.connection()
             .query_row(
                 &format!(

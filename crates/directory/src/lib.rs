@@ -7,6 +7,7 @@
 //! - [`import`] reads files (HSDS/ORUK JSON, ORUK 1.0, HSDS CSV packages) into validated
 //!   listings, checked against `assets-schema/listing.schema.json` by [`validate`];
 //! - [`search`] and [`spatial`] answer near-me queries exactly, [`schedule`] answers "open now";
+//! - [`catalogue`] is the read side a feed publishes, in ORUK's shape ([`oruk`]);
 //! - [`region`] loads a bundle of listings (the default region is compiled in); [`stops`]
 //!   builds that default region from mobile library timetables, and [`gm_assets`] a second one
 //!   from Greater Manchester's open data.
@@ -30,6 +31,7 @@ mod error;
 pub mod gm_assets;
 pub mod import;
 pub mod model;
+pub mod oruk;
 pub mod region;
 pub mod schedule;
 pub mod schema;
@@ -42,12 +44,12 @@ pub mod validate;
 mod wal;
 mod write;
 
-pub use catalogue::{ListQuery, Page, Proximity, ServiceQuery};
+pub use catalogue::{ListQuery, OrukPage, Page, Proximity, ServiceQuery};
 pub use error::{Error, RecordError, Result};
 pub use region::Region;
 pub use search::{Filters, Hit, NearQuery};
 pub use store::{
-    ChangesetInfo, Directory, Freshness, ImportReport, ListingDetail, NearResult, Progress, Resync,
-    SnapshotInfo, Stats, SyncCursor,
+    ChangesetInfo, DataVersion, Directory, Freshness, ImportReport, ListingDetail, NearResult,
+    Progress, Resync, SnapshotInfo, Stats, SyncCursor,
 };
 pub use taxonomy::{Access, Attendance};

@@ -50,6 +50,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: V7_FEED_ID,
         backfill: None,
     },
+    Migration {
+        sql: V8_ORUK_TEXT,
+        backfill: Some(crate::write::backfill_oruk_text),
+    },
 ];
 
 /// The schema version this build writes.
@@ -311,6 +315,30 @@ const V6_LANGUAGE_LINES: &str = "";
 const V7_FEED_ID: &str = r#"
 INSERT INTO meta(key, value) VALUES ('feed_id', lower(hex(randomblob(16))));
 ALTER TABLE sync_state ADD COLUMN feed_id TEXT NOT NULL DEFAULT '';
+"#;
+
+/// Version 8: a feed's records as its ORUK API serves them (see `oruk.rs`), so a page of a list
+/// is stored texts joined rather than every record parsed, filled and serialised per request.
+///
+/// Derived, like `service_facet`: written with the listing, removed with it (cascade), and only
+/// in a directory that publishes (one with changesets; the backfill fills those). A directory
+/// that only follows a feed, such as the app's, keeps none: it never serves ORUK, and the text
+/// would nearly double its records' size and slow its imports. In their own tables, so that
+/// scans of `service_at_location` (the search index's) stay narrow. A change to what `oruk.rs`
+/// fills in needs a new migration that rewrites them.
+///
+/// Also an index of services at locations by id: `/service_at_locations/{id}` scanned the
+/// whole table for one (100k rows per request).
+const V8_ORUK_TEXT: &str = r#"
+CREATE INDEX service_at_location_id ON service_at_location(id);
+CREATE TABLE service_oruk (
+    service_rowid INTEGER PRIMARY KEY REFERENCES service(rowid) ON DELETE CASCADE,
+    record TEXT NOT NULL
+) STRICT;
+CREATE TABLE service_at_location_oruk (
+    sal_rowid INTEGER PRIMARY KEY REFERENCES service_at_location(rowid) ON DELETE CASCADE,
+    record TEXT NOT NULL
+) STRICT;
 "#;
 
 /// Bring `conn` to [`VERSION`], one transaction per step. Refuses databases from the future.

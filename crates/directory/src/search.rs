@@ -631,13 +631,21 @@ impl SearchIndex {
             .min_by(|a, b| a.distance_m.total_cmp(&b.distance_m))
     }
 
-    /// Every indexed point within `radius_m`, nearest first, as (point, metres).
-    pub fn points_within(
+    /// One page of the indexed points within `radius_m` that `keep` accepts, nearest first:
+    /// how many there are in all, and the points from the `skip`th on, at most `take`.
+    ///
+    /// The count walks the tree without ordering anything, and only the points up to the end
+    /// of the page are put in order: ordering every point within a wide radius (a million
+    /// metres holds all of Great Britain) was nearly all of such a page's time (measured).
+    pub fn page_within(
         &self,
         latitude: f64,
         longitude: f64,
         radius_m: f64,
-    ) -> Result<Vec<(u32, f64)>> {
+        keep: impl Fn(u32) -> bool,
+        skip: usize,
+        take: usize,
+    ) -> Result<(usize, Vec<u32>)> {
         NearQuery {
             radius_m,
             ..NearQuery::at(latitude, longitude)
@@ -645,13 +653,20 @@ impl SearchIndex {
         .check()?;
         let origin = spatial::unit_vector(latitude, longitude);
         let r2 = spatial::metres_to_chord2(radius_m);
-        Ok(self
-            .spatial
-            .all()
+        let tree = self.spatial.all();
+        let total = tree
+            .locate_within_distance(origin, r2)
+            .filter(|entry| keep(entry.data))
+            .count();
+        let page = tree
             .nearest_neighbor_iter_with_distance_2(&origin)
             .take_while(|(_, d2)| *d2 <= r2)
-            .map(|(entry, d2)| (entry.data, spatial::chord2_to_metres(d2)))
-            .collect())
+            .filter(|(entry, _)| keep(entry.data))
+            .skip(skip)
+            .take(take)
+            .map(|(entry, _)| entry.data)
+            .collect();
+        Ok((total, page))
     }
 
     /// The reference answer: every point, haversine distance, filter, nearest per service, sort.

@@ -345,12 +345,24 @@ struct SharedIndex {
     building: Mutex<()>,
 }
 
+/// Which state of its data a connection sees (see [`Directory::data_version`]). Only values
+/// from the same [`Directory`] compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataVersion {
+    /// `PRAGMA data_version`: changes when another connection (or process) commits.
+    others: i64,
+    /// This connection's own changes, which `data_version` does not count.
+    own: u64,
+}
+
 /// A directory database and its search index.
 pub struct Directory {
     conn: Connection,
     index: Arc<SharedIndex>,
     /// A feed's directory: every change is also appended to the changeset log, atomically.
     publishing: bool,
+    /// Counts the ORUK lists report, for the data as it was last counted.
+    pub(crate) totals: crate::catalogue::Totals,
 }
 
 impl Directory {
@@ -371,6 +383,7 @@ impl Directory {
             conn: db::open_read_only(path)?,
             index: Arc::default(),
             publishing: false,
+            totals: Default::default(),
         })
     }
 
@@ -390,6 +403,7 @@ impl Directory {
             conn,
             index: Arc::default(),
             publishing: false,
+            totals: Default::default(),
         })
     }
 
@@ -405,6 +419,7 @@ impl Directory {
                     conn: db::open_read_only(path)?,
                     index: index.clone(),
                     publishing: false,
+                    totals: Default::default(),
                 })
             })
             .collect()
@@ -416,6 +431,26 @@ impl Directory {
         let mut d = Directory::open(path)?;
         d.publishing = true;
         Ok(d)
+    }
+
+    /// The state of the data this connection sees: a different value after any commit, by
+    /// this connection, another, or another process. What was read for one value can be kept
+    /// until it changes; asking costs a check of the write-ahead log's header, not a query.
+    pub fn data_version(&self) -> Result<DataVersion> {
+        Ok(DataVersion {
+            others: self
+                .conn
+                .prepare_cached("PRAGMA data_version")?
+                .query_row([], |r| r.get(0))?,
+            own: self.conn.total_changes(),
+        })
+    }
+
+    /// How long a statement waits for a lock another connection holds before failing as busy
+    /// (5 s when opened). Zero for a check that must never wait, such as one made on an async
+    /// runtime's thread.
+    pub fn set_busy_wait(&self, wait: std::time::Duration) -> Result<()> {
+        Ok(self.conn.busy_timeout(wait)?)
     }
 
     /// The underlying connection, for read-only use by benchmarks and tests.
@@ -669,6 +704,7 @@ impl Directory {
             conn,
             index,
             publishing,
+            ..
         } = self;
         Ok(Resync {
             tx: conn.transaction()?,
@@ -1188,6 +1224,9 @@ fn write_batch(
                 continue;
             }
         };
+        if publishing {
+            write::insert_oruk_text(tx, rowid, crate::oruk::parse(&listing.record)?)?;
+        }
         match position.entry(listing.service.id.as_str()) {
             Entry::Occupied(at) => written[*at.get()] = (rowid, listing),
             Entry::Vacant(at) => {

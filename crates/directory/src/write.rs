@@ -3,12 +3,14 @@ use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 
 use rusqlite::{params, OptionalExtension, Transaction};
+use serde_json::Value;
 
 use crate::changeset::{self, Changeset};
 use crate::coords::CoordStatus;
 use crate::error::{Error, Result};
 use crate::import::Prepared;
 use crate::model::{Phone, ScheduleRecord, Service};
+use crate::oruk;
 use crate::taxonomy::{self, Facets, Taxonomy};
 
 /// What happened to one listing.
@@ -479,6 +481,49 @@ pub fn backfill_languages(tx: &Transaction<'_>) -> Result<()> {
             continue;
         };
         update.execute(params![rowid, languages_column(&Facets::of(&service))])?;
+    }
+    Ok(())
+}
+
+/// Store a published listing's ORUK texts (see `oruk.rs`): its service's, and each of its
+/// services at locations'. `record` is the listing's stored record, parsed.
+pub fn insert_oruk_text(tx: &Transaction<'_>, service_rowid: i64, record: Value) -> Result<()> {
+    let service = oruk::conform(record);
+    tx.prepare_cached("INSERT INTO service_oruk(service_rowid, record) VALUES (?1, ?2)")?
+        .execute(params![service_rowid, oruk::to_text(&service)])?;
+    let sals: Vec<(i64, String)> = tx
+        .prepare_cached("SELECT rowid, id FROM service_at_location WHERE service_rowid = ?1")?
+        .query_map([service_rowid], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO service_at_location_oruk(sal_rowid, record) VALUES (?1, ?2)",
+    )?;
+    for (sal_rowid, sal_id) in sals {
+        if let Some(sal) = oruk::service_at_location(&service, &sal_id) {
+            insert.execute(params![sal_rowid, oruk::to_text(&sal)])?;
+        }
+    }
+    Ok(())
+}
+
+/// Migration 8's backfill: the ORUK texts of every listing of a directory that publishes (one
+/// with changesets), read from the stored records one at a time.
+pub fn backfill_oruk_text(tx: &Transaction<'_>) -> Result<()> {
+    let publishing: bool =
+        tx.query_row("SELECT EXISTS (SELECT 1 FROM changeset)", [], |r| r.get(0))?;
+    if !publishing {
+        return Ok(());
+    }
+    let mut stmt = tx.prepare("SELECT service_rowid, record FROM service_record")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let record: String = row.get(1)?;
+        // As the other backfills: a record that does not parse is left as it is (and is an
+        // error when it is read, as before).
+        let Ok(record) = serde_json::from_str::<Value>(&record) else {
+            continue;
+        };
+        insert_oruk_text(tx, row.get(0)?, record)?;
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ pub struct Background {
 impl Background {
     /// Serve `app` at `addr`; port 0 takes any free port.
     pub fn serve(addr: SocketAddr, app: Router) -> std::io::Result<Background> {
-        let runtime = tokio::runtime::Runtime::new()?;
+        let runtime = crate::runtime()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind(addr))?;
         let addr = listener.local_addr()?;
         runtime.spawn(async move {

@@ -205,7 +205,7 @@ fn main() -> Result<()> {
             }
             .within_descriptors();
             tracing::info!(max_connections = limits.max_connections, "serving");
-            let runtime = tokio::runtime::Runtime::new()?;
+            let runtime = signpost_feed::runtime()?;
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(listen)
                     .await

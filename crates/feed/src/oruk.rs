@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap};
-use axum::response::IntoResponse;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
-use signpost_directory::{Directory, ListQuery, Page, Proximity, ServiceQuery};
+use signpost_directory::{Directory, ListQuery, OrukPage, Page, Proximity, ServiceQuery};
 
 use crate::{ApiError, AppState};
 
@@ -168,25 +168,47 @@ fn service_query(params: &HashMap<String, String>) -> Result<ServiceQuery, ApiEr
 pub async fn services(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonText, ApiError> {
     let minimal_view = flag(&params, "minimal")?;
     let query = service_query(&params)?;
     let (page, per_page) = (query.page, query.per_page);
     let mut result = state
         .with_directory(move |d| Ok(d.service_page(&query)?))
         .await?;
-    result.items = result
-        .items
-        .into_iter()
-        .map(|r| {
-            if minimal_view {
-                minimal(r)
-            } else {
-                crate::conformance::service(r)
-            }
-        })
-        .collect();
+    if minimal_view {
+        result.items = result
+            .items
+            .iter()
+            .map(|text| Ok(json_text(&minimal(parsed(text)?))))
+            .collect::<Result<_, ApiError>>()?;
+    }
     Ok(envelope(page, per_page, result))
+}
+
+/// A record the directory gave as text, parsed (only for the rare views that reshape one).
+fn parsed(text: &str) -> Result<Value, ApiError> {
+    serde_json::from_str(text).map_err(|e| ApiError::Internal(format!("stored ORUK text: {e}")))
+}
+
+fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).expect("a JSON value always serialises")
+}
+
+/// A JSON body already written: records the directory keeps as ORUK text go out as they are,
+/// without being parsed and serialised again.
+pub struct JsonText(Vec<u8>);
+
+impl IntoResponse for JsonText {
+    fn into_response(self) -> Response {
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            self.0,
+        )
+            .into_response()
+    }
 }
 
 /// One record of `kind` by id; a 404 names the kind.
@@ -200,31 +222,56 @@ where
     ))
 }
 
+/// One record of `kind` by id, as the directory's ORUK text; a 404 names the kind.
+async fn one_text<F>(state: AppState, kind: &'static str, f: F) -> Result<JsonText, ApiError>
+where
+    F: FnOnce(&Directory) -> signpost_directory::Result<String> + Send + 'static,
+{
+    let missing = ApiError::looking_for(kind, "id");
+    let text = state.with_directory(move |d| f(d).map_err(missing)).await?;
+    Ok(JsonText(text.into_bytes()))
+}
+
 /// One page of a list, in the ORUK envelope.
-async fn paged<F>(state: AppState, page: u64, per_page: u64, f: F) -> Result<Json<Value>, ApiError>
+async fn paged<F>(state: AppState, page: u64, per_page: u64, f: F) -> Result<JsonText, ApiError>
 where
     F: FnOnce(&Directory) -> signpost_directory::Result<Page> + Send + 'static,
 {
+    let result = state.with_directory(move |d| Ok(f(d)?)).await?;
     Ok(envelope(
         page,
         per_page,
-        state.with_directory(move |d| Ok(f(d)?)).await?,
+        OrukPage {
+            total_items: result.total_items,
+            items: result.items.iter().map(json_text).collect(),
+        },
     ))
 }
 
-/// The ORUK paged envelope.
-fn envelope(page: u64, per_page: u64, result: Page) -> Json<Value> {
+/// The ORUK paged envelope, written around the records' texts: the bytes `serde_json` makes of
+/// the same envelope as a `Value` (keys sorted), without the records being parsed into one.
+fn envelope(page: u64, per_page: u64, result: OrukPage) -> JsonText {
+    use std::io::Write;
     let total_pages = result.total_items.div_ceil(per_page).max(1);
-    Json(json!({
-        "total_items": result.total_items,
-        "total_pages": total_pages,
-        "page_number": page,
-        "size": per_page,
-        "first_page": page == 1,
-        "last_page": page >= total_pages,
-        "empty": result.items.is_empty(),
-        "contents": result.items,
-    }))
+    let records: usize = result.items.iter().map(|i| i.len() + 1).sum();
+    let mut body = Vec::with_capacity(records + 200);
+    body.extend_from_slice(b"{\"contents\":[");
+    for (i, item) in result.items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item.as_bytes());
+    }
+    write!(
+        body,
+        "],\"empty\":{},\"first_page\":{},\"last_page\":{},\"page_number\":{page},\"size\":{per_page},\"total_items\":{},\"total_pages\":{total_pages}}}",
+        result.items.is_empty(),
+        page == 1,
+        page >= total_pages,
+        result.total_items,
+    )
+    .expect("writing to a Vec cannot fail");
+    JsonText(body)
 }
 
 fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ApiError> {
@@ -244,7 +291,7 @@ fn list_query(params: &HashMap<String, String>) -> Result<ListQuery, ApiError> {
 pub async fn taxonomies(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonText, ApiError> {
     let q = list_query(&params)?;
     let (page, per_page) = (q.page, q.per_page);
     paged(state, page, per_page, move |d| d.taxonomy_page(&q)).await
@@ -262,7 +309,7 @@ pub async fn taxonomy(
 pub async fn taxonomy_terms(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonText, ApiError> {
     let q = list_query(&params)?;
     let (page, per_page) = (q.page, q.per_page);
     paged(state, page, per_page, move |d| d.taxonomy_term_page(&q)).await
@@ -280,7 +327,7 @@ pub async fn taxonomy_term(
 pub async fn organizations(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonText, ApiError> {
     let q = list_query(&params)?;
     let (page, per_page) = (q.page, q.per_page);
     paged(state, page, per_page, move |d| d.organization_page(&q)).await
@@ -298,11 +345,8 @@ pub async fn organization(
 pub async fn service(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    one(state, "service", move |d| {
-        d.service_record(&id).map(crate::conformance::service)
-    })
-    .await
+) -> Result<JsonText, ApiError> {
+    one_text(state, "service", move |d| d.oruk_service(&id)).await
 }
 
 /// `postcode` and `proximity` (metres) as a search circle.
@@ -340,18 +384,13 @@ fn proximity(params: &HashMap<String, String>) -> Result<Option<Proximity>, ApiE
 pub async fn service_at_locations(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<JsonText, ApiError> {
     let query = service_query(&params)?;
     let near = proximity(&params)?;
     let (page, per_page) = (query.page, query.per_page);
-    let mut result = state
+    let result = state
         .with_directory(move |d| Ok(d.service_at_location_page(&query, near)?))
         .await?;
-    result.items = result
-        .items
-        .into_iter()
-        .map(crate::conformance::service)
-        .collect();
     Ok(envelope(page, per_page, result))
 }
 
@@ -359,9 +398,54 @@ pub async fn service_at_locations(
 pub async fn service_at_location(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    one(state, "service_at_location", move |d| {
-        d.service_at_location(&id).map(crate::conformance::service)
+) -> Result<JsonText, ApiError> {
+    one_text(state, "service_at_location", move |d| {
+        d.oruk_service_at_location(&id)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The envelope written around texts is byte for byte what serialising it as a `Value`
+    /// made, for empty, first, middle and last pages.
+    #[test]
+    fn the_written_envelope_is_the_serialised_one() {
+        let records = [
+            json!({"id": "a", "name": "Ä \"quoted\" \u{2028}", "n": 1.5}),
+            json!({"id": "b", "nested": {"z": [], "a": null}}),
+        ];
+        for (page, per_page, total_items, items) in [
+            (1, 50, 0, &records[..0]),
+            (1, 2, 5, &records[..]),
+            (2, 2, 5, &records[..]),
+            (3, 2, 5, &records[..1]),
+        ] {
+            let written = envelope(
+                page,
+                per_page,
+                OrukPage {
+                    total_items,
+                    items: items.iter().map(json_text).collect(),
+                },
+            );
+            let total_pages = u64::div_ceil(total_items, per_page).max(1);
+            let value = json!({
+                "total_items": total_items,
+                "total_pages": total_pages,
+                "page_number": page,
+                "size": per_page,
+                "first_page": page == 1,
+                "last_page": page >= total_pages,
+                "empty": items.is_empty(),
+                "contents": items,
+            });
+            assert_eq!(
+                String::from_utf8(written.0).unwrap(),
+                serde_json::to_string(&value).unwrap()
+            );
+        }
+    }
 }

@@ -9,12 +9,15 @@
 //! - `GET /sync/snapshots/{hash}`: the whole directory as of a changeset, the same way, named in
 //!   `/sync/head` so a new client starts there instead of replaying the log.
 use std::collections::HashMap;
+use std::sync::Mutex;
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::{json, Value};
+use signpost_directory::{DataVersion, Directory};
 
 use crate::{ApiError, AppState, Lane};
 
@@ -24,13 +27,89 @@ pub(crate) const MAX_LIST: u64 = 1000;
 pub(crate) const MAX_AFTER: u64 = i64::MAX as u64;
 
 /// `GET /sync/head`: the feed's id, the newest changeset and, when there is one, the newest
-/// snapshot.
-pub async fn head(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let (feed_id, head, snapshot) = state
-        .read(Lane::Sync, |d| {
-            Ok((d.feed_id()?, d.changeset_head()?, d.newest_snapshot()?))
-        })
-        .await?;
+/// snapshot. Served from [`HeadCache`]: while the data is unchanged, on the async runtime with
+/// no pool, no blocking thread and no query.
+pub async fn head(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let body = match state.head.clone() {
+        Some(cache) => match cache.unchanged() {
+            Some(body) => body,
+            None => crate::blocking(move || cache.current()).await?,
+        },
+        None => state.read(Lane::Sync, |d| Ok(head_body(d)?.1)).await?,
+    };
+    Ok(([(header::CONTENT_TYPE, "application/json")], body))
+}
+
+/// `/sync/head`'s body, serialised, for one state of the data, on a connection of its own.
+///
+/// Feeds change through other processes (`signpost-feed import`, `import-oruk`, `delete`) while
+/// the server runs, and SQLite tells no one of a commit, so each request asks whether the data
+/// changed (`PRAGMA data_version`: a look at the write-ahead log's header, a few microseconds)
+/// and the head is read again, on a blocking thread, only when it did. A client always gets
+/// the head as of its request.
+///
+/// The look is the one SQLite call the server makes on the async runtime: through a blocking
+/// thread, a head request waited for a thread to be scheduled beside the list pages using both
+/// cores, which set its p99 (measured: 13.9 ms against 7.0 ms on the runtime). It cannot hold
+/// the runtime up: the connection never waits for a lock (busy wait zero), and the mutex is
+/// only tried; either being busy sends the request to a blocking thread.
+pub(crate) struct HeadCache(Mutex<(Directory, Option<(DataVersion, Bytes)>)>);
+
+/// How long a head read on a blocking thread waits for a lock, as other connections do.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl HeadCache {
+    pub(crate) fn new(directory: Directory) -> signpost_directory::Result<HeadCache> {
+        directory.set_busy_wait(std::time::Duration::ZERO)?;
+        Ok(HeadCache(Mutex::new((directory, None))))
+    }
+
+    /// The body kept, if the data has not changed since it was read; `None` if it has, or if
+    /// finding out would mean waiting.
+    fn unchanged(&self) -> Option<Bytes> {
+        let guard = self.0.try_lock().ok()?;
+        let now = guard.0.data_version().ok()?;
+        guard
+            .1
+            .as_ref()
+            .filter(|(read, _)| *read == now)
+            .map(|(_, body)| body.clone())
+    }
+
+    /// The body for the data as it is now, read again if it changed (on a blocking thread).
+    fn current(&self) -> Result<Bytes, ApiError> {
+        let mut guard = self
+            .0
+            .lock()
+            .map_err(|_| ApiError::Internal("sync head lock poisoned".into()))?;
+        let (directory, kept) = &mut *guard;
+        directory.set_busy_wait(BUSY_WAIT)?;
+        let read = (|| {
+            let now = directory.data_version()?;
+            if let Some((_, body)) = kept.as_ref().filter(|(read, _)| *read == now) {
+                return Ok(body.clone());
+            }
+            let (read, body) = head_body(directory)?;
+            *kept = Some((read, body.clone()));
+            Ok(body)
+        })();
+        directory.set_busy_wait(std::time::Duration::ZERO)?;
+        read
+    }
+}
+
+/// The version of the data read, and `/sync/head`'s body for it.
+fn head_body(d: &Directory) -> Result<(DataVersion, Bytes), ApiError> {
+    let read = || -> signpost_directory::Result<_> {
+        // The version first: data committed after it is read again at the next look.
+        Ok((
+            d.data_version()?,
+            d.feed_id()?,
+            d.changeset_head()?,
+            d.newest_snapshot()?,
+        ))
+    };
+    let (version, feed_id, head, snapshot) = read()?;
     let mut body = match head {
         Some(h) => json!({"seq": h.seq, "hash": h.hash}),
         None => json!({"seq": 0, "hash": ""}),
@@ -39,7 +118,8 @@ pub async fn head(State(state): State<AppState>) -> Result<Json<Value>, ApiError
     if let Some(s) = snapshot {
         body["snapshot"] = json!({"seq": s.seq, "hash": s.hash, "bytes": s.bytes});
     }
-    Ok(Json(body))
+    let bytes = serde_json::to_vec(&body).expect("a JSON value always serialises");
+    Ok((version, Bytes::from(bytes)))
 }
 
 /// `GET /sync/snapshots/{hash}`: a whole-directory snapshot, gzip-encoded, immutable.

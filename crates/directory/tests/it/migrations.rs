@@ -118,10 +118,11 @@ fn upgrade_keeps_language_names_with_spaces_whole() {
             .unwrap();
         assert_eq!(report.inserted, 1);
         assert_eq!(near(&db, "British Sign Language"), 1);
-        // Put the column back the way version 5 wrote it (and undo version 7).
+        // Put the column back the way version 5 wrote it (and undo versions 7 and 8).
         db.connection()
             .execute_batch(
                 "UPDATE service_facet SET languages = 'bfi british sign language ur urdu';
+                 DROP TABLE service_oruk; DROP TABLE service_at_location_oruk; DROP INDEX service_at_location_id;
                  ALTER TABLE sync_state DROP COLUMN feed_id;
                  DELETE FROM meta WHERE key = 'feed_id';
                  PRAGMA user_version = 5;",
@@ -169,4 +170,81 @@ fn read_only_opening_changes_nothing() {
     assert!(reader
         .import_sources(vec![("x.json".to_string(), vec![record])], &mut |_| {})
         .is_err());
+}
+
+/// Version 8 stores a feed's records as its ORUK API serves them. A feed's database from
+/// version 7 gets them all on upgrade and answers every page exactly as before; a directory
+/// that publishes nothing (an app's) gets none and answers the same.
+#[test]
+fn upgrade_stores_a_feeds_oruk_text_and_answers_the_same_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let listings: Vec<serde_json::Value> = (0..30)
+        .map(|i| serde_json::json!({"id": format!("s{i:02}"), "name": format!("Group {i}"), "status": "active",
+            "organization": {"id": "o", "name": "Org"},
+            "service_at_locations": [{"id": format!("sal{i}"), "location": {"id": format!("l{i}"),
+                "latitude": 51.45, "longitude": -2.58 - i as f64 / 100.0,
+                "addresses": [{"address_1": "1 Road", "city": "Bristol"}]}}]}))
+        .collect();
+    let pages = |db: &Directory| {
+        let mut all = Vec::new();
+        for page in 1..=4 {
+            let q = signpost_directory::ServiceQuery {
+                page,
+                per_page: 9,
+                ..Default::default()
+            };
+            let near = signpost_directory::Proximity {
+                latitude: 51.45,
+                longitude: -2.58,
+                radius_m: 100_000.0,
+            };
+            all.push(db.service_page(&q).unwrap().items);
+            all.push(db.service_at_location_page(&q, None).unwrap().items);
+            all.push(db.service_at_location_page(&q, Some(near)).unwrap().items);
+        }
+        all
+    };
+    let texts = |db: &Directory| -> (i64, i64) {
+        db.connection()
+            .query_row(
+                "SELECT (SELECT count(*) FROM service_oruk), (SELECT count(*) FROM service_at_location_oruk)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+    };
+    for (name, publishing) in [("feed.db", true), ("app.db", false)] {
+        let path = dir.path().join(name);
+        let before = {
+            let mut db = if publishing {
+                Directory::open_publisher(&path).unwrap()
+            } else {
+                Directory::open(&path).unwrap()
+            };
+            db.import_sources(vec![("test".into(), listings.clone())], &mut crate::quiet)
+                .unwrap();
+            let before = pages(&db);
+            // Undo version 8, as version 7 left a database.
+            db.connection()
+                .execute_batch(
+                    "DROP TABLE service_oruk; DROP TABLE service_at_location_oruk; DROP INDEX service_at_location_id;
+                     PRAGMA user_version = 7;",
+                )
+                .unwrap();
+            before
+        };
+        let db = Directory::open(&path).unwrap();
+        let v: u32 = db
+            .connection()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, schema::VERSION);
+        assert_eq!(
+            texts(&db),
+            if publishing { (30, 30) } else { (0, 0) },
+            "{name}"
+        );
+        assert_eq!(pages(&db), before, "{name}");
+        assert_eq!(before.iter().map(Vec::len).sum::<usize>(), 90, "{name}");
+    }
 }
