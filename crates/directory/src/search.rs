@@ -591,6 +591,38 @@ impl SearchIndex {
         hits.into_iter().map(|(_, h)| h).collect()
     }
 
+    /// The sessions at a hit's place that start within `days` local days from `now`'s day,
+    /// from the schedules the index holds in memory (a place's own, else its service's); `None`
+    /// when none of them gives times.
+    pub fn sessions(
+        &self,
+        conn: &Connection,
+        hit: &Hit,
+        now: DateTime<Utc>,
+        days: u32,
+    ) -> Result<Option<Vec<(DateTime<Utc>, DateTime<Utc>)>>> {
+        let sched = self.schedules(conn)?;
+        let p = &self.spatial.points[hit.point as usize];
+        let list = sched.by_sal.get(&p.sal_rowid).or_else(|| {
+            sched
+                .by_service
+                .get(&self.services[hit.service as usize].rowid)
+        });
+        let timed: Vec<&Schedule> = list
+            .map(|l| l.iter().filter(|s| s.has_hours()).collect())
+            .unwrap_or_default();
+        if timed.is_empty() {
+            return Ok(None);
+        }
+        let mut all: Vec<_> = timed
+            .iter()
+            .flat_map(|s| s.sessions_from(now, days))
+            .collect();
+        all.sort();
+        all.dedup();
+        Ok(Some(all))
+    }
+
     /// The entry of the service stored at `rowid`, if it is indexed.
     pub fn entry_for_rowid(&self, rowid: i64) -> Option<&ServiceEntry> {
         let slot = *self.slot_of_rowid.get(usize::try_from(rowid).ok()?)?;

@@ -942,25 +942,7 @@ impl Directory {
         now: DateTime<Utc>,
         days: u32,
     ) -> Result<Option<Vec<Session>>> {
-        let index = self.index()?;
-        let s = index.service(hit.service);
-        let p = index.point(hit.point);
-        let evaluable: Vec<Schedule> = self
-            .schedules_for(s.rowid, Some(p.sal_rowid))?
-            .iter()
-            .filter_map(Schedule::from_record)
-            .filter(Schedule::has_hours)
-            .collect();
-        if evaluable.is_empty() {
-            return Ok(None);
-        }
-        let mut all: Vec<_> = evaluable
-            .iter()
-            .flat_map(|e| e.sessions_from(now, days))
-            .collect();
-        all.sort();
-        all.dedup();
-        Ok(Some(all))
+        self.index()?.sessions(&self.conn, hit, now, days)
     }
 
     /// What the search index holds about a listing (its facets), by id; `None` when the
