@@ -600,7 +600,7 @@ impl SearchIndex {
         hit: &Hit,
         now: DateTime<Utc>,
         days: u32,
-    ) -> Result<Option<Vec<(DateTime<Utc>, DateTime<Utc>)>>> {
+    ) -> Result<Option<Vec<crate::store::Session>>> {
         let sched = self.schedules(conn)?;
         let p = &self.spatial.points[hit.point as usize];
         let list = sched.by_sal.get(&p.sal_rowid).or_else(|| {
