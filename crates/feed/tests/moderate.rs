@@ -464,3 +464,32 @@ fn admins_manage_moderators() {
     assert!(list.body.contains("disabled"));
     assert!(!list.body.contains("cy"));
 }
+
+/// Guessing passwords is held back per address: after a burst, 429 with `Retry-After`, and the
+/// right password is refused too until the wait is over (the limit is on attempts, not failures).
+#[test]
+fn rapid_sign_in_attempts_are_held_back() {
+    let t = tempfile::tempdir().unwrap();
+    let (_data, server) = with_admin(&t);
+    let mut b = Browser::new(&server);
+    let mut statuses = Vec::new();
+    for i in 0..25 {
+        let page = b.sign_in("ann", &format!("guess number {i} of many"));
+        statuses.push(page.status);
+        if page.status == 429 {
+            assert!(page.headers.get("retry-after").is_some());
+            assert!(
+                page.body.contains("Too many sign-in attempts"),
+                "{}",
+                page.body
+            );
+        }
+    }
+    let refused = statuses.iter().filter(|s| **s == 401).count();
+    let held = statuses.iter().filter(|s| **s == 429).count();
+    assert!((1..=12).contains(&refused) && held >= 13, "{statuses:?}");
+    assert_eq!(b.sign_in("ann", ADMIN_PASSWORD).status, 429);
+    // Everything else still answers.
+    assert_eq!(b.get("/moderate/sign-in").status, 200);
+    assert_eq!(b.get("/sync/head").status, 200);
+}

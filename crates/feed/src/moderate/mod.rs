@@ -38,10 +38,37 @@ const STYLE: &str = include_str!("moderate.css");
 
 /// The `/moderate` routes (without CORS: no other site may read these pages).
 pub(crate) fn routes() -> Router<AppState> {
+    let sign_in_limit = {
+        let config = tower_governor::governor::GovernorConfigBuilder::default()
+            .per_second(SIGN_IN_SECONDS_PER_ATTEMPT)
+            .burst_size(SIGN_IN_BURST)
+            .finish()
+            .expect("a burst and a period above zero");
+        tower_governor::GovernorLayer::new(config).error_handler(|e| {
+            let wait = match e {
+                tower_governor::GovernorError::TooManyRequests { wait_time, .. } => wait_time,
+                _ => 60,
+            };
+            let mut r = (
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Too many sign-in attempts from this address. Try again in {wait} seconds."
+                ),
+            )
+                .into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            r
+        })
+    };
     Router::new()
         .route("/moderate", get(queue))
         .route("/moderate/style.css", get(style))
-        .route("/moderate/sign-in", get(sign_in_form).post(sign_in))
+        .route(
+            "/moderate/sign-in",
+            get(sign_in_form).merge(post(sign_in).layer(sign_in_limit)),
+        )
         .route("/moderate/sign-out", post(sign_out))
         .route("/moderate/items/{id}", get(item))
         .route("/moderate/items/{id}/approve", post(approve))
@@ -50,6 +77,13 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/moderate/accounts/disable", post(disable))
         .layer(middleware::map_response(protect))
 }
+
+/// Sign-in attempts from one address: a burst of this many, then one every
+/// [`SIGN_IN_SECONDS_PER_ATTEMPT`] seconds. Guessing passwords is slow, and each attempt's
+/// argon2 work cannot crowd out the submissions the same store takes.
+pub const SIGN_IN_BURST: u32 = 10;
+/// See [`SIGN_IN_BURST`].
+pub const SIGN_IN_SECONDS_PER_ATTEMPT: u64 = 6;
 
 /// The headers every `/moderate` response carries.
 async fn protect(mut response: Response) -> Response {
