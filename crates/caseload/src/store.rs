@@ -3,7 +3,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use rand::RngCore;
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 use crate::db;
 use crate::error::{Error, Result};
@@ -158,41 +159,25 @@ impl Caseload {
     /// Replace what is recorded about a person.
     pub fn update_person(&self, id: &str, details: &PersonDetails) -> Result<Person> {
         let d = details.normalised()?;
-        let changed = self.conn.execute(
-            "UPDATE person SET name = ?2, contact_method = ?3, contact_times = ?4, home_area = ?5,
-                 goals = ?6, needs = ?7, interests = ?8, access_needs = ?9, languages = ?10,
-                 free_times = ?11, no_referral_only = ?12, travel_km = ?13, nhs_number = ?14,
-                 gender = ?15, ethnicity = ?16
-             WHERE id = ?1",
-            params![
-                id,
-                d.name,
-                d.contact_method,
-                d.contact_times,
-                d.home_area,
-                d.goals,
-                d.needs,
-                lines(&d.interests),
-                lines(&d.access_needs),
-                lines(&d.languages),
-                lines(&d.free_times),
-                d.no_referral_only,
-                d.travel_km.unwrap_or(crate::model::DEFAULT_TRAVEL_KM),
-                d.nhs_number,
-                d.gender,
-                d.ethnicity,
-            ],
+        let set: Vec<String> = DETAIL_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ?{}", i + 2))
+            .collect();
+        let tx = self.conn.unchecked_transaction()?;
+        // What was suggested before no longer says what is new for them.
+        let changed = tx.execute(
+            &format!(
+                "UPDATE person SET {}, suggestions_baseline = 0 WHERE id = ?1",
+                set.join(", ")
+            ),
+            params_from_iter(std::iter::once(Value::from(id.to_string())).chain(detail_values(&d))),
         )?;
         if changed == 0 {
             return Err(not_found("person", id));
         }
-        // What was suggested before no longer says what is new for them.
-        self.conn
-            .execute("DELETE FROM suggestion_seen WHERE person_id = ?1", [id])?;
-        self.conn.execute(
-            "UPDATE person SET suggestions_baseline = 0 WHERE id = ?1",
-            [id],
-        )?;
+        tx.execute("DELETE FROM suggestion_seen WHERE person_id = ?1", [id])?;
+        tx.commit()?;
         self.person(id)
     }
 
@@ -710,34 +695,67 @@ impl Caseload {
     }
 }
 
+/// The columns a person's details are stored in, in the order [`detail_values`] gives them.
+const DETAIL_COLUMNS: [&str; 15] = [
+    "name",
+    "contact_method",
+    "contact_times",
+    "home_area",
+    "goals",
+    "needs",
+    "interests",
+    "access_needs",
+    "languages",
+    "free_times",
+    "no_referral_only",
+    "travel_km",
+    "nhs_number",
+    "gender",
+    "ethnicity",
+];
+
+/// Normalised details in their stored form, for [`DETAIL_COLUMNS`]: one list for adding and
+/// changing a person, so the two never disagree.
+fn detail_values(d: &PersonDetails) -> [Value; 15] {
+    [
+        d.name.clone().into(),
+        d.contact_method.clone().into(),
+        d.contact_times.clone().into(),
+        d.home_area.clone().into(),
+        d.goals.clone().into(),
+        d.needs.clone().into(),
+        lines(&d.interests).into(),
+        lines(&d.access_needs).into(),
+        lines(&d.languages).into(),
+        lines(&d.free_times).into(),
+        d.no_referral_only.into(),
+        d.travel_km
+            .unwrap_or(crate::model::DEFAULT_TRAVEL_KM)
+            .into(),
+        d.nhs_number.clone().into(),
+        d.gender.clone().into(),
+        d.ethnicity.clone().into(),
+    ]
+}
+
 fn insert_person(conn: &Connection, d: &PersonDetails, today: NaiveDate) -> Result<String> {
     let mut raw = [0u8; 5];
     rand::rng().fill_bytes(&mut raw);
     let id = format!("p{}", hex::encode(raw));
+    let placeholders: Vec<String> = (3..DETAIL_COLUMNS.len() + 3)
+        .map(|i| format!("?{i}"))
+        .collect();
     conn.execute(
-        "INSERT INTO person(id, name, contact_method, contact_times, home_area, goals, needs,
-             interests, access_needs, languages, free_times, no_referral_only, travel_km,
-             nhs_number, gender, ethnicity, referred_on)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-        params![
-            id,
-            d.name,
-            d.contact_method,
-            d.contact_times,
-            d.home_area,
-            d.goals,
-            d.needs,
-            lines(&d.interests),
-            lines(&d.access_needs),
-            lines(&d.languages),
-            lines(&d.free_times),
-            d.no_referral_only,
-            d.travel_km.unwrap_or(crate::model::DEFAULT_TRAVEL_KM),
-            d.nhs_number,
-            d.gender,
-            d.ethnicity,
-            today.to_string(),
-        ],
+        &format!(
+            "INSERT INTO person(id, referred_on, {}) VALUES (?1, ?2, {})",
+            DETAIL_COLUMNS.join(", "),
+            placeholders.join(", ")
+        ),
+        params_from_iter(
+            [Value::from(id.clone()), Value::from(today.to_string())]
+                .into_iter()
+                .chain(detail_values(d)),
+        ),
     )?;
     Ok(id)
 }

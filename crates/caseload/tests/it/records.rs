@@ -432,3 +432,43 @@ fn a_connection_shows_when_sync_closes_or_removes_its_listing() {
     assert_eq!(c.connections(&p.id).unwrap().len(), 4);
     let _ = NaiveDate::MIN;
 }
+
+#[test]
+fn changing_a_person_stores_the_new_details_and_refuses_bad_ones() {
+    let (_d, _p, c) = new_caseload();
+    let p = c.add_person(&person("Ann", "BS3"), today()).unwrap();
+    let changed = c
+        .update_person(
+            &p.id,
+            &PersonDetails {
+                interests: vec!["walking".into()],
+                free_times: vec!["wed-evening".into()],
+                travel_km: Some(2.5),
+                ..person("Ann B", "bs3 4")
+            },
+        )
+        .unwrap();
+    assert_eq!(changed.details.name, "Ann B");
+    assert_eq!(changed.details.home_area, "BS3 4");
+    assert_eq!(changed.details.interests, ["signpost:interest:walking"]);
+    assert_eq!(changed.details.free_times, ["wed-evening"]);
+    assert_eq!(changed.details.travel_km, Some(2.5));
+    assert_eq!(
+        changed.referred_on, p.referred_on,
+        "the referral date is kept"
+    );
+    assert_eq!(c.person(&p.id).unwrap(), changed);
+    let e = c
+        .update_person(&p.id, &person("Ann", "BS3 4AB"))
+        .unwrap_err();
+    assert_eq!(field_of(e), "home_area");
+    assert_eq!(
+        c.person(&p.id).unwrap(),
+        changed,
+        "nothing stored from a refused change"
+    );
+    assert!(matches!(
+        c.update_person("p-nobody", &person("X", "BS3")),
+        Err(Error::NotFound { .. })
+    ));
+}
