@@ -13,7 +13,10 @@
 //!
 //! Candidates come from the directory's near-me search (its R-tree and facet filters), read
 //! nearest first in growing batches, and the walk stops once `limit` suggestions with nothing
-//! unmet and every interest matched are found: nothing farther can outrank them.
+//! unmet and every interest matched are found: nothing farther can outrank them. In a dense
+//! district where that does not happen soon, the rest in reach is read at once by a range
+//! query (through the rarest interest's tree when only a listing with every interest could
+//! still enter), bounded without schedules, and only the few that could enter are assessed.
 use std::cmp::Reverse;
 use std::collections::HashMap;
 
@@ -190,52 +193,139 @@ pub fn suggest(
     let wants = Wants::of(person);
     let perfect_interests = person.details.interests.len();
     let mut batch = (options.limit * 4).max(32);
-    let mut done = 0;
-    // The best `limit` so far, in rank order.
-    let mut best: Vec<Suggestion> = Vec::new();
-    loop {
-        let q = NearQuery {
-            latitude,
-            longitude,
-            radius_m: person.travel_m(),
-            limit: batch,
-            filters: filters_for(person),
-        };
-        let hits = dir.search(&q)?;
-        for hit in &hits[done.min(hits.len())..] {
-            // What is known without reading schedules bounds the rank from below: a candidate
-            // that cannot beat the worst of a full list is not looked at further.
-            let Some((misses, matched)) = quick(dir, &wants, hit)? else {
-                continue;
-            };
-            if best.len() == options.limit {
-                let worst = best.last().expect("full").rank();
-                let bound = (misses, Reverse(matched), hit.distance_m, hit.service);
-                if (bound.0, bound.1) > (worst.0, worst.1)
-                    || ((bound.0, bound.1) == (worst.0, worst.1)
-                        && (bound.2, bound.3) >= (worst.2, worst.3))
-                {
-                    continue;
-                }
-            }
-            if let Some(s) = assess(dir, person, &wants, hit, now, options.horizon_days)? {
-                let at = best.partition_point(|b| by_rank(b, &s).is_lt());
-                best.insert(at, s);
-                best.truncate(options.limit);
-            }
-        }
-        done = hits.len();
-        // Nothing farther can outrank a full list of perfect suggestions.
-        let perfect = best.len() == options.limit
+    let query = |limit: usize, filters: Filters| NearQuery {
+        latitude,
+        longitude,
+        radius_m: person.travel_m(),
+        limit,
+        filters,
+    };
+    // The best `limit` so far, in rank order, each with its hit (to name it at the end).
+    let mut best: Vec<(Suggestion, Hit)> = Vec::new();
+    let mut walked: Vec<Hit> = Vec::new();
+    let perfect = |best: &[(Suggestion, Hit)]| {
+        best.len() == options.limit
             && best
                 .iter()
-                .all(|s| s.misses == 0 && s.interests.len() >= perfect_interests);
-        if hits.len() < batch || perfect {
+                .all(|(s, _)| s.misses == 0 && s.interests.len() >= perfect_interests)
+    };
+    // Nearest first, in growing batches: most people have a full list of perfect suggestions
+    // within the first, and then nothing farther can outrank them.
+    loop {
+        let hits = dir.search(&query(batch, filters_for(person)))?;
+        for hit in &hits[walked.len().min(hits.len())..] {
+            consider(dir, person, &wants, hit, now, options, &mut best)?;
+        }
+        let exhausted = hits.len() < batch;
+        walked = hits;
+        if exhausted || perfect(&best) {
+            return best
+                .into_iter()
+                .map(|(s, hit)| name(dir, &hit, s))
+                .collect();
+        }
+        if batch >= ORDERED_WALK_MAX {
             break;
         }
         batch = batch.saturating_mul(4);
     }
-    Ok(best)
+    // A dense district, and the list is not yet perfect: a farther listing can still outrank
+    // a nearer one by matching more interests or missing less, so everything in reach is
+    // weighed. Bounds first (no schedules read), then the few that could enter the list, best
+    // bound first, until none can.
+    let mut filters = filters_for(person);
+    let full_of_one_short = best.len() == options.limit
+        && best
+            .last()
+            .is_some_and(|(s, _)| s.misses == 0 && s.interests.len() + 1 == perfect_interests);
+    if full_of_one_short {
+        // Only a listing with every one of their interests can enter: read the rarest's tree.
+        let index = dir.index()?;
+        if let Some(rarest) = filters
+            .interests
+            .iter()
+            .min_by_key(|code| index.interest_points(code))
+            .cloned()
+        {
+            filters.interests = vec![rarest];
+        }
+    }
+    let seen: std::collections::HashSet<u32> = walked.iter().map(|h| h.service).collect();
+    let mut rest: Vec<(Bound, Hit)> = Vec::new();
+    for hit in dir.search_all(&query(usize::MAX, filters))? {
+        if seen.contains(&hit.service) {
+            continue;
+        }
+        if let Some((misses, matched)) = quick(dir, &wants, &hit)? {
+            let bound = (misses, Reverse(matched), hit.distance_m, hit.service);
+            if !cannot_enter(&best, options.limit, bound) {
+                rest.push((bound, hit));
+            }
+        }
+    }
+    rest.sort_by(|a, b| {
+        (a.0 .0, a.0 .1)
+            .cmp(&(b.0 .0, b.0 .1))
+            .then(a.0 .2.total_cmp(&b.0 .2))
+            .then(a.0 .3.cmp(&b.0 .3))
+    });
+    for (bound, hit) in rest {
+        if cannot_enter(&best, options.limit, bound) {
+            // Sorted by bound, so none after it can either.
+            break;
+        }
+        consider(dir, person, &wants, &hit, now, options, &mut best)?;
+    }
+    best.into_iter()
+        .map(|(s, hit)| name(dir, &hit, s))
+        .collect()
+}
+
+/// How far the nearest-first walk goes before a dense district is weighed all at once.
+const ORDERED_WALK_MAX: usize = 640;
+
+/// A lower bound on a candidate's rank (see [`Suggestion::rank`]), known without schedules.
+type Bound = (u8, Reverse<usize>, f64, u32);
+
+/// Whether a candidate whose rank can be no better than `bound` cannot enter a full list.
+fn cannot_enter(best: &[(Suggestion, Hit)], limit: usize, bound: Bound) -> bool {
+    if best.len() < limit {
+        return false;
+    }
+    let worst = best.last().expect("full").0.rank();
+    (bound.0, bound.1) > (worst.0, worst.1)
+        || ((bound.0, bound.1) == (worst.0, worst.1) && (bound.2, bound.3) >= (worst.2, worst.3))
+}
+
+/// Weigh one candidate: assessed only when its bound could enter the list, then kept in rank
+/// order.
+fn consider(
+    dir: &Directory,
+    person: &Person,
+    wants: &Wants,
+    hit: &Hit,
+    now: DateTime<Utc>,
+    options: Options,
+    best: &mut Vec<(Suggestion, Hit)>,
+) -> Result<()> {
+    // What is known without reading schedules bounds the rank from below: a candidate that
+    // cannot beat the worst of a full list is not looked at further.
+    let Some((misses, matched)) = quick(dir, wants, hit)? else {
+        return Ok(());
+    };
+    if cannot_enter(
+        best,
+        options.limit,
+        (misses, Reverse(matched), hit.distance_m, hit.service),
+    ) {
+        return Ok(());
+    }
+    if let Some(s) = assess_unnamed(dir, person, wants, hit, now, options.horizon_days)? {
+        let at = best.partition_point(|(b, _)| by_rank(b, &s).is_lt());
+        best.insert(at, (s, *hit));
+        best.truncate(options.limit);
+    }
+    Ok(())
 }
 
 /// The rules that need no schedule: `None` when interests or "no referral" leave the
@@ -256,6 +346,12 @@ fn quick(dir: &Directory, wants: &Wants, hit: &Hit) -> Result<Option<(u8, usize)
     if !wants.other_languages.is_empty() && !index.speaks_any(hit.service, &wants.other_languages) {
         misses += 1;
     }
+    // Times not stated count against someone who gave free times (rule 4). Knowing it here,
+    // before any session is placed, lets a dense district's many such listings be passed over
+    // once the list is full of better ones.
+    if !wants.free.is_empty() && !dir.has_times(hit)? {
+        misses += 1;
+    }
     Ok(Some((misses, matched)))
 }
 
@@ -268,10 +364,25 @@ pub fn assess(
     now: DateTime<Utc>,
     horizon_days: u32,
 ) -> Result<Option<Suggestion>> {
+    match assess_unnamed(dir, person, wants, hit, now, horizon_days)? {
+        Some(s) => name(dir, hit, s).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// [`assess`] without the listing's names and content hash.
+fn assess_unnamed(
+    dir: &Directory,
+    person: &Person,
+    wants: &Wants,
+    hit: &Hit,
+    now: DateTime<Utc>,
+    horizon_days: u32,
+) -> Result<Option<Suggestion>> {
     if hit.distance_m > person.travel_m() {
         return Ok(None);
     }
-    let Some((mut misses, _)) = quick(dir, wants, hit)? else {
+    let Some((misses, _)) = quick(dir, wants, hit)? else {
         return Ok(None);
     };
     let index = dir.index()?;
@@ -304,13 +415,9 @@ pub fn assess(
             None => return Ok(None),
         },
     };
-    if matches!(time_fit, TimeFit::NotStated) && !free.is_empty() {
-        misses += 1;
-    }
     let needs_step_free = wants.step_free;
     let other_languages = &wants.other_languages;
     let speaks = !other_languages.is_empty() && index.speaks_any(hit.service, other_languages);
-    let (service_id, name, organization) = dir.hit_names(hit)?;
     let mut reasons = vec![distance_words(hit.distance_m)];
     for code in &matched {
         if let Some(t) = interest_terms.iter().find(|t| &t.code == code) {
@@ -342,19 +449,29 @@ pub fn assess(
     if speaks {
         reasons.push(format!("in {}", other_languages.join(" or ")));
     }
-    let content_hash = dir.content_hash(&service_id)?.unwrap_or_default();
     Ok(Some(Suggestion {
-        service_id,
-        name,
-        organization,
+        service_id: String::new(),
+        name: String::new(),
+        organization: None,
         distance_m: hit.distance_m,
         reasons,
         time_fit,
         interests: matched,
         misses,
-        content_hash,
+        content_hash: String::new(),
         slot: hit.service,
     }))
+}
+
+/// Fill in what a suggestion shows of its listing (id, names, content hash) from the directory
+/// file: left until a candidate is known to be kept, as most assessed candidates are not.
+fn name(dir: &Directory, hit: &Hit, mut s: Suggestion) -> Result<Suggestion> {
+    let (service_id, name, organization) = dir.hit_names(hit)?;
+    s.content_hash = dir.content_hash(&service_id)?.unwrap_or_default();
+    s.service_id = service_id;
+    s.name = name;
+    s.organization = organization;
+    Ok(s)
 }
 
 /// Whether a session starting at `start` falls in one of the free times (UK time).

@@ -546,6 +546,87 @@ impl SearchIndex {
         Ok(self.finish(hits, q.limit))
     }
 
+    /// Every service with a point within the radius that passes the filters, each at its
+    /// nearest such point (ties: the first point in index order), in no particular order;
+    /// `q.limit` is not used.
+    ///
+    /// For a caller whose ranking puts something before distance, and so must weigh everything
+    /// in reach: one range query over the narrowest tree costs far less than walking the same
+    /// points nearest first.
+    pub fn search_all(&self, conn: &Connection, q: &NearQuery) -> Result<Vec<Hit>> {
+        q.check()?;
+        let c = self.compile(conn, q)?;
+        if c.languages.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Vec::new());
+        }
+        let origin = spatial::unit_vector(q.latitude, q.longitude);
+        let r2 = spatial::metres_to_chord2(q.radius_m);
+        if let Some(t) = c.text.as_ref() {
+            return Ok(self.search_within(&t.list, &c, origin, r2, usize::MAX));
+        }
+        let facet_tree = self.best_facet(&q.filters, &c).map(|f| self.facet_tree(f));
+        let tree = facet_tree.as_deref().unwrap_or(self.spatial.all());
+        let mut hits: Vec<(f64, Hit)> = Vec::new();
+        // Services with several locations seen so far: their hit's position in `hits`, or
+        // None when the service fails the filters.
+        let mut seen: HashMap<u32, Option<usize>> = HashMap::new();
+        for entry in tree.locate_within_distance(origin, r2) {
+            let point = entry.data;
+            let p = &self.spatial.points[point as usize];
+            let d2 = rstar::PointDistance::distance_2(entry, &origin);
+            let several = self.services[p.service as usize].points.len() > 1;
+            if several {
+                match seen.get(&p.service) {
+                    Some(None) => continue,
+                    Some(Some(at)) => {
+                        let hit = &mut hits[*at];
+                        if (d2, point) < (hit.0, hit.1.point) && self.point_passes(p, &c) {
+                            *hit = (
+                                d2,
+                                Hit {
+                                    service: p.service,
+                                    point,
+                                    distance_m: spatial::chord2_to_metres(d2),
+                                },
+                            );
+                        }
+                        continue;
+                    }
+                    None => {}
+                }
+            }
+            if !self.service_passes(p.service, &c) {
+                if several {
+                    seen.insert(p.service, None);
+                }
+                continue;
+            }
+            if !self.point_passes(p, &c) {
+                continue;
+            }
+            if several {
+                seen.insert(p.service, Some(hits.len()));
+            }
+            hits.push((
+                d2,
+                Hit {
+                    service: p.service,
+                    point,
+                    distance_m: spatial::chord2_to_metres(d2),
+                },
+            ));
+        }
+        Ok(hits.into_iter().map(|(_, h)| h).collect())
+    }
+
+    /// How many indexed points carry an interest (0 for an unknown code): which interest
+    /// narrows a search most.
+    pub fn interest_points(&self, code: &str) -> usize {
+        Taxonomy::signpost()
+            .term_index("interest", code)
+            .map_or(0, |i| self.facet_size(Facet::Interest(i as u8)))
+    }
+
     fn search_within(
         &self,
         set: &[u32],
@@ -621,6 +702,20 @@ impl SearchIndex {
         all.sort();
         all.dedup();
         Ok(Some(all))
+    }
+
+    /// Whether a hit's place has any schedule that gives times (a place's own, else its
+    /// service's): exactly when [`SearchIndex::sessions`] answers `Some`, without placing a
+    /// session on the calendar, so a ranking can know "times not stated" cheaply.
+    pub fn has_times(&self, conn: &Connection, hit: &Hit) -> Result<bool> {
+        let sched = self.schedules(conn)?;
+        let p = &self.spatial.points[hit.point as usize];
+        let list = sched.by_sal.get(&p.sal_rowid).or_else(|| {
+            sched
+                .by_service
+                .get(&self.services[hit.service as usize].rowid)
+        });
+        Ok(list.is_some_and(|l| l.iter().any(Schedule::has_hours)))
     }
 
     /// The entry of the service stored at `rowid`, if it is indexed.

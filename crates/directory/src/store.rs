@@ -864,6 +864,14 @@ impl Directory {
         self.index()?.search(&self.conn, q)
     }
 
+    /// Every listing within the radius that passes the filters, in no particular order (see
+    /// [`SearchIndex::search_all`]).
+    ///
+    /// [`SearchIndex::search_all`]: crate::search::SearchIndex::search_all
+    pub fn search_all(&self, q: &NearQuery) -> Result<Vec<Hit>> {
+        self.index()?.search_all(&self.conn, q)
+    }
+
     /// Near-me search with each result's details, `open_now` evaluated at `now`.
     pub fn near(&self, q: &NearQuery, now: DateTime<Utc>) -> Result<Vec<NearResult>> {
         let hits = self.search(q)?;
@@ -943,6 +951,13 @@ impl Directory {
         days: u32,
     ) -> Result<Option<Vec<Session>>> {
         self.index()?.sessions(&self.conn, hit, now, days)
+    }
+
+    /// Whether a hit's place has schedules that give times (see [`SearchIndex::has_times`]).
+    ///
+    /// [`SearchIndex::has_times`]: crate::search::SearchIndex::has_times
+    pub fn has_times(&self, hit: &Hit) -> Result<bool> {
+        self.index()?.has_times(&self.conn, hit)
     }
 
     /// What the search index holds about a listing (its facets), by id; `None` when the
