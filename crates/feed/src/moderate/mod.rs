@@ -12,29 +12,23 @@
 mod pages;
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
-use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::header::{self, HeaderMap};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Form, Router};
 use chrono::Utc;
-use maud::Markup;
 use serde::Deserialize;
 use signpost_moderation::{Error, Kind, Moderation, Role, SignedIn};
 
+use crate::page::html;
 use crate::AppState;
 
 /// The session cookie.
 const SESSION_COOKIE: &str = "signpost_session";
 /// The sign-in form's own CSRF cookie: there is no session yet to hold a token.
 const SIGN_IN_COOKIE: &str = "signpost_sign_in";
-
-/// The policy on every page: nothing runs, styles and images only from here, forms post only
-/// here, and no other site may frame the pages.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-const STYLE: &str = include_str!("moderate.css");
 
 /// The `/moderate` routes (without CORS: no other site may read these pages).
 pub(crate) fn routes() -> Router<AppState> {
@@ -64,7 +58,7 @@ pub(crate) fn routes() -> Router<AppState> {
     };
     Router::new()
         .route("/moderate", get(queue))
-        .route("/moderate/style.css", get(style))
+        .route("/moderate/style.css", get(crate::page::style))
         .route(
             "/moderate/sign-in",
             get(sign_in_form).merge(post(sign_in).layer(sign_in_limit)),
@@ -75,7 +69,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/moderate/items/{id}/reject", post(reject))
         .route("/moderate/accounts", get(accounts).post(add_moderator))
         .route("/moderate/accounts/disable", post(disable))
-        .layer(middleware::map_response(protect))
+        .layer(middleware::map_response(crate::page::protect))
 }
 
 /// Sign-in attempts from one address: a burst of this many, then one every
@@ -84,42 +78,6 @@ pub(crate) fn routes() -> Router<AppState> {
 pub const SIGN_IN_BURST: u32 = 10;
 /// See [`SIGN_IN_BURST`].
 pub const SIGN_IN_SECONDS_PER_ATTEMPT: u64 = 6;
-
-/// The headers every `/moderate` response carries.
-async fn protect(mut response: Response) -> Response {
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
-    response
-}
-
-async fn style() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        STYLE,
-    )
-        .into_response()
-}
-
-fn html(status: StatusCode, markup: Markup) -> Response {
-    (status, markup).into_response()
-}
 
 fn problem(status: StatusCode, title: &str, message: &str, who: Option<&SignedIn>) -> Response {
     html(status, pages::problem(title, message, who))
