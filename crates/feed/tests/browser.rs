@@ -229,6 +229,33 @@ fn a_moderator_approves_and_rejects_in_chromium() {
             link.click().await.unwrap();
             assert_eq!(heading(&client, hostile).await, hostile);
             axe_check(&client, "item").await;
+            // The edit page (the group's form) and its errors: this listing, sent as JSON,
+            // has no postcode, which the form asks for.
+            client
+                .find(Locator::LinkText("Edit before approving"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            let edit = format!("Edit “{hostile}”");
+            assert_eq!(heading(&client, &edit).await, edit);
+            axe_check(&client, "edit").await;
+            click(&client, "main form button[type=submit]").await;
+            client
+                .wait()
+                .for_element(Locator::Css(".error-summary a[href='#postcode']"))
+                .await
+                .unwrap();
+            axe_check(&client, "edit with errors").await;
+            client
+                .find(Locator::LinkText("Back to the item, unchanged"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            assert_eq!(heading(&client, hostile).await, hostile);
             click(&client, "form[action$='/approve'] button").await;
             client
                 .wait()

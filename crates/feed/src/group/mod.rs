@@ -21,8 +21,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{middleware, Router};
 use chrono::Utc;
-use serde_json::json;
+use serde_json::{json, Value};
 use signpost_browse::group_form::{from_listing, new_listing_id, FormError};
+use signpost_directory::model::Service;
+use signpost_directory::taxonomy::Facets;
+use signpost_directory::ListingDetail;
 use signpost_moderation::{Error, Kind, Moderation};
 
 use crate::page::{html, secure};
@@ -55,6 +58,23 @@ fn client_id() -> String {
         &h[16..20],
         &h[20..]
     )
+}
+
+/// A listing's record as the browse crate's detail, for `from_listing` (a submitted listing
+/// has no stored row to read it from).
+pub(crate) fn detail_of(record: &Value) -> Option<ListingDetail> {
+    let service: Service = serde_json::from_value(record.clone()).ok()?;
+    let facets = Facets::of(&service);
+    Some(ListingDetail {
+        when: None,
+        access: facets.access.map(|a| a.code()),
+        free: facets.free,
+        wheelchair: facets.wheelchair,
+        terms: Vec::new(),
+        service,
+        record: record.clone(),
+        source: None,
+    })
 }
 
 fn problem(status: StatusCode, title: &str, message: &str) -> Response {
