@@ -636,6 +636,11 @@ fn a_duplicate_is_merged_into_the_other_item() {
     assert_eq!(merged["status"], "rejected");
     assert_eq!(merged["reason"], format!("Merged with {first}"));
     assert_eq!(status_of(&server, &first)["status"], "in_review");
+    let closed = b.get(&format!("/moderate/items/{second}"));
+    assert!(closed.body.contains(&format!(
+        r#"Merged with <a href="/moderate/items/{first}">{first}</a>"#
+    )));
+    assert!(!closed.body.contains("Approve and publish"));
     let queue = b.get("/moderate");
     assert!(queue.body.contains("2 waiting"));
     assert!(!queue.body.contains("Canal walk (again)"));

@@ -457,8 +457,17 @@ fn described(id: &str, hint: bool, error: bool) -> Option<String> {
 fn error_message(id: &str, error: Option<&str>) -> Markup {
     html! {
         @if let Some(e) = error {
-            p.error-message id={ (id) "-error" } { span.visually-hidden { "Error: " } (e) }
+            p.error-message id={ (id) "-error" } { span.visually-hidden { "Error: " } (sentence(e)) }
         }
+    }
+}
+
+/// A message as a sentence beside its field: a capital first letter.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

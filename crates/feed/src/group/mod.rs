@@ -189,6 +189,8 @@ async fn receive_form(state: AppState, body: Bytes) -> Response {
     let parsed = fields.to_group();
     let listing = match parsed.listing(&new_listing_id()) {
         Ok(listing) => listing,
+        // A post without a device id (not from this site's page) gets one for its next try.
+        Err(errors) if client.is_empty() => return again(&fields, &errors, &client_id()),
         Err(errors) => return again(&fields, &errors, &client),
     };
     let envelope = json!({"client_id": client, "seq": 1, "service": listing});

@@ -183,7 +183,9 @@ pub(super) fn item(who: &SignedIn, view: &ItemView<'_>, problem: Option<&str>) -
                 @if let (Some(at), Some(by)) = (&item.decided_at, &item.decided_by) {
                     dt { "Decided" } dd { (at) " by " (by) }
                 }
-                @if !item.reason.is_empty() {
+                @if let Some(other) = item.reason.strip_prefix("Merged with ") {
+                    dt { "Reason" } dd { "Merged with " a href={ "/moderate/items/" (other) } { (other) } }
+                } @else if !item.reason.is_empty() {
                     dt { "Reason" } dd { (item.reason) }
                 }
             }
