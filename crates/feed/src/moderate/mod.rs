@@ -1,5 +1,6 @@
 //! The moderators' web queue under `/moderate`: sign-in, the queue, one item with its changes
-//! field by field, approve and reject, and the admins' accounts page.
+//! field by field, approve, reject, edit before approving and merge into another item, and the
+//! admins' accounts page.
 //!
 //! Defences, all on the server so the pages need no JavaScript:
 //! - the session cookie is HttpOnly, SameSite=Strict and scoped to `/moderate` (and Secure with
@@ -8,7 +9,8 @@
 //!   when the browser sends `Origin` or `Sec-Fetch-Site`, must come from this site; a mismatch
 //!   answers 403 and changes nothing;
 //! - every response carries a strict CSP (no scripts at all), `nosniff`, no referrer, and is not
-//!   cached; HTML is built by `maud`, which escapes every value.
+//!   cached (`page.rs`, shared with the groups' form); HTML is built by `maud`, which escapes
+//!   every value.
 mod pages;
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
