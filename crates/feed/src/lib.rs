@@ -9,8 +9,10 @@
 
 mod background;
 mod error;
+mod group;
 mod moderate;
 mod oruk;
+mod page;
 pub mod pull;
 mod server;
 mod submissions;
@@ -30,7 +32,7 @@ use tower_http::trace::TraceLayer;
 
 pub use background::Background;
 pub use error::ApiError;
-pub use moderate::CONTENT_SECURITY_POLICY;
+pub use page::CONTENT_SECURITY_POLICY;
 pub use server::{serve, Limits};
 
 /// No request body is larger than this (the ORUK API takes none; submissions will be small).
@@ -239,6 +241,7 @@ pub fn router(state: AppState) -> Router {
         // Any site may read the open API; none may read the moderators' pages.
         .layer(CorsLayer::new().allow_origin(Any).allow_methods(Any))
         .merge(moderate::routes())
+        .merge(group::routes())
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

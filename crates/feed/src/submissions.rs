@@ -168,8 +168,24 @@ pub(crate) fn write_routes() -> axum::Router<AppState> {
         .layer(limit)
 }
 
-/// `POST /submissions`: a new or updated listing.
-pub(crate) async fn submission(State(state): State<AppState>, body: Bytes) -> Response {
+/// `POST /submissions`: a new or updated listing, as JSON (the app) or as the web form's
+/// fields (`application/x-www-form-urlencoded`, answered with pages: see `group.rs`).
+pub(crate) async fn submission(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| {
+            t.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if form {
+        return crate::group::receive(state, body).await;
+    }
     receive(state, Kind::Submission, body).await
 }
 

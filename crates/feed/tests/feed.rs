@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::Value;
 
 mod browser;
+mod group;
 mod moderate;
 mod pull;
 mod reminders;

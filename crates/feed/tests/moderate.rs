@@ -493,3 +493,163 @@ fn rapid_sign_in_attempts_are_held_back() {
     assert_eq!(b.get("/moderate/sign-in").status, 200);
     assert_eq!(b.get("/sync/head").status, 200);
 }
+
+/// The edit page's post: the group's fields as `crate::group::filled` gives them, changed.
+fn edited(csrf: &str, name: &str, postcode: &str) -> Vec<(&'static str, String)> {
+    let mut form = crate::group::filled("", name);
+    form.retain(|(k, _)| *k != "client_id");
+    for (k, v) in form.iter_mut() {
+        if *k == "postcode" {
+            *v = postcode.into();
+        }
+    }
+    form.push(("csrf", csrf.into()));
+    form
+}
+
+#[test]
+fn a_moderator_edits_a_submission_before_approving_it() {
+    use crate::group::{as_refs, filled, get_page, post_form};
+    let t = tempfile::tempdir().unwrap();
+    let (data, server) = with_admin(&t);
+    // A published listing, and an update of it sent through the web form with a typo.
+    let client_id = get_page(&server, "/group").hidden("client_id");
+    let first = post_form(&server, &as_refs(&filled(&client_id, "Park walk")));
+    let first_id = first.location().rsplit('/').next().unwrap().to_string();
+    assert!(crate::feed(&data, &["approve", &first_id]).status.success());
+    let service_id = status_of(&server, &first_id)["service_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut update = filled(
+        &get_page(&server, "/group").hidden("client_id"),
+        "Park wlak",
+    );
+    update.push(("service_id", service_id.clone()));
+    let sent = post_form(&server, &as_refs(&update));
+    let id = sent.location().rsplit('/').next().unwrap().to_string();
+
+    let mut b = Browser::new(&server);
+    assert_eq!(b.sign_in("ann", ADMIN_PASSWORD).status, 303);
+    let item = b.get(&format!("/moderate/items/{id}"));
+    let edit_path = format!("/moderate/items/{id}/edit");
+    assert!(item.body.contains(&format!(r#"href="{edit_path}""#)));
+    let page = b.get(&edit_path);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(r#"value="Park wlak""#));
+    assert!(page.body.contains(r#"value="BS3 1QG""#));
+    assert_eq!(
+        page.headers["content-security-policy"],
+        signpost_feed::CONTENT_SECURITY_POLICY
+    );
+    let csrf = page.csrf();
+
+    // Forged: refused, nothing changed.
+    let forged = edited("0123", "Forged", "BS3 1QG");
+    assert_eq!(b.post(&edit_path, &as_refs(&forged)).status, 403);
+    let foreign = edited(&csrf, "Forged", "BS3 1QG");
+    let r = b.post_with(
+        &edit_path,
+        &as_refs(&foreign),
+        &[("origin", "http://evil.example")],
+    );
+    assert_eq!(r.status, 403);
+    // A field error comes back beside its field, nothing stored.
+    let bad = edited(&csrf, "Park walk", "ZZ99 9ZZ");
+    let r = b.post(&edit_path, &as_refs(&bad));
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains(r##"<a href="#postcode">"##), "{}", r.body);
+    assert!(r.body.contains(r#"value="Park walk""#));
+    assert_eq!(status_of(&server, &id)["status"], "in_review");
+    assert!(b
+        .get(&format!("/moderate/items/{id}"))
+        .body
+        .contains("Park wlak"));
+
+    // Saved: the diff shows the revised version against the published one.
+    let good = edited(&csrf, "Park walk <i>(Tuesdays)</i>", "BS3 1QG");
+    let r = b.post(&edit_path, &as_refs(&good));
+    assert_eq!(
+        (r.status, r.location()),
+        (303, format!("/moderate/items/{id}").as_str()),
+        "{}",
+        r.body
+    );
+    let item = b.get(&format!("/moderate/items/{id}"));
+    assert!(
+        item.body.contains("Fields that differ (1)"),
+        "{}",
+        item.body
+    );
+    assert!(item.body.contains(
+        "<td class=\"old\">Park walk</td><td class=\"new\">Park walk &lt;i&gt;(Tuesdays)&lt;/i&gt;</td>"
+    ));
+    assert!(item.body.contains("Edited by moderators"));
+    assert!(item.body.contains(
+        "<td class=\"old\">Park wlak</td><td class=\"new\">Park walk &lt;i&gt;(Tuesdays)&lt;/i&gt;</td><td>ann, "
+    ));
+    // Approval publishes the revised listing.
+    let r = b.post(&format!("/moderate/items/{id}/approve"), &[("csrf", &csrf)]);
+    assert_eq!(r.status, 303);
+    let (_, _, service) = server.get(&format!("/services/{service_id}"));
+    assert_eq!(service["name"], "Park walk <i>(Tuesdays)</i>");
+    // A decided item is not edited.
+    assert_eq!(b.get(&edit_path).status, 409);
+    assert_eq!(b.post(&edit_path, &as_refs(&good)).status, 409);
+}
+
+#[test]
+fn a_duplicate_is_merged_into_the_other_item() {
+    let t = tempfile::tempdir().unwrap();
+    let (_data, server) = with_admin(&t);
+    let other = submit(&server, 1, "other-walk", "Another walk");
+    let first = submit(&server, 2, "dup-walk", "Canal walk");
+    let second = submit(&server, 3, "dup-walk", "Canal walk (again)");
+    let mut b = Browser::new(&server);
+    assert_eq!(b.sign_in("ann", ADMIN_PASSWORD).status, 303);
+    let page = b.get(&format!("/moderate/items/{second}"));
+    assert!(page.body.contains("Merge with another item"));
+    // The same listing's item is offered first.
+    let offered = page.body.split(r#"<select id="into""#).nth(1).unwrap();
+    let at = |id: &str| offered.find(&format!(r#"value="{id}""#)).unwrap();
+    assert!(at(&first) < at(&other), "{offered}");
+    assert!(!offered.contains(&format!(r#"value="{second}""#)));
+    assert!(offered.contains("same listing"));
+    let csrf = page.csrf();
+    let merge = format!("/moderate/items/{second}/merge");
+
+    assert_eq!(
+        b.post(&merge, &[("csrf", "0"), ("into", &first)]).status,
+        403
+    );
+    let itself = b.post(&merge, &[("csrf", &csrf), ("into", &second)]);
+    assert_eq!(itself.status, 422);
+    assert!(itself.body.contains("cannot be merged with itself"));
+    assert_eq!(status_of(&server, &second)["status"], "in_review");
+
+    let r = b.post(&merge, &[("csrf", &csrf), ("into", &first)]);
+    assert_eq!(
+        (r.status, r.location()),
+        (303, format!("/moderate/items/{first}").as_str())
+    );
+    let merged = status_of(&server, &second);
+    assert_eq!(merged["status"], "rejected");
+    assert_eq!(merged["reason"], format!("Merged with {first}"));
+    assert_eq!(status_of(&server, &first)["status"], "in_review");
+    let closed = b.get(&format!("/moderate/items/{second}"));
+    assert!(closed.body.contains(&format!(
+        r#"Merged with <a href="/moderate/items/{first}">{first}</a>"#
+    )));
+    assert!(!closed.body.contains("Approve and publish"));
+    let queue = b.get("/moderate");
+    assert!(queue.body.contains("2 waiting"));
+    assert!(!queue.body.contains("Canal walk (again)"));
+    // Merging again, or into a closed item, is refused.
+    let again = b.post(&merge, &[("csrf", &csrf), ("into", &first)]);
+    assert_eq!(again.status, 409);
+    let into_closed = b.post(
+        &format!("/moderate/items/{first}/merge"),
+        &[("csrf", &csrf), ("into", &second)],
+    );
+    assert_eq!(into_closed.status, 422);
+}

@@ -134,7 +134,8 @@ pub struct AuditRow {
     pub at: String,
     /// Who.
     pub who: String,
-    /// "approve", "reject", or "update" for a field change.
+    /// "approve", "reject", "update" for a field an approval changed, "edit" for a field a
+    /// moderator revised before approving, or "merge" (the item merged into `new_value`).
     pub action: String,
     /// The field changed (empty for a decision).
     pub field: String,
@@ -534,6 +535,132 @@ impl Moderation {
         )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// A moderator's revision of a waiting submission before approving it: `service` replaces
+    /// the listing the item holds (so approval publishes it), after the same checks it had on
+    /// arrival; it must keep the item's listing id. Each field it changes is an audit row with
+    /// action `edit` (old and new value, as stored), returned; a revision that changes nothing
+    /// stores nothing. What the group sent is still in the audit's old values.
+    pub fn revise(
+        &mut self,
+        id: &str,
+        service: &Value,
+        who: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AuditRow>> {
+        let item = self.pending_item(id)?;
+        if item.kind != Kind::Submission {
+            return Err(invalid("/kind", "only a listing can be edited"));
+        }
+        let body = json!({ "service": service });
+        let obj = body.as_object().expect("an object");
+        let (service_id, name, kept) = check(Kind::Submission, obj)?;
+        if service_id != item.service_id {
+            return Err(invalid(
+                "/service/id",
+                format!(
+                    "must stay {:?}: an edit cannot move the item to another listing",
+                    item.service_id
+                ),
+            ));
+        }
+        let before =
+            stored_form(&item.body["service"]).unwrap_or_else(|_| item.body["service"].clone());
+        let changes = field_changes(Some(&before), &stored_form(service)?);
+        if changes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let at = rfc3339(now);
+        let tx = self.conn.transaction()?;
+        let updated = tx.execute(
+            "UPDATE item SET body = ?2, name = ?3 WHERE id = ?1 AND status = 'in_review'",
+            params![id, kept.to_string(), name],
+        )?;
+        if updated == 0 {
+            return Err(Error::AlreadyDecided {
+                id: id.into(),
+                status: "decided".into(),
+            });
+        }
+        let mut rows = Vec::new();
+        for (field, old, new) in changes {
+            tx.execute(
+                "INSERT INTO audit(item_id, service_id, at, who, action, field, old_value, new_value)
+                 VALUES (?1, ?2, ?3, ?4, 'edit', ?5, ?6, ?7)",
+                params![id, item.service_id, at, who, field, old, new],
+            )?;
+            rows.push(AuditRow {
+                item_id: id.into(),
+                at: at.clone(),
+                who: who.into(),
+                action: "edit".into(),
+                field,
+                old_value: old,
+                new_value: new,
+            });
+        }
+        tx.commit()?;
+        Ok(rows)
+    }
+
+    /// Close a waiting item as a duplicate of another waiting item (`into`), which stays
+    /// waiting: the item is rejected with the reason "Merged with <into>" (what its sender
+    /// sees), audited with action `merge` and `into` as the new value.
+    pub fn merge(&mut self, id: &str, into: &str, who: &str, now: DateTime<Utc>) -> Result<()> {
+        if id == into {
+            return Err(invalid("/into", "an item cannot be merged with itself"));
+        }
+        let item = self.pending_item(id)?;
+        match self.pending_item(into) {
+            Ok(_) => {}
+            Err(Error::NotFound { .. }) => {
+                return Err(invalid("/into", format!("there is no item {into:?}")))
+            }
+            Err(Error::AlreadyDecided { status, .. }) => {
+                return Err(invalid(
+                    "/into",
+                    format!("{into} was already {status}: merge only into an item still waiting"),
+                ))
+            }
+            Err(e) => return Err(e),
+        }
+        let at = rfc3339(now);
+        let reason = format!("Merged with {into}");
+        let tx = self.conn.transaction()?;
+        let updated = tx.execute(
+            "UPDATE item SET status = 'rejected', reason = ?2, decided_at = ?3, decided_by = ?4
+             WHERE id = ?1 AND status = 'in_review'",
+            params![id, reason, at, who],
+        )?;
+        let other_waiting: bool = tx.query_row(
+            "SELECT count(*) FROM item WHERE id = ?1 AND status = 'in_review'",
+            [into],
+            |r| r.get::<_, i64>(0),
+        )? == 1;
+        if updated == 0 || !other_waiting {
+            return Err(Error::AlreadyDecided {
+                id: if updated == 0 { id.into() } else { into.into() },
+                status: "decided".into(),
+            });
+        }
+        tx.execute(
+            "INSERT INTO audit(item_id, service_id, at, who, action, field, new_value)
+             VALUES (?1, ?2, ?3, ?4, 'merge', '', ?5)",
+            params![id, item.service_id, at, who, into],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The audit rows of one item, oldest first.
+    pub fn item_audit(&self, id: &str) -> Result<Vec<AuditRow>> {
+        let item = self.item(id)?;
+        Ok(self
+            .audit(&item.service_id)?
+            .into_iter()
+            .filter(|r| r.item_id == id)
+            .collect())
     }
 
     /// Approve an item. A submission is published as it was sent, with its publisher check

@@ -490,3 +490,133 @@ fn a_device_sending_too_much_is_held_back_for_an_hour() {
         .duplicate
     );
 }
+
+#[test]
+fn a_moderator_revises_a_submission_before_approving_it() {
+    let (_t, mut m, mut d) = open();
+    let sent = m
+        .submit(
+            Kind::Submission,
+            &submission(DEVICE, 1, service("walk-1", "Park wlak")),
+            now(),
+        )
+        .unwrap();
+    let mut revised = service("walk-1", "Park walk");
+    revised["description"] = json!("A friendly walk round the park, for anyone. Tea after.");
+    let rows = m.revise(&sent.id, &revised, "ann", now()).unwrap();
+    let fields: Vec<(&str, &str, Option<&str>)> = rows
+        .iter()
+        .map(|r| (r.action.as_str(), r.field.as_str(), r.new_value.as_deref()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            (
+                "edit",
+                "description",
+                Some("A friendly walk round the park, for anyone. Tea after.")
+            ),
+            ("edit", "name", Some("Park walk")),
+        ]
+    );
+    assert_eq!(rows[1].old_value.as_deref(), Some("Park wlak"));
+    let item = m.item(&sent.id).unwrap();
+    assert_eq!(
+        (item.name.as_str(), item.status),
+        ("Park walk", Status::InReview)
+    );
+    assert_eq!(m.item_audit(&sent.id).unwrap(), rows);
+    // The same revision again changes nothing and records nothing.
+    assert!(m
+        .revise(&sent.id, &revised, "ann", now())
+        .unwrap()
+        .is_empty());
+    assert_eq!(m.item_audit(&sent.id).unwrap().len(), 2);
+
+    // Checked as strictly as on arrival, and kept to the same listing.
+    let mut bad = revised.clone();
+    bad["service_at_locations"][0]["location"]["latitude"] = json!(95.0);
+    let e = m.revise(&sent.id, &bad, "ann", now()).unwrap_err();
+    assert!(field(e).starts_with("/service/service_at_locations/0/location/latitude"));
+    let e = m
+        .revise(&sent.id, &service("walk-2", "Park walk"), "ann", now())
+        .unwrap_err();
+    assert_eq!(field(e), "/service/id");
+    assert_eq!(m.item(&sent.id).unwrap().name, "Park walk");
+
+    // Approval publishes the revised listing.
+    m.approve(&sent.id, "bo", &mut d, now()).unwrap();
+    let published = d.listing("walk-1").unwrap();
+    assert_eq!(published.service.name, "Park walk");
+    assert!(published
+        .service
+        .description
+        .unwrap()
+        .ends_with("Tea after."));
+    assert!(matches!(
+        m.revise(&sent.id, &revised, "ann", now()),
+        Err(Error::AlreadyDecided { .. })
+    ));
+    // Only listings are edited.
+    let report = m
+        .submit(
+            Kind::Report,
+            &json!({"client_id": DEVICE, "seq": 2, "service_id": "walk-1", "kind": "closed"}),
+            now(),
+        )
+        .unwrap();
+    assert_eq!(
+        field(m.revise(&report.id, &revised, "ann", now()).unwrap_err()),
+        "/kind"
+    );
+}
+
+#[test]
+fn a_duplicate_is_merged_into_the_item_that_stays() {
+    let (_t, mut m, _d) = open();
+    let first = m
+        .submit(
+            Kind::Submission,
+            &submission(DEVICE, 1, service("walk-1", "Park walk")),
+            now(),
+        )
+        .unwrap();
+    let second = m
+        .submit(
+            Kind::Submission,
+            &submission(OTHER, 1, service("walk-1", "Park walk (again)")),
+            now(),
+        )
+        .unwrap();
+    assert_eq!(
+        field(m.merge(&second.id, &second.id, "ann", now()).unwrap_err()),
+        "/into"
+    );
+    assert_eq!(
+        field(m.merge(&second.id, "nothing", "ann", now()).unwrap_err()),
+        "/into"
+    );
+    m.merge(&second.id, &first.id, "ann", now()).unwrap();
+    let merged = m.item(&second.id).unwrap();
+    assert_eq!(merged.status, Status::Rejected);
+    assert_eq!(merged.reason, format!("Merged with {}", first.id));
+    assert_eq!(merged.decided_by.as_deref(), Some("ann"));
+    assert_eq!(m.item(&first.id).unwrap().status, Status::InReview);
+    let audit = m.item_audit(&second.id).unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(
+        (audit[0].action.as_str(), audit[0].new_value.as_deref()),
+        ("merge", Some(first.id.as_str()))
+    );
+    let pending: Vec<String> = m.pending().unwrap().into_iter().map(|i| i.id).collect();
+    assert_eq!(pending, vec![first.id.clone()]);
+    // Neither a decided item nor into a decided one.
+    assert!(matches!(
+        m.merge(&second.id, &first.id, "ann", now()),
+        Err(Error::AlreadyDecided { .. })
+    ));
+    assert_eq!(
+        field(m.merge(&first.id, &second.id, "ann", now()).unwrap_err()),
+        "/into"
+    );
+}

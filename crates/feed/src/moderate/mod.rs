@@ -1,5 +1,6 @@
 //! The moderators' web queue under `/moderate`: sign-in, the queue, one item with its changes
-//! field by field, approve and reject, and the admins' accounts page.
+//! field by field, approve, reject, edit before approving and merge into another item, and the
+//! admins' accounts page.
 //!
 //! Defences, all on the server so the pages need no JavaScript:
 //! - the session cookie is HttpOnly, SameSite=Strict and scoped to `/moderate` (and Secure with
@@ -8,33 +9,30 @@
 //!   when the browser sends `Origin` or `Sec-Fetch-Site`, must come from this site; a mismatch
 //!   answers 403 and changes nothing;
 //! - every response carries a strict CSP (no scripts at all), `nosniff`, no referrer, and is not
-//!   cached; HTML is built by `maud`, which escapes every value.
+//!   cached (`page.rs`, shared with the groups' form); HTML is built by `maud`, which escapes
+//!   every value.
 mod pages;
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
-use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::header::{self, HeaderMap};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Form, Router};
 use chrono::Utc;
-use maud::Markup;
 use serde::Deserialize;
-use signpost_moderation::{Error, Kind, Moderation, Role, SignedIn};
+use signpost_browse::group_form::{from_listing, FormError};
+use signpost_moderation::{Error, Item, Kind, Moderation, Role, SignedIn, Status};
 
+use crate::group::form::Fields;
+use crate::page::html;
 use crate::AppState;
 
 /// The session cookie.
 const SESSION_COOKIE: &str = "signpost_session";
 /// The sign-in form's own CSRF cookie: there is no session yet to hold a token.
 const SIGN_IN_COOKIE: &str = "signpost_sign_in";
-
-/// The policy on every page: nothing runs, styles and images only from here, forms post only
-/// here, and no other site may frame the pages.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-const STYLE: &str = include_str!("moderate.css");
 
 /// The `/moderate` routes (without CORS: no other site may read these pages).
 pub(crate) fn routes() -> Router<AppState> {
@@ -64,7 +62,7 @@ pub(crate) fn routes() -> Router<AppState> {
     };
     Router::new()
         .route("/moderate", get(queue))
-        .route("/moderate/style.css", get(style))
+        .route("/moderate/style.css", get(crate::page::style))
         .route(
             "/moderate/sign-in",
             get(sign_in_form).merge(post(sign_in).layer(sign_in_limit)),
@@ -73,9 +71,11 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/moderate/items/{id}", get(item))
         .route("/moderate/items/{id}/approve", post(approve))
         .route("/moderate/items/{id}/reject", post(reject))
+        .route("/moderate/items/{id}/edit", get(edit_form).post(edit))
+        .route("/moderate/items/{id}/merge", post(merge))
         .route("/moderate/accounts", get(accounts).post(add_moderator))
         .route("/moderate/accounts/disable", post(disable))
-        .layer(middleware::map_response(protect))
+        .layer(middleware::map_response(crate::page::protect))
 }
 
 /// Sign-in attempts from one address: a burst of this many, then one every
@@ -84,42 +84,6 @@ pub(crate) fn routes() -> Router<AppState> {
 pub const SIGN_IN_BURST: u32 = 10;
 /// See [`SIGN_IN_BURST`].
 pub const SIGN_IN_SECONDS_PER_ATTEMPT: u64 = 6;
-
-/// The headers every `/moderate` response carries.
-async fn protect(mut response: Response) -> Response {
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
-    response
-}
-
-async fn style() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        STYLE,
-    )
-        .into_response()
-}
-
-fn html(status: StatusCode, markup: Markup) -> Response {
-    (status, markup).into_response()
-}
 
 fn problem(status: StatusCode, title: &str, message: &str, who: Option<&SignedIn>) -> Response {
     html(status, pages::problem(title, message, who))
@@ -320,6 +284,27 @@ impl Posted for CsrfOnly {
     }
 }
 
+/// The group's form, as a moderator's edit posts it.
+impl Posted for Fields {
+    fn csrf(&self) -> &str {
+        self.get("csrf")
+    }
+}
+
+#[derive(Deserialize)]
+struct MergeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    into: String,
+}
+
+impl Posted for MergeForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 #[derive(Deserialize)]
 struct RejectForm {
     #[serde(default)]
@@ -455,6 +440,9 @@ async fn queue(
     }
 }
 
+/// The most items a merge offers to merge into.
+const MERGE_CHOICES: usize = 200;
+
 /// The item page's parts: the item, its published record if any, and what approval changes.
 async fn item_page(
     state: &AppState,
@@ -463,14 +451,31 @@ async fn item_page(
     status: StatusCode,
     problem_text: Option<&str>,
 ) -> Response {
-    let found = with_store(state, move |m| match m.item(&id) {
-        Ok(item) => Ok(Some(item)),
-        Err(Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(e),
+    let found = with_store(state, move |m| {
+        let item = match m.item(&id) {
+            Ok(item) => item,
+            Err(Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let edits: Vec<_> = m
+            .item_audit(&id)?
+            .into_iter()
+            .filter(|r| r.action == "edit")
+            .collect();
+        // What it could be merged into: the other waiting items, those for the same listing
+        // first.
+        let mut others = Vec::new();
+        if item.status == Status::InReview {
+            others = m.pending()?;
+            others.retain(|o| o.id != item.id);
+            others.sort_by_key(|o| o.service_id != item.service_id);
+            others.truncate(MERGE_CHOICES);
+        }
+        Ok(Some((item, edits, others)))
     })
     .await;
-    let item = match found {
-        Ok(Some(item)) => item,
+    let (item, edits, others) = match found {
+        Ok(Some(found)) => found,
         Ok(None) => {
             return problem(
                 StatusCode::NOT_FOUND,
@@ -497,7 +502,17 @@ async fn item_page(
         signpost_moderation::proposed_changes(&item, published.as_ref()).map_err(|e| e.to_string());
     html(
         status,
-        pages::item(&me.who, &item, &changes, published.is_some(), problem_text),
+        pages::item(
+            &me.who,
+            &pages::ItemView {
+                item: &item,
+                changes: &changes,
+                published: published.is_some(),
+                edits: &edits,
+                others: &others,
+            },
+            problem_text,
+        ),
     )
 }
 
@@ -560,6 +575,119 @@ async fn reject(
     .await;
     match outcome {
         Ok(Ok(())) => Redirect::to(&format!("/moderate/items/{id}")).into_response(),
+        Ok(Err(e)) => refused(&state, &me, id, e).await,
+        Err(r) => r,
+    }
+}
+
+/// A waiting submission, for its edit page (else the answer to give).
+async fn editable(state: &AppState, me: &Moderator, id: String) -> Result<Item, Response> {
+    let found = with_store(state, move |m| match m.item(&id) {
+        Ok(item) => Ok(Some(item)),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    })
+    .await?;
+    match found {
+        None => Err(problem(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no such item.",
+            Some(&me.who),
+        )),
+        Some(item) if item.kind != Kind::Submission || item.status != Status::InReview => {
+            Err(problem(
+                StatusCode::CONFLICT,
+                "Cannot be edited",
+                "Only a listing still waiting for a moderator can be edited.",
+                Some(&me.who),
+            ))
+        }
+        Some(item) => Ok(item),
+    }
+}
+
+/// `GET /moderate/items/{id}/edit`: the group's form, filled in from the submitted listing.
+async fn edit_form(
+    State(state): State<AppState>,
+    me: Moderator,
+    Path(id): Path<String>,
+) -> Response {
+    let item = match editable(&state, &me, id).await {
+        Ok(item) => item,
+        Err(r) => return r,
+    };
+    let (fields, notes) = match crate::group::detail_of(&item.body["service"]) {
+        Some(detail) => {
+            let (group, left_out) = from_listing(&detail);
+            (Fields::from_group(&group), left_out)
+        }
+        None => (
+            Fields::default(),
+            vec!["the listing as sent could not be read into the form".to_string()],
+        ),
+    };
+    html(
+        StatusCode::OK,
+        pages::edit(&me.who, &item, &fields, &[], &notes),
+    )
+}
+
+/// `POST /moderate/items/{id}/edit`: the moderator's revision, checked as the group's form and
+/// then as strictly as on arrival, stored on the item (audited `edit`); approval publishes it.
+async fn edit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Checked(me, fields): Checked<Fields>,
+) -> Response {
+    let item = match editable(&state, &me, id.clone()).await {
+        Ok(item) => item,
+        Err(r) => return r,
+    };
+    let mut parsed = fields.to_group();
+    parsed.form.service_id = Some(item.service_id.clone());
+    let listing = match parsed.listing(&item.service_id) {
+        Ok(listing) => listing,
+        Err(errors) => {
+            return html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                pages::edit(&me.who, &item, &fields, &errors, &[]),
+            )
+        }
+    };
+    let (item_id, who) = (id.clone(), me.who.name.clone());
+    let outcome = with_store_raw(&state, move |m| {
+        m.revise(&item_id, &listing, &who, Utc::now())
+    })
+    .await;
+    match outcome {
+        Ok(Ok(_)) => Redirect::to(&format!("/moderate/items/{id}")).into_response(),
+        Ok(Err(Error::Invalid { field, message })) => {
+            let error = FormError {
+                field: "form".into(),
+                message: format!("{field}: {message}"),
+            };
+            html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                pages::edit(&me.who, &item, &fields, &[error], &[]),
+            )
+        }
+        Ok(Err(e)) => refused(&state, &me, id, e).await,
+        Err(r) => r,
+    }
+}
+
+/// `POST /moderate/items/{id}/merge`: close this item as a duplicate of `into`, which stays
+/// waiting; the moderator goes on to it.
+async fn merge(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Checked(me, form): Checked<MergeForm>,
+) -> Response {
+    let (item_id, who, into) = (id.clone(), me.who.name.clone(), form.into.clone());
+    let outcome = with_store_raw(&state, move |m| m.merge(&item_id, &into, &who, Utc::now())).await;
+    match outcome {
+        Ok(Ok(())) => Redirect::to(&format!("/moderate/items/{}", form.into)).into_response(),
         Ok(Err(e)) => refused(&state, &me, id, e).await,
         Err(r) => r,
     }

@@ -1,7 +1,10 @@
 //! The queue's HTML. Every page is built with `maud`, which escapes each value it is given, so
 //! what a group typed (a name like `<script>…`) is shown as text. No page needs JavaScript.
 use maud::{html, Markup, DOCTYPE};
-use signpost_moderation::{Account, FieldChange, Item, Kind, Role, SignedIn, Status};
+use signpost_browse::group_form::FormError;
+use signpost_moderation::{Account, AuditRow, FieldChange, Item, Kind, Role, SignedIn, Status};
+
+use crate::group::form::{self, Fields};
 
 /// The kinds the queue's filter offers.
 const KINDS: [Kind; 3] = [Kind::Submission, Kind::Claim, Kind::Report];
@@ -140,15 +143,30 @@ pub(super) fn queue(who: &SignedIn, items: &[Item], q: &str, kind: Option<Kind>)
     )
 }
 
+/// What the item page shows.
+pub(super) struct ItemView<'a> {
+    /// The item.
+    pub(super) item: &'a Item,
+    /// What approving it would change (or why it cannot be published).
+    pub(super) changes: &'a Result<Vec<FieldChange>, String>,
+    /// Whether its listing is published now.
+    pub(super) published: bool,
+    /// Fields moderators revised before approving.
+    pub(super) edits: &'a [AuditRow],
+    /// Other waiting items it could be merged into (the same listing's first).
+    pub(super) others: &'a [Item],
+}
+
 /// One item: where it stands, what approving it would change, what was sent, and the
-/// decisions still open.
-pub(super) fn item(
-    who: &SignedIn,
-    item: &Item,
-    changes: &Result<Vec<FieldChange>, String>,
-    published: bool,
-    problem: Option<&str>,
-) -> Markup {
+/// decisions still open (approve, edit first, reject, merge into another item).
+pub(super) fn item(who: &SignedIn, view: &ItemView<'_>, problem: Option<&str>) -> Markup {
+    let ItemView {
+        item,
+        changes,
+        published,
+        edits,
+        others,
+    } = view;
     let sent = serde_json::to_string_pretty(&item.body).unwrap_or_default();
     layout(
         shown_name(item),
@@ -165,13 +183,15 @@ pub(super) fn item(
                 @if let (Some(at), Some(by)) = (&item.decided_at, &item.decided_by) {
                     dt { "Decided" } dd { (at) " by " (by) }
                 }
-                @if !item.reason.is_empty() {
+                @if let Some(other) = item.reason.strip_prefix("Merged with ") {
+                    dt { "Reason" } dd { "Merged with " a href={ "/moderate/items/" (other) } { (other) } }
+                } @else if !item.reason.is_empty() {
                     dt { "Reason" } dd { (item.reason) }
                 }
             }
             @if item.kind == Kind::Submission {
                 h2 {
-                    @if published { "Changes against the published listing" }
+                    @if *published { "Changes against the published listing" }
                     @else { "A new listing: every field is new" }
                 }
                 @match changes {
@@ -198,13 +218,40 @@ pub(super) fn item(
                     Err(e) => p.problem { "This listing cannot be published as sent: " (e) },
                 }
             }
-            h2 { "What was sent" }
+            @if !edits.is_empty() {
+                h2 { "Edited by moderators" }
+                table.diff.edits {
+                    caption { "Fields changed from what the group sent (" (edits.len()) ")" }
+                    thead {
+                        tr {
+                            th scope="col" { "Field" }
+                            th scope="col" { "Before" }
+                            th scope="col" { "After" }
+                            th scope="col" { "By" }
+                        }
+                    }
+                    tbody {
+                        @for e in *edits {
+                            tr {
+                                th scope="row" { (e.field) }
+                                td.old { @if let Some(old) = &e.old_value { (old) } @else { em { "(none)" } } }
+                                td.new { @if let Some(new) = &e.new_value { (new) } @else { em { "(none)" } } }
+                                td { (e.who) ", " (e.at) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { @if edits.is_empty() { "What was sent" } @else { "What approval publishes (as edited)" } }
             pre.sent { (sent) }
             @if item.status == Status::InReview {
                 h2 { "Decide" }
                 form method="post" action={ "/moderate/items/" (item.id) "/approve" } {
                     (csrf_field(who))
                     p { button type="submit" { "Approve and publish" } }
+                }
+                @if item.kind == Kind::Submission {
+                    p { a href={ "/moderate/items/" (item.id) "/edit" } { "Edit before approving" } }
                 }
                 form method="post" action={ "/moderate/items/" (item.id) "/reject" } {
                     (csrf_field(who))
@@ -214,8 +261,55 @@ pub(super) fn item(
                     }
                     p { button type="submit" { "Reject" } }
                 }
+                @if !others.is_empty() {
+                    h2 { "Merge with another item" }
+                    form method="post" action={ "/moderate/items/" (item.id) "/merge" } {
+                        (csrf_field(who))
+                        p {
+                            label for="into" { "The item this one duplicates" }
+                            span.hint #into-hint { "That item stays waiting; this one is closed with the reason “Merged with” its id." }
+                            select #into name="into" aria-describedby="into-hint" {
+                                @for o in *others {
+                                    option value=(o.id) {
+                                        (shown_name(o)) " · " (o.kind.as_str()) " · sent " (o.submitted_at)
+                                        @if o.service_id == item.service_id { " · same listing" }
+                                    }
+                                }
+                            }
+                        }
+                        p { button type="submit" { "Merge into the chosen item" } }
+                    }
+                }
             }
             p { a href="/moderate" { "Back to the queue" } }
+        },
+    )
+}
+
+/// A waiting submission in the group's form, for a moderator to correct before approving.
+pub(super) fn edit(
+    who: &SignedIn,
+    item: &Item,
+    fields: &Fields,
+    errors: &[FormError],
+    notes: &[String],
+) -> Markup {
+    layout(
+        &format!("Edit “{}”", shown_name(item)),
+        Some(who),
+        html! {
+            (form::error_summary(errors))
+            p { "Correct what needs correcting and save. The item page then shows this version against the published listing, and approving publishes it. What the group sent stays in the audit." }
+            p.notice { "The form holds what a group's form can say: anything else the listing had (its own ids, points, other fields) is rebuilt from these fields when you save." }
+            @for n in notes {
+                p.notice { "Not shown here: " (n) }
+            }
+            form method="post" action={ "/moderate/items/" (item.id) "/edit" } novalidate {
+                (csrf_field(who))
+                (form::fields(fields, errors))
+                p { button type="submit" { "Save the edit" } }
+            }
+            p { a href={ "/moderate/items/" (item.id) } { "Back to the item, unchanged" } }
         },
     )
 }
