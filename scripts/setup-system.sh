@@ -10,6 +10,8 @@ packages=(
   libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev
   # the app's end-to-end tests: a virtual display, WebKitWebDriver, screenshots
   xvfb xauth imagemagick webkit2gtk-driver fonts-dejavu-core
+  # reading back the plan the app saves as a PDF
+  poppler-utils
   # the feed's reminder mail tests: a real SMTP server on 127.0.0.1
   python3-aiosmtpd
   # the feed's moderation pages in a real browser (headless Chromium over WebDriver)

@@ -415,6 +415,31 @@ pub fn caseload_report(state: State<'_, AppState>) -> Answer<String> {
     )
 }
 
+/// Save the page on screen (the plan, in the layout chosen) as a PDF in the downloads folder,
+/// laid out as printing would lay it out, with no dialog; returns its path. Refused while the
+/// caseload is locked, so only a plan the connector has open can be saved. The file is the
+/// connector's to hand to the person: it holds only what they agreed to share.
+#[tauri::command]
+pub async fn caseload_plan_pdf<R: Runtime>(
+    webview: tauri::Webview<R>,
+    state: State<'_, AppState>,
+) -> Answer<String> {
+    with(&state, |_| Ok(()))?;
+    let folder = state.paths.downloads.clone();
+    std::fs::create_dir_all(&folder)
+        .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    let stem = format!("signpost-plan-{}", today());
+    let path = (1..)
+        .map(|n| match n {
+            1 => folder.join(format!("{stem}.pdf")),
+            n => folder.join(format!("{stem}-{n}.pdf")),
+        })
+        .find(|p| !p.exists())
+        .expect("a free name");
+    crate::printing::page_to_pdf(&webview, &path).await?;
+    Ok(path.display().to_string())
+}
+
 /// Save an encrypted backup in the downloads folder; returns its path.
 #[tauri::command]
 pub fn caseload_backup(state: State<'_, AppState>) -> Answer<String> {

@@ -35,6 +35,7 @@ pub const COMMANDS: &[&str] = &[
     "caseload_set_in_plan",
     "caseload_record_wellbeing",
     "caseload_plan",
+    "caseload_plan_pdf",
     "caseload_letter",
     "caseload_new",
     "caseload_who_might_like",

@@ -10,6 +10,7 @@ mod caseload_commands;
 #[cfg(test)]
 mod command_names;
 mod commands;
+mod printing;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -128,6 +129,7 @@ pub fn builder<R: tauri::Runtime>(
             caseload_commands::caseload_set_in_plan,
             caseload_commands::caseload_record_wellbeing,
             caseload_commands::caseload_plan,
+            caseload_commands::caseload_plan_pdf,
             caseload_commands::caseload_letter,
             caseload_commands::caseload_new,
             caseload_commands::caseload_who_might_like,

@@ -316,6 +316,7 @@ export const caseloadApi = {
   recordWellbeing: (personId: string, occasion: "start" | "review", scores: Ons4) =>
     invoke<void>("caseload_record_wellbeing", { personId, occasion, scores }),
   plan: (personId: string) => invoke<PlanView>("caseload_plan", { personId }),
+  planPdf: () => invoke<string>("caseload_plan_pdf"),
   letter: (personId: string) => invoke<string>("caseload_letter", { personId }),
   newMatches: (markSeen: boolean) => invoke<NewMatches>("caseload_new", { markSeen }),
   whoMightLike: (serviceId: string) =>

@@ -360,7 +360,7 @@ export async function renderPlan(main: HTMLElement, personId: string): Promise<v
     area.value = variant === "easy-read" ? v.easy_read : v.text;
   };
   const area = el("textarea", { id: "plan-text", rows: 10, readonly: true, "aria-label": "The plan as text" });
-  const status = el("p", { role: "status" });
+  const status = el("p", { role: "status", id: "plan-status" });
   const variants = el("fieldset", { class: "filters no-print" }, el("legend", {}, "Layout"),
     ...([["standard", "Standard"], ["large-print", "Large print"], ["easy-read", "Easy read"]] as const).map(([value, label]) => {
       const r = el("input", { type: "radio", name: "variant", id: `variant-${value}`, value });
@@ -393,7 +393,18 @@ export async function renderPlan(main: HTMLElement, personId: string): Promise<v
     variants,
     page,
     el("div", { class: "actions no-print" },
-      el("button", { type: "button", id: "print-plan", onclick: () => window.print() }, "Print or save as PDF"),
+      el("button", { type: "button", id: "print-plan", onclick: () => window.print() }, "Print"),
+      el("button", {
+        type: "button", id: "save-plan-pdf", class: "secondary",
+        onclick: async () => {
+          status.textContent = "Saving…";
+          try {
+            status.textContent = `Saved as ${await caseloadApi.planPdf()}`;
+          } catch (e) {
+            status.textContent = message(e);
+          }
+        },
+      }, "Save as PDF"),
       el("button", { type: "button", class: "secondary", onclick: () => copyText(area, area.value, status) }, "Copy as text")),
     el("div", { class: "no-print" }, area, status),
   );

@@ -127,6 +127,31 @@ fn a_connector_makes_a_caseload_suggests_connects_and_locks_it() {
         axe_check(&app, "large-print plan").await;
         screenshot(&app, "caseload-plan-large-print", 1024, 800).await;
         find(&app, "#print-plan").await;
+        // Saved as a PDF through the engine's print path: the print layout, with the plan and
+        // none of the app around it.
+        click(&app, "#variant-standard").await;
+        click(&app, "#save-plan-pdf").await;
+        wait_for_text(&app, "#plan-status", "Saved as").await;
+        let pdf = std::fs::read_dir(app.downloads())
+            .expect("downloads")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|x| x == "pdf"))
+            .expect("a PDF in the downloads folder");
+        let bytes = std::fs::read(&pdf).unwrap();
+        assert!(bytes.starts_with(b"%PDF"), "{}", pdf.display());
+        let words = std::process::Command::new("pdftotext")
+            .args([pdf.to_str().unwrap(), "-"])
+            .output()
+            .expect("pdftotext (poppler-utils): run scripts/setup-system.sh");
+        let words = String::from_utf8_lossy(&words.stdout);
+        assert!(
+            words.contains(NAME) && words.contains("How to join"),
+            "{words}"
+        );
+        assert!(
+            !words.contains("Save as PDF") && !words.contains("Layout"),
+            "the print layout hides the app: {words}"
+        );
 
         // The agenda opens on what is due today.
         go(&app, "#/caseload", "#people").await;
