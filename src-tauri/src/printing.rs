@@ -18,11 +18,11 @@ pub async fn page_to_pdf<R: tauri::Runtime>(
     let uri = url::Url::from_file_path(path)
         .map_err(|()| format!("{} is not a file path", path.display()))?
         .to_string();
+    /// The one answer the operation gives: taken by whichever signal comes first.
+    type Answer = Arc<Mutex<Option<mpsc::Sender<Result<(), String>>>>>;
     let (tx, rx) = mpsc::channel::<Result<(), String>>();
-    // Either signal ends the operation; whichever comes first answers.
-    let tx = Arc::new(Mutex::new(Some(tx)));
-    let answer = move |tx: &Arc<Mutex<Option<mpsc::Sender<Result<(), String>>>>>,
-                       r: Result<(), String>| {
+    let tx: Answer = Arc::new(Mutex::new(Some(tx)));
+    let answer = move |tx: &Answer, r: Result<(), String>| {
         if let Some(t) = tx.lock().ok().and_then(|mut t| t.take()) {
             let _ = t.send(r);
         }
