@@ -4,6 +4,7 @@
 //!
 //! Needs Xvfb, WebKitWebDriver and tauri-driver (`scripts/setup-system.sh` installs them).
 mod caseload;
+mod crash;
 mod driver;
 
 use std::path::Path;

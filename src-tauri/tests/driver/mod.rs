@@ -237,6 +237,13 @@ pub async fn launch(data: tempfile::TempDir) -> App {
     app
 }
 
+impl App {
+    /// The data folder, once the app is gone (the drivers are stopped as the rest drops).
+    pub fn into_data(self) -> tempfile::TempDir {
+        self.data
+    }
+}
+
 /// Close the app and start it again on the same data folder, as a person reopening it would.
 pub async fn restart(app: App) -> App {
     let App {
