@@ -486,17 +486,28 @@ fn a_group_adds_its_listing_offline_and_everyone_has_it_after_approval() {
     let feed_db = feed_dir.path().join("feed.db");
     allotment_feed(&feed_db);
     let moderation = feed_dir.path().join("moderation.db");
-    // The feed runs from the start, but the app does not know it until after the restart below:
-    // until then it has nowhere to send, as when offline.
-    let app_state = signpost_feed::AppState::new(Directory::open(&feed_db).unwrap())
-        .with_moderation(signpost_moderation::Moderation::open(&moderation).unwrap());
-    let feed = signpost_feed::Background::serve(
-        "127.0.0.1:0".parse().unwrap(),
-        signpost_feed::router(app_state),
-    )
-    .unwrap();
+    signpost_moderation::Moderation::open(&moderation)
+        .unwrap()
+        .add_account(
+            "mod-ann",
+            MODERATOR_PASSWORD,
+            signpost_moderation::Role::Moderator,
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    // The app knows its feed's address from the start, but the feed is down until after the
+    // restart below.
+    let port = signpost_browser_test::free_port();
     run(async {
         let app = launch(data_with_fixture()).await;
+        click(&app, "a[data-tab=settings]").await;
+        find(&app, "#setting-feed_url")
+            .await
+            .send_keys(&format!("http://127.0.0.1:{port}"))
+            .await
+            .unwrap();
+        click(&app, "#setting-feed_url-save").await;
+        wait_for_text(&app, "#setting-feed_url-status", "Saved.").await;
         click(&app, "a[data-tab=group]").await;
         find(&app, "#group-form").await;
         axe_check(&app, "add your group").await;
@@ -547,14 +558,38 @@ fn a_group_adds_its_listing_offline_and_everyone_has_it_after_approval() {
         wait_for_text(&app, "#group-status", "queued for your region's moderators").await;
         screenshot(&app, "group-form", 1280, 900).await;
 
+        // The feed is down: an update cannot send it, and it keeps waiting.
+        click(&app, "a[data-tab=settings]").await;
+        click(&app, "#sync-now").await;
+        wait_until(
+            &app,
+            "the failed update finished",
+            "return Number(document.body.dataset.syncsFinished || 0) >= 1",
+        )
+        .await;
+        js(&app, "location.hash = '#/group'; return true").await;
+        wait_for_text(&app, "#my-submissions", "Waiting on this device").await;
+
         // Closed and opened again: it is still waiting, on this device.
         let app = restart(app).await;
         js(&app, "location.hash = '#/group'; return true").await;
         wait_for_text(&app, "#my-submissions", "Waiting on this device").await;
 
-        // The app learns where its feed is; an update sends the listing, once.
+        // The feed comes up; an update sends the listing, once.
+        // (A feed in the background has its own runtime: made and dropped off this one.)
+        let (db, queue) = (feed_db.clone(), moderation.clone());
+        let feed = tokio::task::spawn_blocking(move || {
+            let app_state = signpost_feed::AppState::new(Directory::open_publisher(&db).unwrap())
+                .with_moderation(signpost_moderation::Moderation::open(&queue).unwrap());
+            signpost_feed::Background::serve(
+                format!("127.0.0.1:{port}").parse().unwrap(),
+                signpost_feed::router(app_state),
+            )
+            .unwrap()
+        })
+        .await
+        .unwrap();
         click(&app, "a[data-tab=settings]").await;
-        set_feed_address(&app, &feed).await;
         click(&app, "#sync-now").await;
         wait_until(
             &app,
@@ -567,20 +602,68 @@ fn a_group_adds_its_listing_offline_and_everyone_has_it_after_approval() {
             status.contains("Sent 1 of your reports and submissions"),
             "{status}"
         );
-        let mut m = signpost_moderation::Moderation::open(&moderation).unwrap();
+        let m = signpost_moderation::Moderation::open(&moderation).unwrap();
         let pending = m.pending().unwrap();
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].name, "Southville Knit and Natter");
 
-        // A moderator approves; the next update brings it to this app's near-me.
-        let mut publisher = Directory::open_publisher(&feed_db).unwrap();
-        m.approve(
-            &pending[0].id,
-            "mod-ann",
-            &mut publisher,
-            chrono::Utc::now(),
-        )
+        // A moderator approves it in the web queue, in Chromium.
+        {
+            let base = format!("http://{}", feed.addr());
+            let (_driver, browser) = signpost_browser_test::chromium(true).await;
+            browser.goto(&format!("{base}/moderate")).await.unwrap();
+            browser_type(&browser, "#name", "mod-ann").await;
+            browser_type(&browser, "#password", MODERATOR_PASSWORD).await;
+            browser_click(&browser, "main button[type=submit]").await;
+            browser
+                .wait()
+                .for_element(fantoccini::Locator::LinkText("Southville Knit and Natter"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            browser_click(&browser, "form[action$='/approve'] button").await;
+            browser
+                .wait()
+                .for_element(fantoccini::Locator::XPath("//dd[text()='approved']"))
+                .await
+                .unwrap();
+            browser.close().await.unwrap();
+        }
+        let decided = m.item(&pending[0].id).unwrap();
+        assert_eq!(decided.decided_by.as_deref(), Some("mod-ann"));
+
+        // A second device syncs and finds it near the postcode.
+        let base = format!("http://{}", feed.addr());
+        let second_has_it = tokio::task::spawn_blocking(move || {
+            let other = tempfile::tempdir().unwrap();
+            let mut second = Directory::open(&other.path().join("directory.db")).unwrap();
+            signpost_sync::sync(
+                &mut second,
+                &base,
+                &signpost_sync::Options::default(),
+                &mut |_| {},
+            )
+            .unwrap();
+            let here = signpost_postcodes::Gazetteer::embedded()
+                .resolve("BS3 1QG")
+                .unwrap();
+            let near = second
+                .near(
+                    &signpost_directory::NearQuery::at(here.latitude, here.longitude),
+                    chrono::Utc::now(),
+                )
+                .unwrap();
+            near.iter().any(|r| {
+                second.listing(&r.service_id).unwrap().service.name == "Southville Knit and Natter"
+            })
+        })
+        .await
         .unwrap();
+        assert!(second_has_it, "the second device has it near BS3 1QG");
+
+        // And this app, on its next update.
         click(&app, "#sync-now").await;
         wait_until(
             &app,
@@ -598,6 +681,9 @@ fn a_group_adds_its_listing_offline_and_everyone_has_it_after_approval() {
         js(&app, "location.hash = '#/group'; return true").await;
         wait_for_text(&app, "#my-submissions", "Published").await;
         app.client.close().await.unwrap();
+        tokio::task::spawn_blocking(move || drop(feed))
+            .await
+            .unwrap();
     });
 }
 
@@ -894,6 +980,31 @@ async fn set_feed_address(app: &App, feed: &signpost_feed::Background) {
         .unwrap();
     click(app, "#setting-feed_url-save").await;
     wait_for_text(app, "#setting-feed_url-status", "Saved.").await;
+}
+
+/// The moderator's password in tests that approve in the web queue.
+const MODERATOR_PASSWORD: &str = "a long moderator password";
+
+async fn browser_type(browser: &fantoccini::Client, css: &str, text: &str) {
+    browser
+        .wait()
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn browser_click(browser: &fantoccini::Client, css: &str) {
+    browser
+        .wait()
+        .for_element(fantoccini::Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 }
 
 /// A feed of 300 allotment clubs in six changesets of 50.

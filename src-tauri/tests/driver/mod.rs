@@ -445,31 +445,9 @@ pub async fn page_answers(app: &App) {
         .unwrap();
 }
 
-/// Run axe-core (from the UI's npm packages) in the page: no serious or critical violations
-/// of WCAG 2.x A/AA.
+/// Run axe-core in the page: no serious or critical violations of WCAG 2.x A/AA.
 pub async fn axe_check(app: &App, page: &str) {
-    let source = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/node_modules/axe-core/axe.min.js"),
-    )
-    .expect("axe-core is installed by npm ci in ui/");
-    app.client.execute(&source, vec![]).await.unwrap();
-    let v = app
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
-               .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))))
-               .catch(e => done([{id: 'axe-error', impact: 'critical', nodes: [String(e)]}]));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let violations = v.as_array().unwrap();
-    let bad: Vec<&Value> = violations
-        .iter()
-        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
-        .collect();
-    assert!(bad.is_empty(), "axe on {page}: {bad:#?}");
+    signpost_browser_test::axe_check(&app.client, page).await;
 }
 
 pub fn run(test: impl std::future::Future<Output = ()>) {
