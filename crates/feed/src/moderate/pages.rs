@@ -1,7 +1,7 @@
 //! The queue's HTML. Every page is built with `maud`, which escapes each value it is given, so
 //! what a group typed (a name like `<script>…`) is shown as text. No page needs JavaScript.
 use maud::{html, Markup, DOCTYPE};
-use signpost_moderation::{Account, FieldChange, Item, Kind, Role, SignedIn, Status};
+use signpost_moderation::{Account, FieldChange, Item, KeyProof, Kind, Role, SignedIn, Status};
 
 /// The kinds the queue's filter offers.
 const KINDS: [Kind; 3] = [Kind::Submission, Kind::Claim, Kind::Report];
@@ -140,6 +140,25 @@ pub(super) fn queue(who: &SignedIn, items: &[Item], q: &str, kind: Option<Kind>)
     )
 }
 
+/// What a moderator should know of an item's edit key, if anything.
+fn key_words(item: &Item, published: bool) -> Option<&'static str> {
+    Some(match (item.kind, item.edit_key, item.grants_key) {
+        (_, KeyProof::Verified, _) => "Verified: sent with the listing's edit key, from its group's device.",
+        (_, KeyProof::Refused, _) => "Refused: the edit key was wrong, already used, or missing.",
+        (Kind::Submission, KeyProof::Unverified, true) if published => {
+            "Unverified: no edit key. This changes a published listing without its group's key; check who sent it, as for a claim. Approving it gives the sender the listing's edit key."
+        }
+        (Kind::Submission, KeyProof::Unverified, false) if published => {
+            "Unverified: no edit key. This changes a published listing without its group's key; check who sent it, as for a claim."
+        }
+        (Kind::Submission, _, true) => "A new listing; approving it gives the sender its edit key.",
+        (Kind::Claim, _, true) => {
+            "Approving it gives the sender the listing's edit key (any earlier key stops working)."
+        }
+        _ => return None,
+    })
+}
+
 /// One item: where it stands, what approving it would change, what was sent, and the
 /// decisions still open.
 pub(super) fn item(
@@ -167,6 +186,9 @@ pub(super) fn item(
                 }
                 @if !item.reason.is_empty() {
                     dt { "Reason" } dd { (item.reason) }
+                }
+                @if let Some(words) = key_words(item, published) {
+                    dt { "Edit key" } dd.key { (words) }
                 }
             }
             @if item.kind == Kind::Submission {
