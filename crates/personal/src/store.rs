@@ -831,10 +831,12 @@ impl Personal {
     }
 
     /// Remove an item that has not been sent. One already on its way (it has a number the feed
-    /// may have counted) stays, so the feed never sees a gap.
+    /// may have counted) stays, so the feed never sees a gap; so does an update carrying an
+    /// edit key, since the device's key has already moved on to the next one.
     pub fn remove_queued(&self, id: i64) -> Result<bool> {
         Ok(self.conn.execute(
-            "DELETE FROM outbox WHERE id = ?1 AND status = 'queued' AND wire_seq IS NULL",
+            "DELETE FROM outbox WHERE id = ?1 AND status = 'queued' AND wire_seq IS NULL
+                 AND json_type(body, '$.edit_key') IS NULL",
             [id],
         )? > 0)
     }
@@ -1185,6 +1187,10 @@ mod tests {
         let u2 = p
             .queue_listing(keys, "g1", "Walk", svc("Walk (Sun)"))
             .unwrap();
+        assert!(
+            !p.remove_queued(u2.id).unwrap(),
+            "an update that spent a key stays"
+        );
         assert!(
             u1.body.get("edit_key").is_none(),
             "never shown: {}",
