@@ -503,6 +503,12 @@ impl Moderation {
     /// the first answer and stores nothing; a skipped number is refused; an invalid item uses
     /// up its number and is refused (and refused the same way on a retry). The item and the
     /// device's number are written in one transaction.
+    ///
+    /// An update of a listing with an edit key must give that key and the hash of the next
+    /// one: checked, and the key replaced, in the same transaction (a wrong, used or missing
+    /// key is [`Error::EditKey`], and uses the number as an invalid item does). A new listing,
+    /// a claim, or an update of a listing without a key may name the hash of a key, which
+    /// approving the item makes the listing's. No key is ever stored, only hashes.
     pub fn submit(&mut self, kind: Kind, body: &Value, now: DateTime<Utc>) -> Result<Receipt> {
         let (obj, client_id, seq) = envelope(body)?;
         let tx = self

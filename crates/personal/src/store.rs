@@ -1191,6 +1191,9 @@ mod tests {
             !p.remove_queued(u2.id).unwrap(),
             "an update that spent a key stays"
         );
+        // The app stops between queueing and sending: reopened, both are as queued.
+        drop(p);
+        let p = Personal::open(&path).unwrap();
         assert!(
             u1.body.get("edit_key").is_none(),
             "never shown: {}",
