@@ -414,12 +414,7 @@ pub fn group_submit(
     let id = listing["id"].as_str().unwrap_or_default().to_string();
     let name = listing["name"].as_str().unwrap_or_default().to_string();
     personal(&state)?
-        .queue(
-            signpost_personal::OutboxKind::Submission,
-            &id,
-            &name,
-            serde_json::json!({ "service": listing }),
-        )
+        .queue_listing(&state.keys, &id, &name, listing)
         .map(|item| Submitted {
             item: Some(item),
             errors: Vec::new(),
@@ -427,27 +422,49 @@ pub fn group_submit(
         .map_err(say)
 }
 
-/// An existing listing as the group's form, and what the form could not show.
+/// An existing listing as the group's form, what the form could not show, and where this
+/// device stands with the listing's edit key.
 #[derive(Serialize)]
 pub struct FormStart {
     form: signpost_browse::group_form::GroupForm,
     left_out: Vec<String>,
+    edit_key: Option<signpost_personal::KeyState>,
 }
 
 #[tauri::command]
 pub fn group_form_from(state: State<'_, AppState>, id: String) -> Answer<FormStart> {
     let d = directory(&state)?.listing(&id).map_err(say)?;
     let (form, left_out) = signpost_browse::group_form::from_listing(&d);
-    Ok(FormStart { form, left_out })
+    let edit_key = personal(&state)?.edit_key_state(&id).map_err(say)?;
+    Ok(FormStart {
+        form,
+        left_out,
+        edit_key,
+    })
+}
+
+/// One of the group's submissions, and where this device stands with the listing's edit key
+/// (`active`: it can update the listing; `pending`: it will once the moderators approve).
+#[derive(Serialize)]
+pub struct GroupItem {
+    #[serde(flatten)]
+    item: signpost_personal::OutboxItem,
+    edit_key: Option<signpost_personal::KeyState>,
 }
 
 /// The group's own submissions on this device, newest first, with where each stands.
 #[tauri::command]
-pub fn group_submissions(state: State<'_, AppState>) -> Answer<Vec<signpost_personal::OutboxItem>> {
-    Ok(personal(&state)?
-        .outbox()
+pub fn group_submissions(state: State<'_, AppState>) -> Answer<Vec<GroupItem>> {
+    let p = personal(&state)?;
+    let keys: std::collections::HashMap<String, signpost_personal::KeyState> =
+        p.edit_keys().map_err(say)?.into_iter().collect();
+    Ok(p.outbox()
         .map_err(say)?
         .into_iter()
         .filter(|i| i.kind == signpost_personal::OutboxKind::Submission)
+        .map(|item| GroupItem {
+            edit_key: keys.get(&item.service_id).copied(),
+            item,
+        })
         .collect())
 }

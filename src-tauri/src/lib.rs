@@ -36,6 +36,10 @@ pub struct Options {
     /// Seconds of no use after which the caseload locks itself (default 600).
     #[arg(long, env = "SIGNPOST_CASELOAD_IDLE_SECS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub caseload_idle_secs: Option<u64>,
+    /// Where a group's edit keys are kept: `keyring` (the OS keyring), `database` (the
+    /// personal file) or `auto` (the keyring if one answers, else the file).
+    #[arg(long, env = "SIGNPOST_KEY_STORE", default_value = "auto")]
+    pub key_store: String,
 }
 
 /// The window only ever shows the app itself: a listing's link (or anything else) can never
@@ -154,6 +158,7 @@ pub fn run() {
             if let Some(secs) = options.caseload_idle_secs {
                 s.caseload_idle = std::time::Duration::from_secs(secs);
             }
+            s.keys = signpost_personal::KeyStore::choose(&options.key_store);
             s
         }
         Err(e) => {

@@ -74,6 +74,8 @@ pub struct AppState {
     pub caseload_used: Mutex<Instant>,
     /// Idle time after which the caseload locks itself.
     pub caseload_idle: Duration,
+    /// Where a group's edit keys are kept (the OS keyring, or the personal file).
+    pub keys: signpost_personal::KeyStore,
 }
 
 impl AppState {
@@ -95,6 +97,8 @@ impl AppState {
             caseload: Mutex::new(None),
             caseload_used: Mutex::new(Instant::now()),
             caseload_idle: DEFAULT_CASELOAD_IDLE,
+            // The personal file until `run` chooses from the options (tests keep this).
+            keys: signpost_personal::KeyStore::Database,
         })
     }
 }

@@ -354,3 +354,30 @@ fn the_caseload_locks_itself_when_idle() {
     }
     assert!(call(&w, "caseload_agenda", json!({})).is_err());
 }
+
+/// A group's new listing, through the IPC: queued with the hash of a key made on the device,
+/// which is pending until the moderators approve; the key itself never reaches the UI.
+#[test]
+fn a_groups_listing_is_queued_with_a_pending_edit_key() {
+    let (_data, w) = app();
+    let form = json!({
+        "service_id": null, "name": "Southville Knit and Natter", "organization": "",
+        "description": "Bring your knitting, or learn. Tea and biscuits.", "who_for": "",
+        "sessions": [{"repeat": "weekly", "day": "TU", "nth": null, "first_date": null,
+                      "opens": "10:00", "closes": "12:00"}],
+        "postcode": "BS3 1QG", "place": "Southville Centre", "online": false,
+        "access": "drop-in", "domain": "", "interests": ["arts"], "free": null,
+        "wheelchair": false, "languages": [], "phone": "", "email": "", "website": ""
+    });
+    let sent = call(&w, "group_submit", json!({ "form": form })).unwrap();
+    assert_eq!(sent["errors"], json!([]), "{sent}");
+    let mine = call(&w, "group_submissions", json!({})).unwrap();
+    let item = &mine[0];
+    assert_eq!(item["edit_key"], "pending", "{mine}");
+    assert_eq!(
+        item["body"]["edit_key_sha256"].as_str().map(str::len),
+        Some(64),
+        "{item}"
+    );
+    assert!(item["body"].get("edit_key").is_none(), "{item}");
+}

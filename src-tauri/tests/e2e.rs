@@ -680,6 +680,46 @@ fn a_group_adds_its_listing_offline_and_everyone_has_it_after_approval() {
         );
         js(&app, "location.hash = '#/group'; return true").await;
         wait_for_text(&app, "#my-submissions", "Published").await;
+        // Approval gave this device the listing's edit key.
+        wait_for_text(
+            &app,
+            "#my-submissions",
+            "You can update this listing from this device",
+        )
+        .await;
+
+        // The group updates it: the update goes with the key, and the moderator sees so.
+        let listing = pending[0].service_id.clone();
+        js(
+            &app,
+            &format!("location.hash = '#/group/{listing}'; return true"),
+        )
+        .await;
+        wait_for_text(&app, "#group-key", "holds this listing's edit key").await;
+        app.client
+            .execute(
+                "const c = document.querySelector('#g-description'); c.value = arguments[0]; c.dispatchEvent(new Event('change')); return true",
+                vec![json!("Bring your knitting, or learn. Tea, biscuits and a raffle.")],
+            )
+            .await
+            .unwrap();
+        click(&app, "#group-send").await;
+        wait_for_text(&app, "#group-status", "queued for your region's moderators").await;
+        click(&app, "a[data-tab=settings]").await;
+        click(&app, "#sync-now").await;
+        wait_until(
+            &app,
+            "the third update finished",
+            "return Number(document.body.dataset.syncsFinished || 0) >= 3",
+        )
+        .await;
+        let pending = m.pending().unwrap();
+        assert_eq!(pending.len(), 1, "{pending:?}");
+        assert_eq!(
+            pending[0].edit_key,
+            signpost_moderation::KeyProof::Verified,
+            "{pending:?}"
+        );
         app.client.close().await.unwrap();
         tokio::task::spawn_blocking(move || drop(feed))
             .await

@@ -382,11 +382,15 @@ export interface OutboxItem {
   reason: string;
 }
 
+/** Where this device stands with a listing's edit key: "active" (it can update the listing),
+ * "pending" (once the moderators approve what it sent), or none. */
+export type EditKey = "active" | "pending" | null;
+
 export const groupApi = {
   check: (form: GroupForm) => invoke<{ when: string | null; errors: FormError[] }>("group_form_check", { form }),
   submit: (form: GroupForm) => invoke<{ item: OutboxItem | null; errors: FormError[] }>("group_submit", { form }),
-  from: (id: string) => invoke<{ form: GroupForm; left_out: string[] }>("group_form_from", { id }),
-  submissions: () => invoke<OutboxItem[]>("group_submissions"),
+  from: (id: string) => invoke<{ form: GroupForm; left_out: string[]; edit_key: EditKey }>("group_form_from", { id }),
+  submissions: () => invoke<(OutboxItem & { edit_key: EditKey })[]>("group_submissions"),
 };
 
 /// Command errors arrive as plain sentences.

@@ -14,6 +14,13 @@ const STATUS: Record<string, string> = {
   invalid: "Refused by the feed",
 };
 
+/** What the form says about this device and an existing listing's edit key. */
+const KEY_WORDS: Record<"active" | "pending" | "none", string> = {
+  active: "This device holds this listing's edit key: the moderators will know the update comes from your group.",
+  pending: "This device is waiting for the moderators to approve what it sent for this listing; after that you can update it from here.",
+  none: "This device has no edit key for this listing yet. The moderators will check that your group runs it before they publish your update; once they approve it, you can update it from this device.",
+};
+
 const blank = (): GroupForm => ({
   service_id: null, name: "", organization: "", description: "", who_for: "",
   sessions: [{ repeat: "weekly", day: "TU", nth: null, first_date: null, opens: "10:00", closes: "12:00" }],
@@ -96,10 +103,12 @@ function sessionRow(i: number, s: SessionForm, onChange: () => void, remove: () 
 export async function renderGroup(main: HTMLElement, serviceId: string | null): Promise<void> {
   let form = blank();
   const notes: string[] = [];
+  let keyWords: string | null = null;
   if (serviceId) {
     const start = await groupApi.from(serviceId);
     form = start.form;
     notes.push(...start.left_out);
+    keyWords = KEY_WORDS[start.edit_key ?? "none"];
     if (form.sessions.length === 0) form.sessions = blank().sessions;
   }
   const alert = el("p", { class: "error", role: "alert", id: "group-alert" });
@@ -206,13 +215,15 @@ export async function renderGroup(main: HTMLElement, serviceId: string | null): 
     mine.replaceChildren(items.length === 0 ? el("p", {}, "Nothing sent from this device yet.")
       : el("ul", { class: "plain" }, ...items.map((i) => el("li", { "data-submission": String(i.id) },
         el("strong", {}, i.name), " — ", el("span", { class: "submission-status" }, STATUS[i.status] ?? i.status),
-        i.reason ? el("span", { class: "hint" }, `: ${i.reason}`) : null))));
+        i.reason ? el("span", { class: "hint" }, `: ${i.reason}`) : null,
+        i.edit_key === "active" ? el("span", { class: "key-status" }, ". You can update this listing from this device.") : null))));
   };
   await drawMine();
   await recheck();
   main.append(
     el("h2", { id: "group-title", tabindex: -1 }, form.service_id ? `Update “${form.name}”` : "Add your group"),
     el("p", {}, "Your listing goes to your region's moderators. Once they approve it, everyone sees it after their next update. You can fill this in offline: it waits on this device until then."),
+    ...(keyWords ? [el("p", { class: "notice", id: "group-key" }, keyWords)] : []),
     ...notes.map((n) => el("p", { class: "notice" }, `Not shown here: ${n}`)),
     formEl,
     el("section", { "aria-labelledby": "mine-title" }, el("h3", { id: "mine-title" }, "Sent from this device"), mine),

@@ -39,6 +39,8 @@ fn answer(e: Error) -> Response {
             e.to_string(),
             &field,
         ),
+        // A wrong, used or missing edit key: the message says which, never the key.
+        Error::EditKey { message } => refuse(StatusCode::FORBIDDEN, "edit_key", message, &field),
         Error::Gap { expected, .. } => (
             StatusCode::CONFLICT,
             Json(json!({"error": "gap", "message": e.to_string(), "field": field, "expected": expected})),

@@ -41,13 +41,27 @@ impl Server {
 
     /// `serve` with more arguments.
     fn start_with(data: &Path, args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_signpost-feed"))
+        Server::spawn(data, args, Stdio::null(), "")
+    }
+
+    /// `serve`, logging at `level` into `log`.
+    fn start_logged(data: &Path, log: &Path, level: &str) -> Server {
+        let file = std::fs::File::create(log).unwrap();
+        Server::spawn(data, &[], Stdio::from(file), level)
+    }
+
+    fn spawn(data: &Path, args: &[&str], stderr: Stdio, level: &str) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_signpost-feed"));
+        if !level.is_empty() {
+            command.env("RUST_LOG", level);
+        }
+        let mut child = command
             .arg("--data")
             .arg(data)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut line = String::new();

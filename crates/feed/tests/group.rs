@@ -385,3 +385,38 @@ fn queue_item_service(server: &Server, id: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+#[test]
+fn a_listing_its_group_keeps_a_key_for_is_not_changed_from_the_web_form() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("feed");
+    let server = Server::start(&data);
+    // A group's app sent the listing with its key's hash; approving it gives the group the key.
+    let hash = "9b1f0e5c1f3b5e0d6c3a2b1e0f9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d";
+    let (status, sent) = post(
+        &server,
+        "/submissions",
+        &json!({"client_id": DEVICE, "seq": 1, "edit_key_sha256": hash,
+                "service": walk("keyed-walk", "Keyed walk")}),
+    );
+    assert_eq!(status, 202, "{sent}");
+    let id = sent["submission_id"].as_str().unwrap();
+    assert!(feed(&data, &["approve", id]).status.success());
+
+    // The web form has no key: the update is refused with a page that says why, and nothing
+    // waits for a moderator.
+    let page = get_page(&server, "/group/keyed-walk");
+    let mut form = filled(
+        &page.hidden("client_id"),
+        "Keyed walk, renamed by someone else",
+    );
+    form.push(("service_id", "keyed-walk".into()));
+    let refused = post_form(&server, &as_refs(&form));
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.contains("looked after by its group"),
+        "{}",
+        refused.body
+    );
+    assert!(queue(&data).is_empty());
+}

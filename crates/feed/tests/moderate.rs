@@ -381,6 +381,12 @@ fn script_in_a_name_is_shown_as_text_and_decisions_publish() {
     let update = submit(&server, 3, "xss-walk", "Canal walk");
     let diff = b.get(&format!("/moderate/items/{update}"));
     assert!(diff.body.contains("Changes against the published listing"));
+    // Sent with no edit key for a listing that has none: the moderator is told to check.
+    assert!(
+        diff.body.contains("Unverified: no edit key"),
+        "{}",
+        diff.body
+    );
     assert!(
         diff.body.contains("Fields that differ (1)"),
         "{}",

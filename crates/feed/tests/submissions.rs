@@ -203,6 +203,227 @@ fn a_submission_is_received_once_held_for_review_and_published_on_approval() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("was already rejected"));
 }
 
+/// A key as a device makes one: 32 random bytes as hex, and the hex SHA-256 of those bytes.
+pub(crate) fn new_key() -> (String, String) {
+    use rand::RngCore;
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    (hex::encode(raw), signpost_personal::key_sha256_of_raw(&raw))
+}
+
+/// Edit keys over HTTP: approval grants one; an update with it is taken and spends it; a wrong,
+/// replayed or missing key is refused with 403 naming `/edit_key`, and the server keeps
+/// answering; a retry of a number already answered gets the same answer; no key is logged or
+/// stored.
+#[test]
+fn a_wrong_or_replayed_edit_key_is_refused_and_the_server_stays_up() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("feed");
+    let log = t.path().join("feed.log");
+    let server = Server::start_logged(&data, &log, "debug");
+    let (k0, h0) = new_key();
+    let (k1, h1) = new_key();
+    let (k2, h2) = new_key();
+
+    let (status, new) = post(
+        &server,
+        "/submissions",
+        &json!({"client_id": DEVICE, "seq": 1, "service": walk("keyed-walk", "Keyed walk"),
+                "edit_key_sha256": h0}),
+    );
+    assert_eq!(status, 202, "{new}");
+    let id = new["submission_id"].as_str().unwrap();
+    assert!(feed(&data, &["approve", id]).status.success());
+
+    let update = |seq: u64, name: &str, key: &str, next: &str| {
+        json!({"client_id": DEVICE, "seq": seq, "service": walk("keyed-walk", name),
+               "edit_key": key, "next_edit_key_sha256": next})
+    };
+    let (status, first) = post(
+        &server,
+        "/submissions",
+        &update(2, "Keyed walk (Sat)", &k0, &h1),
+    );
+    assert_eq!(status, 202, "{first}");
+    // The same number again (its answer was lost): the same answer, though the key is spent.
+    let (status, again) = post(
+        &server,
+        "/submissions",
+        &update(2, "Keyed walk (Sat)", &k0, &h1),
+    );
+    assert_eq!(
+        (
+            status,
+            again["submission_id"].as_str(),
+            again["duplicate"].as_bool()
+        ),
+        (202, first["submission_id"].as_str(), Some(true))
+    );
+    // Replayed as a new item: 403.
+    let (status, e) = post(&server, "/submissions", &update(3, "Replayed", &k0, &h2));
+    assert_eq!(
+        (status, e["error"].as_str(), e["field"].as_str()),
+        (403, Some("edit_key"), Some("/edit_key")),
+        "{e}"
+    );
+    assert!(
+        e["message"].as_str().unwrap().contains("already used"),
+        "{e}"
+    );
+    // Wrong keys, of the right form and not: 403.
+    let (stranger, _) = new_key();
+    for (seq, key) in [(4, stranger.as_str()), (5, "AAAA"), (6, h1.as_str())] {
+        let (status, e) = post(&server, "/submissions", &update(seq, "Guess", key, &h2));
+        assert_eq!(
+            (status, e["field"].as_str()),
+            (403, Some("/edit_key")),
+            "{key}: {e}"
+        );
+        assert!(
+            !e.to_string().contains(key),
+            "the answer never repeats a key"
+        );
+    }
+    // No key for a listing its group manages: 403.
+    let (status, e) = post(
+        &server,
+        "/submissions",
+        &json!({"client_id": DEVICE, "seq": 7, "service": walk("keyed-walk", "No key")}),
+    );
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (403, Some("/edit_key")),
+        "{e}"
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("managed by its group"),
+        "{e}"
+    );
+    // A refused number, retried, is refused the same way.
+    let (status, e) = post(&server, "/submissions", &update(3, "Replayed", &k1, &h2));
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (403, Some("/edit_key")),
+        "{e}"
+    );
+
+    // The server is still up, and the current key still works.
+    let (status, _, item) = server.get(&format!(
+        "/submissions/{}",
+        first["submission_id"].as_str().unwrap()
+    ));
+    assert_eq!((status, item["status"].as_str()), (200, Some("in_review")));
+    let (status, ok) = post(
+        &server,
+        "/submissions",
+        &update(8, "Keyed walk (Sun)", &k1, &h2),
+    );
+    assert_eq!(status, 202, "{ok}");
+    let queue: Value = serde_json::from_slice(&feed(&data, &["queue", "--json"]).stdout).unwrap();
+    assert_eq!(queue.as_array().unwrap().len(), 2, "{queue}");
+    drop(server);
+
+    // No key in the log or in any file of the feed's folder; only hashes.
+    let mut bytes = std::fs::read(&log).unwrap();
+    assert!(!bytes.is_empty(), "the server logged at debug");
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            bytes.extend(std::fs::read(path).unwrap());
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    for key in [&k0, &k1, &k2] {
+        assert!(!text.contains(key.as_str()), "a key was logged or stored");
+    }
+    assert!(text.contains(&h2), "the current hash is kept");
+}
+
+/// A device's keys against the real server: a new listing's pending key becomes active when
+/// the moderators approve it, two updates queued offline go in order each with the key before,
+/// and an update whose key the feed no longer knows is refused (the outbox moves on).
+#[test]
+fn a_devices_edit_key_is_granted_on_approval_and_ratchets() {
+    use signpost_personal::{KeyState, KeyStore, OutboxStatus, Personal};
+    use signpost_sync::outbox::{refresh_statuses, send_outbox};
+
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("feed");
+    let server = Server::start(&data);
+    let options = signpost_sync::Options::default();
+    let keys = KeyStore::Database;
+    let group = Personal::open(&t.path().join("group.db")).unwrap();
+    group
+        .queue_listing(
+            &keys,
+            "dev-walk",
+            "Walk",
+            walk("dev-walk", "Riverside walk"),
+        )
+        .unwrap();
+    let sent = send_outbox(&group, &server.base, &options).unwrap();
+    assert_eq!((sent.delivered, sent.stopped), (1, None));
+    let id = group.outbox().unwrap()[0].remote_id.clone().unwrap();
+    assert!(feed(&data, &["approve", &id]).status.success());
+    refresh_statuses(&group, &server.base, &options).unwrap();
+    assert_eq!(
+        group.edit_key_state("dev-walk").unwrap(),
+        Some(KeyState::Active)
+    );
+
+    for name in ["Riverside walk (Sat)", "Riverside walk (Sun)"] {
+        group
+            .queue_listing(&keys, "dev-walk", "Walk", walk("dev-walk", name))
+            .unwrap();
+    }
+    let sent = send_outbox(&group, &server.base, &options).unwrap();
+    assert_eq!((sent.delivered, sent.refused, sent.stopped), (2, 0, None));
+
+    let queue: Value = serde_json::from_slice(&feed(&data, &["queue", "--json"]).stdout).unwrap();
+    assert_eq!(
+        queue.as_array().unwrap().len(),
+        2,
+        "both updates wait, verified: {queue}"
+    );
+
+    // Another device with no key: its update goes, and is refused for needing the key.
+    let other = Personal::open(&t.path().join("other.db")).unwrap();
+    other
+        .queue_listing(&keys, "dev-walk", "Walk", walk("dev-walk", "Not theirs"))
+        .unwrap();
+    other
+        .queue(
+            signpost_personal::OutboxKind::Report,
+            "dev-walk",
+            "Walk",
+            json!({"service_id": "dev-walk", "kind": "wrong-details", "comment": "Starts at 10"}),
+        )
+        .unwrap();
+    let sent = send_outbox(&other, &server.base, &options).unwrap();
+    assert_eq!(
+        (sent.delivered, sent.refused, sent.waiting, sent.stopped),
+        (1, 1, 0, None)
+    );
+    let refused = other
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .find(|i| i.status == OutboxStatus::Invalid)
+        .unwrap();
+    assert!(
+        refused.reason.contains("managed by its group"),
+        "{}",
+        refused.reason
+    );
+    assert_eq!(
+        group.edit_key_state("dev-walk").unwrap(),
+        Some(KeyState::Active)
+    );
+}
+
 /// The device's outbox against the real server: in order, exactly once across a lost answer,
 /// invalid items refused with their reason, nothing lost while the feed is down, and statuses
 /// brought back after a moderator decides.

@@ -22,6 +22,14 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// An update did not prove the listing's edit key: the key is wrong, was already used (a
+    /// replay), or was left out for a listing its group manages. Like an invalid item, its
+    /// number is used up and a retry gets this same answer.
+    #[error("/edit_key: {message}")]
+    EditKey {
+        /// Why, for the group to read (never the key).
+        message: String,
+    },
     /// The device skipped a number: items must arrive in order, so an earlier one was lost.
     #[error("/seq: expected {expected} from this device, got {got}; send the earlier items first")]
     Gap {
@@ -87,6 +95,7 @@ impl Error {
         match self {
             Error::BadRequest { field, .. } | Error::Invalid { field, .. } => Some(field),
             Error::Gap { .. } => Some("/seq"),
+            Error::EditKey { .. } => Some("/edit_key"),
             _ => None,
         }
     }

@@ -6,6 +6,11 @@
 //! it apart from the published directory, and on approval publishes it through the directory's
 //! changeset log, with an audit row per decision and per changed field (also written into the
 //! listing as HSDS `metadata`, so the ORUK API serves them).
+//!
+//! Updates need proof: approving a new listing or a claim gives its sender the listing's edit
+//! key (the device made the key; this store keeps only its SHA-256), and an update must give
+//! the current key and the hash of the next one, which replaces it at once, so each key works
+//! once.
 mod accounts;
 mod error;
 pub mod reminders;
@@ -18,6 +23,7 @@ pub use accounts::{
 };
 pub use error::{Error, Result};
 pub use store::{
-    field_changes, proposed_changes, AuditRow, FieldChange, Item, Kind, Moderation, Receipt,
-    Status, MAX_ITEMS_PER_DEVICE_PER_HOUR, MAX_NOTE_CHARS,
+    field_changes, proposed_changes, AuditRow, FieldChange, Item, KeyProof, Kind, Moderation,
+    Receipt, Status, KEY_NEEDED, MAX_ITEMS_PER_DEVICE_PER_HOUR, MAX_NOTE_CHARS, USED_KEY,
+    WRONG_KEY,
 };

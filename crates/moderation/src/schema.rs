@@ -4,7 +4,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes.
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
@@ -88,6 +88,35 @@ CREATE TABLE reminder (
     sent_to TEXT NOT NULL,
     how TEXT NOT NULL CHECK (how IN ('smtp', 'outbox')),
     PRIMARY KEY (service_id, assured_date, months)
+) STRICT;
+"#;
+
+/// Version 4: edit keys. A group proves it may update a listing with a key made on its own
+/// device; this file keeps only SHA-256 hashes of keys, never a key.
+///
+/// `edit_key` is each listing's current key (granted when a submission or claim carrying a
+/// hash is approved; replaced at once, in the transaction that stores the update, when an
+/// update proves the current key and names the next one). `retired_edit_key` keeps every
+/// replaced hash, so a replayed key is told apart from a wrong one. On `item`, `edit_key` says
+/// how the sender stood: `verified` (it gave the current key), `none` (it gave none: a new
+/// listing, a claim, or an update of a listing that had no key, which the moderator sees as
+/// unverified), `refused` (a wrong, used or missing key: the item is invalid) or empty (a
+/// report); `grant_sha256` is the hash that becomes the listing's key if it is approved.
+const V4: &str = r#"
+ALTER TABLE item ADD COLUMN edit_key TEXT NOT NULL DEFAULT ''
+    CHECK (edit_key IN ('', 'verified', 'none', 'refused'));
+ALTER TABLE item ADD COLUMN grant_sha256 TEXT;
+CREATE TABLE edit_key (
+    service_id TEXT PRIMARY KEY,
+    key_sha256 TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    item_id TEXT NOT NULL
+) STRICT;
+CREATE TABLE retired_edit_key (
+    key_sha256 TEXT PRIMARY KEY,
+    service_id TEXT NOT NULL,
+    retired_at TEXT NOT NULL,
+    item_id TEXT NOT NULL
 ) STRICT;
 "#;
 

@@ -100,6 +100,42 @@ pub struct Receipt {
     pub duplicate: bool,
 }
 
+/// How an item's sender stood with the listing's edit key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyProof {
+    /// Not a matter of keys (a report).
+    NotNeeded,
+    /// An update that gave the listing's current edit key (which was replaced at once by the
+    /// next one it named).
+    Verified,
+    /// No key given: a new listing, a claim, or an update of a listing that had no key (the
+    /// moderator checks who sent it, as for a claim).
+    Unverified,
+    /// A wrong, used or missing key: the item was refused.
+    Refused,
+}
+
+impl KeyProof {
+    fn code(self) -> &'static str {
+        match self {
+            KeyProof::NotNeeded => "",
+            KeyProof::Verified => "verified",
+            KeyProof::Unverified => "none",
+            KeyProof::Refused => "refused",
+        }
+    }
+
+    fn from_code(code: &str) -> KeyProof {
+        match code {
+            "verified" => KeyProof::Verified,
+            "none" => KeyProof::Unverified,
+            "refused" => KeyProof::Refused,
+            _ => KeyProof::NotNeeded,
+        }
+    }
+}
+
 /// One item, as the queue lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Item {
@@ -121,8 +157,13 @@ pub struct Item {
     pub decided_at: Option<String>,
     /// Who decided.
     pub decided_by: Option<String>,
-    /// What was sent (without the device's id and number).
+    /// What was sent (without the device's id and number, and without any edit key).
     pub body: Value,
+    /// How the sender stood with the listing's edit key.
+    pub edit_key: KeyProof,
+    /// Whether approving it gives its sender the listing's edit key (a new listing, a claim
+    /// or an unverified update that named the hash of a key).
+    pub grants_key: bool,
 }
 
 /// One audit row: a decision, or one field it changed.
@@ -312,11 +353,133 @@ fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
         decided_at: r.get(7)?,
         decided_by: r.get(8)?,
         body: serde_json::from_str(&body).unwrap_or(Value::Null),
+        edit_key: KeyProof::from_code(&r.get::<_, String>(10)?),
+        grants_key: r.get(11)?,
     })
 }
 
-const ITEM_COLUMNS: &str =
-    "id, kind, service_id, name, status, reason, submitted_at, decided_at, decided_by, body";
+const ITEM_COLUMNS: &str = "id, kind, service_id, name, status, reason, submitted_at, decided_at, decided_by, body, edit_key, grant_sha256 IS NOT NULL";
+
+/// The hex SHA-256 of a key, as a key hash is sent and stored: 64 lowercase hex digits.
+fn is_key_hash(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// A key hash the item names, if it names one; a malformed one makes the item invalid.
+fn key_hash<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if is_key_hash(s) => Ok(Some(s)),
+        Some(_) => Err(invalid(
+            &format!("/{field}"),
+            "the SHA-256 of a new key, as 64 lowercase hex digits",
+        )),
+    }
+}
+
+/// The SHA-256 of an edit key as sent (64 hex digits encoding 32 random bytes), or `None` if
+/// it is not one.
+fn digest_of_key(key: &str) -> Option<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    let raw: [u8; 32] = hex::decode(key).ok()?.try_into().ok()?;
+    Some(Sha256::digest(raw).into())
+}
+
+/// Whether `digest` is the hash stored as `stored_hex`, in time that does not depend on where
+/// they differ.
+fn same_key(digest: &[u8; 32], stored_hex: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let mut stored = [0u8; 32];
+    hex::decode_to_slice(stored_hex, &mut stored).is_ok() && bool::from(digest.ct_eq(&stored))
+}
+
+/// What the edit key check decided for an item that is otherwise valid.
+enum KeyCheck {
+    /// Store it: how the sender stood, and the hash approving it would grant.
+    Store(KeyProof, Option<String>),
+    /// Store it, and replace the listing's key (`old`, retired) with `next` now.
+    Ratchet { old: String, next: String },
+    /// Refuse it (403), for this reason.
+    Refuse(String),
+}
+
+/// The message for a replayed key.
+pub const USED_KEY: &str = "this edit key was already used; send the newest key this device holds, or send a claim to manage the listing again";
+/// The message for a wrong key.
+pub const WRONG_KEY: &str =
+    "this is not the edit key of this listing; send a claim if your group runs it";
+/// The message for a listing with a key, updated without one.
+pub const KEY_NEEDED: &str =
+    "this listing is managed by its group; use its edit key, or send a claim";
+
+/// Check an item's edit key against the listing's, inside the transaction that stores it.
+fn check_key(
+    tx: &rusqlite::Transaction<'_>,
+    kind: Kind,
+    obj: &Map<String, Value>,
+    service_id: &str,
+) -> Result<KeyCheck> {
+    if kind == Kind::Report {
+        return Ok(KeyCheck::Store(KeyProof::NotNeeded, None));
+    }
+    let grant = key_hash(obj, "edit_key_sha256")?.map(str::to_string);
+    let given = match obj.get("edit_key") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => return Ok(KeyCheck::Refuse(WRONG_KEY.into())),
+    };
+    if kind == Kind::Claim {
+        // A claim asks a moderator to decide who runs the listing; no key is needed.
+        return Ok(KeyCheck::Store(KeyProof::Unverified, grant));
+    }
+    let current: Option<String> = tx
+        .query_row(
+            "SELECT key_sha256 FROM edit_key WHERE service_id = ?1",
+            [service_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(key) = given else {
+        return Ok(match current {
+            Some(_) => KeyCheck::Refuse(KEY_NEEDED.into()),
+            None => KeyCheck::Store(KeyProof::Unverified, grant),
+        });
+    };
+    let Some(digest) = digest_of_key(key) else {
+        return Ok(KeyCheck::Refuse(WRONG_KEY.into()));
+    };
+    if let Some(current) = current.filter(|c| same_key(&digest, c)) {
+        let next = key_hash(obj, "next_edit_key_sha256")?.ok_or_else(|| {
+            invalid(
+                "/next_edit_key_sha256",
+                "an update gives the SHA-256 of the key that replaces this one",
+            )
+        })?;
+        let reused: bool = tx.query_row(
+            "SELECT ?1 = ?2 OR EXISTS (SELECT 1 FROM retired_edit_key WHERE key_sha256 = ?1)",
+            params![next, current],
+            |r| r.get(0),
+        )?;
+        if reused {
+            return Err(invalid(
+                "/next_edit_key_sha256",
+                "this key was used before; make a new one",
+            ));
+        }
+        return Ok(KeyCheck::Ratchet {
+            old: current,
+            next: next.to_string(),
+        });
+    }
+    let used: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM retired_edit_key WHERE key_sha256 = ?1 AND service_id = ?2)",
+        params![hex::encode(digest), service_id],
+        |r| r.get(0),
+    )?;
+    Ok(KeyCheck::Refuse(
+        if used { USED_KEY } else { WRONG_KEY }.into(),
+    ))
+}
 
 impl Moderation {
     /// Open (or make) the moderation file.
@@ -341,6 +504,12 @@ impl Moderation {
     /// the first answer and stores nothing; a skipped number is refused; an invalid item uses
     /// up its number and is refused (and refused the same way on a retry). The item and the
     /// device's number are written in one transaction.
+    ///
+    /// An update of a listing with an edit key must give that key and the hash of the next
+    /// one: checked, and the key replaced, in the same transaction (a wrong, used or missing
+    /// key is [`Error::EditKey`], and uses the number as an invalid item does). A new listing,
+    /// a claim, or an update of a listing without a key may name the hash of a key, which
+    /// approving the item makes the listing's. No key is ever stored, only hashes.
     pub fn submit(&mut self, kind: Kind, body: &Value, now: DateTime<Utc>) -> Result<Receipt> {
         let (obj, client_id, seq) = envelope(body)?;
         let tx = self
@@ -357,11 +526,17 @@ impl Moderation {
             .unwrap_or(0) as u64;
         let seq_sql = seq as i64;
         if seq <= last {
-            let (id, status, field, reason): (String, String, String, String) = tx.query_row(
-                "SELECT id, status, field, reason FROM item WHERE client_id = ?1 AND seq = ?2",
+            // Answered from what was stored, without checking any key again: a retry after a
+            // lost answer must get the same answer even though its key is now retired.
+            let (id, status, field, reason, key): (String, String, String, String, String) = tx
+                .query_row(
+                "SELECT id, status, field, reason, edit_key FROM item WHERE client_id = ?1 AND seq = ?2",
                 params![client_id, seq_sql],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )?;
+            if status == "invalid" && key == KeyProof::Refused.code() {
+                return Err(Error::EditKey { message: reason });
+            }
             if status == "invalid" {
                 return Err(Error::Invalid {
                     field,
@@ -390,19 +565,49 @@ impl Moderation {
                 limit: MAX_ITEMS_PER_DEVICE_PER_HOUR,
             });
         }
-        let checked = check(kind, obj);
         let mut raw = [0u8; 8];
         rand::rng().fill_bytes(&mut raw);
         let id = format!("{}-{}", kind.code(), hex::encode(raw));
-        let (service_id, name, kept, status, field, reason) = match &checked {
-            Ok((service_id, name, kept)) => (
-                service_id.clone(),
-                name.clone(),
-                kept.to_string(),
-                Status::InReview,
-                String::new(),
-                String::new(),
-            ),
+        // The listing first, then its key: a key is checked (and spent) only for an item that
+        // would otherwise be stored.
+        let checked = check(kind, obj).and_then(|(service_id, name, kept)| {
+            let key = check_key(&tx, kind, obj, &service_id)?;
+            Ok((service_id, name, kept, key))
+        });
+        let checked = match checked {
+            Err(e) if !matches!(e, Error::Invalid { .. }) => return Err(e),
+            other => other,
+        };
+        let now_text = rfc3339(now);
+        let (service_id, name, kept, status, field, reason, proof, grant) = match &checked {
+            Ok((service_id, name, kept, key)) => {
+                let (status, reason, proof, grant) = match key {
+                    KeyCheck::Store(proof, grant) => {
+                        (Status::InReview, String::new(), *proof, grant.clone())
+                    }
+                    KeyCheck::Ratchet { .. } => {
+                        (Status::InReview, String::new(), KeyProof::Verified, None)
+                    }
+                    KeyCheck::Refuse(why) => {
+                        (Status::Invalid, why.clone(), KeyProof::Refused, None)
+                    }
+                };
+                let (kept, field) = if status == Status::Invalid {
+                    ("{}".to_string(), "/edit_key".to_string())
+                } else {
+                    (kept.to_string(), String::new())
+                };
+                (
+                    service_id.clone(),
+                    name.clone(),
+                    kept,
+                    status,
+                    field,
+                    reason,
+                    proof,
+                    grant,
+                )
+            }
             Err(Error::Invalid { field, message }) => (
                 String::new(),
                 String::new(),
@@ -410,12 +615,14 @@ impl Moderation {
                 Status::Invalid,
                 field.clone(),
                 message.clone(),
+                KeyProof::NotNeeded,
+                None,
             ),
-            Err(_) => unreachable!("check only returns field errors"),
+            Err(_) => unreachable!("other errors were returned above"),
         };
         tx.execute(
-            "INSERT INTO item(id, kind, client_id, seq, service_id, name, body, status, field, reason, submitted_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO item(id, kind, client_id, seq, service_id, name, body, status, field, reason, submitted_at, edit_key, grant_sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 id,
                 kind.code(),
@@ -427,20 +634,47 @@ impl Moderation {
                 status.code(),
                 field,
                 reason,
-                rfc3339(now)
+                now_text,
+                proof.code(),
+                grant,
             ],
         )?;
+        if let Ok((_, _, _, KeyCheck::Ratchet { old, next })) = &checked {
+            // Each key works once: the next one replaces it in this same transaction.
+            tx.execute(
+                "UPDATE edit_key SET key_sha256 = ?2, issued_at = ?3, item_id = ?4 WHERE service_id = ?1",
+                params![service_id, next, now_text, id],
+            )?;
+            tx.execute(
+                "INSERT OR IGNORE INTO retired_edit_key(key_sha256, service_id, retired_at, item_id)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![old, service_id, now_text, id],
+            )?;
+        }
         tx.execute(
             "INSERT INTO device(client_id, last_seq) VALUES (?1, ?2)
              ON CONFLICT(client_id) DO UPDATE SET last_seq = excluded.last_seq",
             params![client_id, seq_sql],
         )?;
         tx.commit()?;
-        checked.map(|_| Receipt {
-            id,
-            status,
-            duplicate: false,
-        })
+        match checked {
+            Ok((_, _, _, KeyCheck::Refuse(message))) => Err(Error::EditKey { message }),
+            Ok(_) => Ok(Receipt {
+                id,
+                status,
+                duplicate: false,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether a listing has an edit key (its group manages it, and updates must prove it).
+    pub fn has_edit_key(&self, service_id: &str) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM edit_key WHERE service_id = ?1)",
+            [service_id],
+            |r| r.get(0),
+        )?)
     }
 
     /// One item.
@@ -747,6 +981,26 @@ impl Moderation {
                 params![id, item.service_id, at, who, field, old, new],
             )?;
         }
+        // The sender's key (its hash) becomes the listing's; a key it replaces is retired. A
+        // hash already retired is never granted again (a second item from the same device,
+        // approved after that key was used, must not bring it back).
+        tx.execute(
+            "INSERT OR IGNORE INTO retired_edit_key(key_sha256, service_id, retired_at, item_id)
+             SELECT k.key_sha256, k.service_id, ?2, ?1 FROM edit_key k JOIN item i
+                 ON i.id = ?1 AND k.service_id = i.service_id
+             WHERE i.grant_sha256 IS NOT NULL AND k.key_sha256 != i.grant_sha256
+                 AND i.grant_sha256 NOT IN (SELECT key_sha256 FROM retired_edit_key)",
+            params![id, at],
+        )?;
+        tx.execute(
+            "INSERT INTO edit_key(service_id, key_sha256, issued_at, item_id)
+             SELECT service_id, grant_sha256, ?2, id FROM item
+             WHERE id = ?1 AND grant_sha256 IS NOT NULL AND kind IN ('submission', 'claim')
+                 AND grant_sha256 NOT IN (SELECT key_sha256 FROM retired_edit_key)
+             ON CONFLICT(service_id) DO UPDATE SET key_sha256 = excluded.key_sha256,
+                 issued_at = excluded.issued_at, item_id = excluded.item_id",
+            params![id, at],
+        )?;
         tx.commit()?;
         self.audit(&item.service_id)
             .map(|rows| rows.into_iter().filter(|r| r.item_id == id).collect())

@@ -2,7 +2,9 @@
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 use signpost_directory::Directory;
-use signpost_moderation::{Error, Kind, Moderation, Status};
+use signpost_moderation::{
+    Error, KeyProof, Kind, Moderation, Status, KEY_NEEDED, USED_KEY, WRONG_KEY,
+};
 
 const DEVICE: &str = "6f1c2a9e-3b7d-4e21-9a5c-0d8e7f6a5b4c";
 const OTHER: &str = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
@@ -619,4 +621,297 @@ fn a_duplicate_is_merged_into_the_item_that_stays() {
         field(m.merge(&first.id, &second.id, "ann", now()).unwrap_err()),
         "/into"
     );
+}
+
+/// A key as a device makes one: 32 random bytes as hex, and the hex SHA-256 of those bytes.
+fn new_key() -> (String, String) {
+    use rand::RngCore;
+    use sha2::{Digest, Sha256};
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    (hex::encode(raw), hex::encode(Sha256::digest(raw)))
+}
+
+fn update(client: &str, seq: u64, svc: Value, key: &str, next_sha256: &str) -> Value {
+    json!({"client_id": client, "seq": seq, "service": svc,
+           "edit_key": key, "next_edit_key_sha256": next_sha256})
+}
+
+fn key_message(e: Error) -> String {
+    match e {
+        Error::EditKey { message } => message,
+        other => panic!("expected an edit key refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn approving_a_new_listing_grants_its_key_and_each_key_updates_once() {
+    let (t, mut m, mut d) = open();
+    let (k0, h0) = new_key();
+    let mut new = submission(DEVICE, 1, service("walk-1", "Park walk"));
+    new["edit_key_sha256"] = json!(h0);
+    let first = m.submit(Kind::Submission, &new, now()).unwrap();
+    let item = m.item(&first.id).unwrap();
+    assert_eq!(
+        (item.edit_key, item.grants_key),
+        (KeyProof::Unverified, true)
+    );
+    assert!(!m.has_edit_key("walk-1").unwrap(), "no key before approval");
+    m.approve(&first.id, "mod-ann", &mut d, now()).unwrap();
+    assert!(m.has_edit_key("walk-1").unwrap(), "approval grants the key");
+
+    // Without the key, a listing its group manages cannot be updated (the number is used).
+    let e = m
+        .submit(
+            Kind::Submission,
+            &submission(OTHER, 1, service("walk-1", "Hijacked")),
+            now(),
+        )
+        .unwrap_err();
+    assert_eq!(field_of(&e), "/edit_key");
+    assert_eq!(key_message(e), KEY_NEEDED);
+
+    // With it: stored, and the key replaced at once by the next.
+    let (k1, h1) = new_key();
+    let upd = m
+        .submit(
+            Kind::Submission,
+            &update(
+                DEVICE,
+                2,
+                service("walk-1", "Park walk (Sundays)"),
+                &k0,
+                &h1,
+            ),
+            now(),
+        )
+        .unwrap();
+    let item = m.item(&upd.id).unwrap();
+    assert_eq!(
+        (item.status, item.edit_key, item.grants_key),
+        (Status::InReview, KeyProof::Verified, false)
+    );
+    assert!(item.body.get("edit_key").is_none(), "{:?}", item.body);
+
+    // A retry of that same number, its key now used, gets the same answer.
+    let again = m
+        .submit(
+            Kind::Submission,
+            &update(
+                DEVICE,
+                2,
+                service("walk-1", "Park walk (Sundays)"),
+                &k0,
+                &h1,
+            ),
+            now(),
+        )
+        .unwrap();
+    assert_eq!(
+        (again.id.as_str(), again.duplicate),
+        (upd.id.as_str(), true)
+    );
+
+    // The used key, sent again as a new item, is a replay.
+    let (_k2, h2) = new_key();
+    let e = m
+        .submit(
+            Kind::Submission,
+            &update(DEVICE, 3, service("walk-1", "Replayed"), &k0, &h2),
+            now(),
+        )
+        .unwrap_err();
+    assert_eq!(field_of(&e), "/edit_key");
+    assert_eq!(key_message(e), USED_KEY);
+    // A key of the right form that was never this listing's is wrong; so is one not a key.
+    let (stranger, _) = new_key();
+    for (seq, key) in [(4, stranger.as_str()), (5, "letmein"), (6, h0.as_str())] {
+        let e = m
+            .submit(
+                Kind::Submission,
+                &update(DEVICE, seq, service("walk-1", "Guess"), key, &h2),
+                now(),
+            )
+            .unwrap_err();
+        assert_eq!(key_message(e), WRONG_KEY, "{key}");
+    }
+    // A refused number, retried with the right key, still gets its first answer: numbers are
+    // answered from what was stored.
+    let e = m
+        .submit(
+            Kind::Submission,
+            &update(DEVICE, 3, service("walk-1", "Replayed"), &k1, &h2),
+            now(),
+        )
+        .unwrap_err();
+    assert_eq!(key_message(e), USED_KEY);
+    // An update that names no next key is invalid, and does not spend the key.
+    let mut no_next = update(DEVICE, 7, service("walk-1", "No next"), &k1, &h2);
+    no_next
+        .as_object_mut()
+        .unwrap()
+        .remove("next_edit_key_sha256");
+    let e = m.submit(Kind::Submission, &no_next, now()).unwrap_err();
+    assert!(matches!(e, Error::Invalid { .. }), "{e:?}");
+    assert_eq!(field_of(&e), "/next_edit_key_sha256");
+    // Nor can the next key be the one being used.
+    let e = m
+        .submit(
+            Kind::Submission,
+            &update(DEVICE, 8, service("walk-1", "Same"), &k1, &h1),
+            now(),
+        )
+        .unwrap_err();
+    assert_eq!(field_of(&e), "/next_edit_key_sha256");
+    // The current key works, once.
+    let (_, h3) = new_key();
+    let ok = m
+        .submit(
+            Kind::Submission,
+            &update(DEVICE, 9, service("walk-1", "Park walk (Sat)"), &k1, &h3),
+            now(),
+        )
+        .unwrap();
+    assert_eq!(ok.status, Status::InReview);
+    // Approving a verified update publishes it and grants nothing new.
+    m.approve(&ok.id, "mod-ann", &mut d, now()).unwrap();
+    assert_eq!(d.listing("walk-1").unwrap().service.name, "Park walk (Sat)");
+    assert!(m.pending().unwrap().iter().all(|i| i.name != "Hijacked"));
+
+    // No key is kept anywhere in the file, in the clear or as hex.
+    drop(m);
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(t.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("moderation")
+        {
+            bytes.extend(std::fs::read(path).unwrap());
+        }
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    for key in [&k0, &k1] {
+        assert!(!text.contains(key.as_str()), "a key was stored");
+    }
+    assert!(text.contains(&h0), "the hash is kept");
+}
+
+#[test]
+fn a_listing_without_a_key_is_updated_unverified_and_a_claim_grants_its_key() {
+    let (_t, mut m, mut d) = open();
+    // A listing published by an import, not through moderation: it has no key.
+    d.import_sources(
+        vec![("council".into(), vec![service("council-1", "Lunch club")])],
+        &mut |_| {},
+    )
+    .unwrap();
+    let (k0, h0) = new_key();
+    let mut upd = submission(DEVICE, 1, service("council-1", "Lunch club (Fridays)"));
+    upd["edit_key_sha256"] = json!(h0);
+    let r = m.submit(Kind::Submission, &upd, now()).unwrap();
+    let item = m.item(&r.id).unwrap();
+    assert_eq!(
+        (item.status, item.edit_key, item.grants_key),
+        (Status::InReview, KeyProof::Unverified, true),
+        "held for a moderator as unverified"
+    );
+    // A key for a listing that has none is wrong.
+    let (other_key, other_hash) = new_key();
+    let e = m
+        .submit(
+            Kind::Submission,
+            &update(
+                OTHER,
+                1,
+                service("council-1", "Guess"),
+                &other_key,
+                &other_hash,
+            ),
+            now(),
+        )
+        .unwrap_err();
+    assert_eq!(key_message(e), WRONG_KEY);
+    m.approve(&r.id, "mod-ann", &mut d, now()).unwrap();
+    assert!(m.has_edit_key("council-1").unwrap());
+
+    // Another group's claim, approved, moves the key to it: the first key is retired.
+    let (k_claim, h_claim) = new_key();
+    let claim = m
+        .submit(
+            Kind::Claim,
+            &json!({"client_id": OTHER, "seq": 2, "service_id": "council-1",
+                    "contact_name": "Sam", "contact_email": "sam@example.org",
+                    "edit_key_sha256": h_claim}),
+            now(),
+        )
+        .unwrap();
+    let item = m.item(&claim.id).unwrap();
+    assert_eq!(
+        (item.edit_key, item.grants_key),
+        (KeyProof::Unverified, true)
+    );
+    m.approve(&claim.id, "mod-ann", &mut d, now()).unwrap();
+    let (_, h1) = new_key();
+    let e = m
+        .submit(
+            Kind::Submission,
+            &update(DEVICE, 2, service("council-1", "Old key"), &k0, &h1),
+            now(),
+        )
+        .unwrap_err();
+    assert_eq!(key_message(e), USED_KEY);
+    m.submit(
+        Kind::Submission,
+        &update(OTHER, 3, service("council-1", "Lunch club"), &k_claim, &h1),
+        now(),
+    )
+    .unwrap();
+    // A malformed hash makes a claim invalid.
+    let e = m
+        .submit(
+            Kind::Claim,
+            &json!({"client_id": OTHER, "seq": 4, "service_id": "council-1",
+                    "contact_name": "Sam", "contact_email": "sam@example.org",
+                    "edit_key_sha256": "ABC"}),
+            now(),
+        )
+        .unwrap_err();
+    assert_eq!(field_of(&e), "/edit_key_sha256");
+}
+
+fn field_of(e: &Error) -> String {
+    e.field().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_used_key_is_never_granted_again_by_a_later_approval() {
+    let (_t, mut m, mut d) = open();
+    let (k0, h0) = new_key();
+    // Two items sent before the first approval, both naming the device's pending key.
+    let mut a = submission(DEVICE, 1, service("walk-1", "Park walk"));
+    a["edit_key_sha256"] = json!(h0);
+    let mut b = submission(DEVICE, 2, service("walk-1", "Park walk (typo fixed)"));
+    b["edit_key_sha256"] = json!(h0);
+    let a = m.submit(Kind::Submission, &a, now()).unwrap();
+    let b = m.submit(Kind::Submission, &b, now()).unwrap();
+    m.approve(&a.id, "mod-ann", &mut d, now()).unwrap();
+    // The key is used once, then the older item is approved: the device's newest key stands.
+    let (k1, h1) = new_key();
+    m.submit(
+        Kind::Submission,
+        &update(DEVICE, 3, service("walk-1", "Park walk (Sat)"), &k0, &h1),
+        now(),
+    )
+    .unwrap();
+    m.approve(&b.id, "mod-ann", &mut d, now()).unwrap();
+    let (_, h2) = new_key();
+    m.submit(
+        Kind::Submission,
+        &update(DEVICE, 4, service("walk-1", "Park walk (Sun)"), &k1, &h2),
+        now(),
+    )
+    .unwrap();
 }

@@ -15,6 +15,9 @@ pub enum Error {
         /// Highest version this build knows.
         supported: u32,
     },
+    /// The OS keyring could not keep or give back an edit key; nothing was queued.
+    #[error("the keyring: {0}")]
+    Keyring(String),
     /// A value the person entered cannot be used; the message says why and what would work.
     #[error("{field}: {message}")]
     Invalid {

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 
 /// Migration N (1-based) brings a file from version N-1 to N.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes.
 pub const VERSION: u32 = MIGRATIONS.len() as u32;
@@ -64,6 +64,22 @@ INSERT INTO outbox(kind, service_id, name, body, created_at)
         created_at
     FROM report ORDER BY id;
 DROP TABLE report;
+"#;
+
+/// Version 3: the device's edit keys, one row per listing. `key_sha256` is the hash of the
+/// device's current key for it; `key` is the key itself when no OS keyring keeps it (NULL when
+/// one does). A `pending` key was sent (as its hash) with `outbox_id`'s new listing, claim or
+/// unverified update and becomes `active` when the moderators approve one that names it. The
+/// row changes in the same transaction as the outbox item that uses the key.
+const V3: &str = r#"
+CREATE TABLE edit_key (
+    service_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'active')),
+    key_sha256 TEXT NOT NULL,
+    key TEXT,
+    outbox_id INTEGER,
+    updated_at TEXT NOT NULL
+) STRICT;
 "#;
 
 /// Bring `conn` to [`VERSION`], one transaction per step; refuse files from a newer build.

@@ -6,6 +6,7 @@ use rand::RngCore;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use crate::edit_keys::{key_sha256, new_key, KeyState, KeyStore, KeyringEntry};
 use crate::error::{Error, Result};
 use crate::schema;
 
@@ -312,6 +313,41 @@ fn report_of(item: OutboxItem) -> Report {
     }
 }
 
+fn insert_outbox(
+    conn: &Connection,
+    kind: OutboxKind,
+    service_id: &str,
+    name: &str,
+    body: &serde_json::Value,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO outbox(kind, service_id, name, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![kind.code(), service_id, name, body.to_string(), now()],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// An outbox item as shown: an edit key waiting to be sent is for the feed alone.
+fn shown(mut item: OutboxItem) -> OutboxItem {
+    if let Some(obj) = item.body.as_object_mut() {
+        obj.remove("edit_key");
+    }
+    item
+}
+
+/// A pending key becomes the listing's (active) when an item naming its hash is approved.
+fn activate_keys(conn: &Connection, remote_id: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE edit_key SET state = 'active', outbox_id = NULL, updated_at = ?2
+         WHERE state = 'pending' AND EXISTS (
+             SELECT 1 FROM outbox o WHERE o.remote_id = ?1 AND o.status = 'approved'
+                 AND o.service_id = edit_key.service_id
+                 AND json_extract(o.body, '$.edit_key_sha256') = edit_key.key_sha256)",
+        params![remote_id, now()],
+    )?;
+    Ok(())
+}
+
 /// The personal store: one SQLite file on the device.
 pub struct Personal {
     conn: Connection,
@@ -476,11 +512,200 @@ impl Personal {
         name: &str,
         body: serde_json::Value,
     ) -> Result<OutboxItem> {
-        self.conn.execute(
-            "INSERT INTO outbox(kind, service_id, name, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![kind.code(), service_id, name, body.to_string(), now()],
+        let id = insert_outbox(&self.conn, kind, service_id, name, &body)?;
+        self.outbox_item(id)
+    }
+
+    /// Queue a group's listing (`service`, HSDS) with this device's edit key for it, in one
+    /// transaction with the key's change:
+    ///
+    /// - the device holds the listing's key: the update carries it and the hash of a new key,
+    ///   which replaces it here (so a second update queued offline uses the new one);
+    /// - a key is pending (sent with something not yet approved): the update names its hash
+    ///   again;
+    /// - no key (a new listing, or one this device has never managed): a new key is made,
+    ///   pending, and the update names its hash; approving it gives the key to this device.
+    pub fn queue_listing(
+        &self,
+        keys: &KeyStore,
+        service_id: &str,
+        name: &str,
+        service: serde_json::Value,
+    ) -> Result<OutboxItem> {
+        self.queue_keyed(
+            keys,
+            OutboxKind::Submission,
+            service_id,
+            name,
+            serde_json::json!({ "service": service }),
+        )
+    }
+
+    /// Queue a claim ("this is our group": `claim` holds `service_id`, `contact_name`,
+    /// `contact_email`, `note`, `service_name`) naming the hash of this device's pending key
+    /// for the listing (made now if there is none), so approving it gives the device the key.
+    pub fn queue_claim(
+        &self,
+        keys: &KeyStore,
+        service_id: &str,
+        name: &str,
+        claim: serde_json::Value,
+    ) -> Result<OutboxItem> {
+        self.queue_keyed(keys, OutboxKind::Claim, service_id, name, claim)
+    }
+
+    fn queue_keyed(
+        &self,
+        keys: &KeyStore,
+        kind: OutboxKind,
+        service_id: &str,
+        name: &str,
+        mut body: serde_json::Value,
+    ) -> Result<OutboxItem> {
+        if !body.is_object() {
+            return Err(Error::Invalid {
+                field: "listing",
+                message: "not a listing".into(),
+            });
+        }
+        let tx = self.conn.unchecked_transaction()?;
+        let held: Option<(String, String, Option<String>)> = tx
+            .query_row(
+                "SELECT state, key_sha256, key FROM edit_key WHERE service_id = ?1",
+                [service_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let current = match &held {
+            Some((state, sha, key)) if KeyState::from_code(state) == KeyState::Active => {
+                let key = match keys {
+                    KeyStore::Database => key.clone(),
+                    KeyStore::Keyring(store) => store
+                        .get(service_id)
+                        .map_err(Error::Keyring)?
+                        .and_then(|s| serde_json::from_str::<KeyringEntry>(&s).ok())
+                        .and_then(|e| e.matching(sha)),
+                };
+                key.filter(|k| key_sha256(k).as_deref() == Some(sha.as_str()))
+            }
+            _ => None,
+        };
+        let pending_sha = match &held {
+            Some((state, sha, _)) if KeyState::from_code(state) == KeyState::Pending => {
+                Some(sha.clone())
+            }
+            _ => None,
+        };
+        let obj = body.as_object_mut().expect("checked above");
+        let outbox_id;
+        match (kind, current.clone(), pending_sha) {
+            (OutboxKind::Submission, Some(key), _) => {
+                // Each key works once: this update spends it and names the next.
+                let (next, next_sha) = new_key();
+                obj.insert("edit_key".into(), key.clone().into());
+                obj.insert("next_edit_key_sha256".into(), next_sha.clone().into());
+                let kept = self.keep(keys, service_id, &next, Some(&key))?;
+                outbox_id = insert_outbox(&tx, kind, service_id, name, &body)?;
+                tx.execute(
+                    "UPDATE edit_key SET key_sha256 = ?2, key = ?3, updated_at = ?4 WHERE service_id = ?1",
+                    params![service_id, next_sha, kept, now()],
+                )?;
+            }
+            (_, _, Some(sha)) => {
+                obj.insert("edit_key_sha256".into(), sha.into());
+                outbox_id = insert_outbox(&tx, kind, service_id, name, &body)?;
+            }
+            _ => {
+                // No key this device can use: a new one, pending until approved. A claim for a
+                // listing whose key this device holds asks for a new one the same way.
+                let (key, sha) = new_key();
+                obj.insert("edit_key_sha256".into(), sha.clone().into());
+                let kept = self.keep(keys, service_id, &key, current.as_deref())?;
+                outbox_id = insert_outbox(&tx, kind, service_id, name, &body)?;
+                tx.execute(
+                    "INSERT INTO edit_key(service_id, state, key_sha256, key, outbox_id, updated_at)
+                     VALUES (?1, 'pending', ?2, ?3, ?4, ?5)
+                     ON CONFLICT(service_id) DO UPDATE SET state = 'pending',
+                         key_sha256 = excluded.key_sha256, key = excluded.key,
+                         outbox_id = excluded.outbox_id, updated_at = excluded.updated_at",
+                    params![service_id, sha, kept, outbox_id, now()],
+                )?;
+            }
+        }
+        tx.commit()?;
+        self.outbox_item(outbox_id).map(shown)
+    }
+
+    /// Keep a new key where `keys` says; returns what the file keeps (the key itself, or
+    /// nothing when the keyring has it). The keyring is written before the file's transaction
+    /// commits, with the key before it, so the file's hash always names a key that is there.
+    fn keep(
+        &self,
+        keys: &KeyStore,
+        service_id: &str,
+        key: &str,
+        previous: Option<&str>,
+    ) -> Result<Option<String>> {
+        match keys {
+            KeyStore::Database => Ok(Some(key.to_string())),
+            KeyStore::Keyring(store) => {
+                let entry = KeyringEntry {
+                    key: key.to_string(),
+                    previous: previous.map(str::to_string),
+                };
+                let text =
+                    serde_json::to_string(&entry).map_err(|e| Error::Keyring(e.to_string()))?;
+                store.set(service_id, &text).map_err(Error::Keyring)?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Where this device stands with a listing's edit key, if it has one.
+    pub fn edit_key_state(&self, service_id: &str) -> Result<Option<KeyState>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT state FROM edit_key WHERE service_id = ?1",
+                [service_id],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .map(|s| KeyState::from_code(&s)))
+    }
+
+    /// Every listing this device holds (or waits for) a key to, by id.
+    pub fn edit_keys(&self) -> Result<Vec<(String, KeyState)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT service_id, state FROM edit_key ORDER BY service_id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                KeyState::from_code(&r.get::<_, String>(1)?),
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The feed refused an item's edit key (403: wrong, already used, or needed). Its number
+    /// was used. If the item gave this device's key, the feed no longer knows that key (another
+    /// group's claim was approved, or this file was restored from an old copy): the device
+    /// forgets it, so later updates are sent for a moderator to check, as from a new device.
+    pub fn refused_edit_key(&self, id: i64, reason: &str) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "DELETE FROM edit_key WHERE state = 'active' AND service_id =
+                 (SELECT service_id FROM outbox WHERE id = ?1 AND json_type(body, '$.edit_key') IS NOT NULL)",
+            [id],
         )?;
-        self.outbox_item(self.conn.last_insert_rowid())
+        tx.execute(
+            "UPDATE outbox SET status = 'invalid', reason = ?2, body = json_remove(body, '$.edit_key')
+             WHERE id = ?1",
+            params![id, reason],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     fn outbox_item(&self, id: i64) -> Result<OutboxItem> {
@@ -497,7 +722,8 @@ impl Personal {
             "SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id DESC"
         ))?;
         let rows = stmt.query_map([], outbox_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let items: Vec<OutboxItem> = rows.collect::<rusqlite::Result<_>>()?;
+        Ok(items.into_iter().map(shown).collect())
     }
 
     /// The oldest item not yet accepted, with its number for the feed: given now if it has none
@@ -551,10 +777,15 @@ impl Personal {
 
     /// The feed accepted an item: it has this id there and stands at `status`.
     pub fn delivered(&self, id: i64, remote_id: &str, status: OutboxStatus) -> Result<()> {
-        self.conn.execute(
-            "UPDATE outbox SET sent_at = ?2, remote_id = ?3, status = ?4 WHERE id = ?1",
+        let tx = self.conn.unchecked_transaction()?;
+        // A key sent is spent: the body keeps only hashes once the feed has it.
+        tx.execute(
+            "UPDATE outbox SET sent_at = ?2, remote_id = ?3, status = ?4,
+                 body = json_remove(body, '$.edit_key') WHERE id = ?1",
             params![id, now(), remote_id, status.code()],
         )?;
+        activate_keys(&tx, remote_id)?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -564,7 +795,8 @@ impl Personal {
     pub fn refused(&self, id: i64, reason: &str, number_used: bool) -> Result<()> {
         let tx = self.conn.unchecked_transaction()?;
         tx.execute(
-            "UPDATE outbox SET status = 'invalid', reason = ?2 WHERE id = ?1",
+            "UPDATE outbox SET status = 'invalid', reason = ?2,
+                 body = json_remove(body, '$.edit_key') WHERE id = ?1",
             params![id, reason],
         )?;
         if !number_used {
@@ -599,10 +831,12 @@ impl Personal {
     }
 
     /// Remove an item that has not been sent. One already on its way (it has a number the feed
-    /// may have counted) stays, so the feed never sees a gap.
+    /// may have counted) stays, so the feed never sees a gap; so does an update carrying an
+    /// edit key, since the device's key has already moved on to the next one.
     pub fn remove_queued(&self, id: i64) -> Result<bool> {
         Ok(self.conn.execute(
-            "DELETE FROM outbox WHERE id = ?1 AND status = 'queued' AND wire_seq IS NULL",
+            "DELETE FROM outbox WHERE id = ?1 AND status = 'queued' AND wire_seq IS NULL
+                 AND json_type(body, '$.edit_key') IS NULL",
             [id],
         )? > 0)
     }
@@ -614,10 +848,13 @@ impl Personal {
         status: OutboxStatus,
         reason: &str,
     ) -> Result<()> {
-        self.conn.execute(
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
             "UPDATE outbox SET status = ?2, reason = ?3 WHERE remote_id = ?1",
             params![remote_id, status.code(), reason],
         )?;
+        activate_keys(&tx, remote_id)?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -652,7 +889,10 @@ impl Personal {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::edit_keys::tests::MemoryKeyring;
 
     #[test]
     fn saved_list_survives_reopening_and_keeps_order() {
@@ -913,6 +1153,222 @@ mod tests {
         }
         assert_eq!(p.set_setting(Setting::FeedUrl, "").unwrap(), None);
         assert_eq!(p.setting(Setting::FeedUrl).unwrap(), None);
+    }
+
+    /// A group's device: a new listing makes a pending key (its hash sent), approval makes it
+    /// active, and updates queued offline ratchet in order, each carrying the key before.
+    fn ratchet_through(keys: &KeyStore) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("personal.db");
+        let p = Personal::open(&path).unwrap();
+        let svc = |name: &str| serde_json::json!({"id": "g1", "name": name});
+        let new = p.queue_listing(keys, "g1", "Walk", svc("Walk")).unwrap();
+        let h0 = new.body["edit_key_sha256"].as_str().unwrap().to_string();
+        assert!(new.body.get("edit_key").is_none());
+        assert_eq!(p.edit_key_state("g1").unwrap(), Some(KeyState::Pending));
+        // Another update while the key is pending names the same hash.
+        let again = p.queue_listing(keys, "g1", "Walk", svc("Walk!")).unwrap();
+        assert_eq!(again.body["edit_key_sha256"], h0.as_str());
+        let out = p.next_to_send().unwrap().unwrap();
+        p.delivered(out.item.id, "submission-a", OutboxStatus::InReview)
+            .unwrap();
+        assert_eq!(p.edit_key_state("g1").unwrap(), Some(KeyState::Pending));
+        p.set_remote_status("submission-a", OutboxStatus::Approved, "")
+            .unwrap();
+        assert_eq!(p.edit_key_state("g1").unwrap(), Some(KeyState::Active));
+        let out = p.next_to_send().unwrap().unwrap();
+        p.delivered(out.item.id, "submission-b", OutboxStatus::InReview)
+            .unwrap();
+
+        // Two updates offline: each carries the key before it and names the next.
+        let u1 = p
+            .queue_listing(keys, "g1", "Walk", svc("Walk (Sat)"))
+            .unwrap();
+        let u2 = p
+            .queue_listing(keys, "g1", "Walk", svc("Walk (Sun)"))
+            .unwrap();
+        assert!(
+            !p.remove_queued(u2.id).unwrap(),
+            "an update that spent a key stays"
+        );
+        // The app stops between queueing and sending: reopened, both are as queued.
+        drop(p);
+        let p = Personal::open(&path).unwrap();
+        assert!(
+            u1.body.get("edit_key").is_none(),
+            "never shown: {}",
+            u1.body
+        );
+        let first = p.next_to_send().unwrap().unwrap().envelope;
+        let k0 = first["edit_key"].as_str().unwrap();
+        assert_eq!(key_sha256(k0).unwrap(), h0);
+        let h1 = first["next_edit_key_sha256"].as_str().unwrap().to_string();
+        p.delivered(u1.id, "submission-c", OutboxStatus::InReview)
+            .unwrap();
+        let second = p.next_to_send().unwrap().unwrap().envelope;
+        assert_eq!(second["service"]["name"], "Walk (Sun)");
+        assert_eq!(
+            key_sha256(second["edit_key"].as_str().unwrap()).unwrap(),
+            h1
+        );
+        let h2 = second["next_edit_key_sha256"].as_str().unwrap();
+        assert_ne!(h2, h1);
+        let stored: String = p
+            .conn
+            .query_row(
+                "SELECT key_sha256 FROM edit_key WHERE service_id = 'g1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(stored, h2, "the device holds the newest key");
+        // Once delivered, a spent key is not kept in the outbox.
+        p.delivered(u2.id, "submission-d", OutboxStatus::InReview)
+            .unwrap();
+        let raw: Vec<String> = p
+            .conn
+            .prepare("SELECT body FROM outbox")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(raw.iter().all(|b| !b.contains("\"edit_key\"")), "{raw:?}");
+        drop(p);
+        (dir, path)
+    }
+
+    fn file_text(path: &std::path::Path) -> String {
+        let mut bytes = std::fs::read(path).unwrap();
+        if let Ok(wal) = std::fs::read(path.with_extension("db-wal")) {
+            bytes.extend(wal);
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[test]
+    fn without_a_keyring_keys_are_kept_in_the_file_and_ratchet_in_order() {
+        let (_dir, path) = ratchet_through(&KeyStore::Database);
+        let p = Personal::open(&path).unwrap();
+        let key: Option<String> = p
+            .conn
+            .query_row(
+                "SELECT key FROM edit_key WHERE service_id = 'g1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(key.is_some(), "the key is in the file");
+        assert_eq!(
+            p.edit_keys().unwrap(),
+            [("g1".to_string(), KeyState::Active)]
+        );
+    }
+
+    #[test]
+    fn with_a_keyring_the_file_keeps_only_hashes() {
+        let ring = Arc::new(MemoryKeyring::default());
+        let keys = KeyStore::Keyring(ring.clone());
+        let (_dir, path) = ratchet_through(&keys);
+        let p = Personal::open(&path).unwrap();
+        let key: Option<String> = p
+            .conn
+            .query_row(
+                "SELECT key FROM edit_key WHERE service_id = 'g1'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(key, None);
+        drop(p);
+        let entry: KeyringEntry = serde_json::from_str(&ring.0.lock().unwrap()["g1"]).unwrap();
+        assert!(
+            !file_text(&path).contains(&entry.key),
+            "the key is only in the keyring"
+        );
+    }
+
+    /// A crash (here, a failing write) between making the next key and queueing the update
+    /// leaves the key and the outbox as they were, in the file and with a keyring.
+    #[test]
+    fn a_failed_queue_changes_neither_the_key_nor_the_outbox() {
+        for keys in [
+            KeyStore::Database,
+            KeyStore::Keyring(Arc::new(MemoryKeyring::default())),
+        ] {
+            let p = Personal::open_in_memory().unwrap();
+            let svc = serde_json::json!({"id": "g1", "name": "Walk"});
+            p.queue_listing(&keys, "g1", "Walk", svc.clone()).unwrap();
+            let out = p.next_to_send().unwrap().unwrap();
+            p.delivered(out.item.id, "s-1", OutboxStatus::Approved)
+                .unwrap();
+            assert_eq!(p.edit_key_state("g1").unwrap(), Some(KeyState::Active));
+            let before: String = p
+                .conn
+                .query_row("SELECT key_sha256 FROM edit_key", [], |r| r.get(0))
+                .unwrap();
+            p.conn
+                .execute_batch(
+                    "CREATE TEMP TRIGGER cut BEFORE INSERT ON outbox
+                     BEGIN SELECT RAISE(ABORT, 'disk gone'); END;",
+                )
+                .unwrap();
+            assert!(p.queue_listing(&keys, "g1", "Walk", svc.clone()).is_err());
+            p.conn.execute_batch("DROP TRIGGER cut").unwrap();
+            let after: String = p
+                .conn
+                .query_row("SELECT key_sha256 FROM edit_key", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(after, before, "{keys:?}");
+            assert!(p.next_to_send().unwrap().is_none(), "nothing was queued");
+            // The next update still carries the key the feed knows.
+            p.queue_listing(&keys, "g1", "Walk", svc).unwrap();
+            let sent = p.next_to_send().unwrap().unwrap().envelope;
+            assert_eq!(
+                key_sha256(sent["edit_key"].as_str().unwrap()).unwrap(),
+                before,
+                "{keys:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_refused_key_is_forgotten_only_when_the_item_gave_it() {
+        let keys = KeyStore::Database;
+        let p = Personal::open_in_memory().unwrap();
+        let svc = serde_json::json!({"id": "g1", "name": "Walk"});
+        p.queue_listing(&keys, "g1", "Walk", svc.clone()).unwrap();
+        let pending_update = p.queue_listing(&keys, "g1", "Walk", svc.clone()).unwrap();
+        let out = p.next_to_send().unwrap().unwrap();
+        p.delivered(out.item.id, "s-1", OutboxStatus::Approved)
+            .unwrap();
+        // Sent after the approval without the key (queued while it was pending): refused,
+        // and the device keeps its key.
+        p.next_to_send().unwrap().unwrap();
+        p.refused_edit_key(pending_update.id, "managed by its group")
+            .unwrap();
+        assert_eq!(p.edit_key_state("g1").unwrap(), Some(KeyState::Active));
+        // An update that gave the key, refused: the feed does not know it; forgotten.
+        let upd = p.queue_listing(&keys, "g1", "Walk", svc).unwrap();
+        p.next_to_send().unwrap().unwrap();
+        p.refused_edit_key(upd.id, "not the edit key").unwrap();
+        assert_eq!(p.edit_key_state("g1").unwrap(), None);
+        let item = p
+            .outbox()
+            .unwrap()
+            .into_iter()
+            .find(|i| i.id == upd.id)
+            .unwrap();
+        assert_eq!(
+            (item.status, item.reason.as_str()),
+            (OutboxStatus::Invalid, "not the edit key")
+        );
+        // A claim makes a new pending key.
+        let claim = p
+            .queue_claim(&keys, "g1", "Walk", serde_json::json!({"service_id": "g1"}))
+            .unwrap();
+        assert!(claim.body["edit_key_sha256"].is_string());
+        assert_eq!(p.edit_key_state("g1").unwrap(), Some(KeyState::Pending));
     }
 
     #[test]

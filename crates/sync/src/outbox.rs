@@ -62,6 +62,12 @@ pub fn send_outbox(personal: &Personal, feed: &str, options: &Options) -> Result
                 record(personal.refused(out.item.id, &message, true))?;
                 sent.refused += 1;
             }
+            // The listing's edit key was wrong, already used or needed: the feed used the
+            // number, as for an invalid item; the reason says what to do.
+            403 if body["error"] == "edit_key" => {
+                record(personal.refused_edit_key(out.item.id, &message))?;
+                sent.refused += 1;
+            }
             400 | 413 => {
                 let why = if status == 413 {
                     "too large for the feed to take".to_string()

@@ -210,6 +210,13 @@ async fn receive_form(state: AppState, body: Bytes) -> Response {
             "This form is out of date",
             "This page of the form could not be used. Nothing was sent. Open the form again and fill it in.",
         ),
+        // The web form carries no edit key: a listing its group looks after with one is
+        // updated from the device that holds it.
+        Ok(Err(Error::EditKey { .. })) => problem(
+            StatusCode::FORBIDDEN,
+            "This listing is looked after by its group",
+            "Its group updates it from the Signpost app, on the device that holds its edit key. Nothing was sent. If you run this group and have lost that device, ask the region's moderators.",
+        ),
         Ok(Err(Error::TooMany { .. })) => {
             let mut r = problem(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -2,7 +2,9 @@
 //! what a group typed (a name like `<script>…`) is shown as text. No page needs JavaScript.
 use maud::{html, Markup, DOCTYPE};
 use signpost_browse::group_form::FormError;
-use signpost_moderation::{Account, AuditRow, FieldChange, Item, Kind, Role, SignedIn, Status};
+use signpost_moderation::{
+    Account, AuditRow, FieldChange, Item, KeyProof, Kind, Role, SignedIn, Status,
+};
 
 use crate::group::form::{self, Fields};
 
@@ -157,6 +159,25 @@ pub(super) struct ItemView<'a> {
     pub(super) others: &'a [Item],
 }
 
+/// What a moderator should know of an item's edit key, if anything.
+fn key_words(item: &Item, published: bool) -> Option<&'static str> {
+    Some(match (item.kind, item.edit_key, item.grants_key) {
+        (_, KeyProof::Verified, _) => "Verified: sent with the listing's edit key, from its group's device.",
+        (_, KeyProof::Refused, _) => "Refused: the edit key was wrong, already used, or missing.",
+        (Kind::Submission, KeyProof::Unverified, true) if published => {
+            "Unverified: no edit key. This changes a published listing without its group's key; check who sent it, as for a claim. Approving it gives the sender the listing's edit key."
+        }
+        (Kind::Submission, KeyProof::Unverified, false) if published => {
+            "Unverified: no edit key. This changes a published listing without its group's key; check who sent it, as for a claim."
+        }
+        (Kind::Submission, _, true) => "A new listing; approving it gives the sender its edit key.",
+        (Kind::Claim, _, true) => {
+            "Approving it gives the sender the listing's edit key (any earlier key stops working)."
+        }
+        _ => return None,
+    })
+}
+
 /// One item: where it stands, what approving it would change, what was sent, and the
 /// decisions still open (approve, edit first, reject, merge into another item).
 pub(super) fn item(who: &SignedIn, view: &ItemView<'_>, problem: Option<&str>) -> Markup {
@@ -187,6 +208,9 @@ pub(super) fn item(who: &SignedIn, view: &ItemView<'_>, problem: Option<&str>) -
                     dt { "Reason" } dd { "Merged with " a href={ "/moderate/items/" (other) } { (other) } }
                 } @else if !item.reason.is_empty() {
                     dt { "Reason" } dd { (item.reason) }
+                }
+                @if let Some(words) = key_words(item, *published) {
+                    dt { "Edit key" } dd.key { (words) }
                 }
             }
             @if item.kind == Kind::Submission {
