@@ -6,7 +6,7 @@
 //!    syncs and finds the listing near its point.
 //!
 //! The per-address limit stays on: each client sends from its own loopback address
-//! (127.0.x.y), as many devices would, within the burst the limit allows.
+//! (127.w.x.y), as many devices would, within the burst the limit allows.
 //!
 //! `cargo bench -p signpost-feed --bench submissions [-- N]` (default 3,000 submissions).
 use std::net::{IpAddr, Ipv4Addr};
@@ -90,8 +90,13 @@ fn main() {
                 for (k, i) in (worker..n).step_by(CONCURRENCY).enumerate() {
                     if k % PER_ADDRESS == 0 {
                         // A new device on a new address.
-                        let slot = i / PER_ADDRESS + 2;
-                        let ip = IpAddr::V4(Ipv4Addr::new(127, 0, (slot / 250) as u8, (slot % 250 + 2) as u8));
+                        let block = k / PER_ADDRESS;
+                        let ip = IpAddr::V4(Ipv4Addr::new(
+                            127,
+                            1 + worker as u8,
+                            (block / 250) as u8,
+                            (block % 250 + 2) as u8,
+                        ));
                         client = Some(
                             reqwest::Client::builder()
                                 .local_address(ip)
