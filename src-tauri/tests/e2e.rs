@@ -131,6 +131,19 @@ fn postcode_search_and_every_filter() {
         .await;
         let scale = text(&app, ".leaflet-control-scale-line").await;
         assert!(scale.ends_with('m'), "a scale: {scale}");
+        // With no tiles (the default), the land and the towns around give a sense of place.
+        wait_until(
+            &app,
+            "the land drawn",
+            "return document.querySelectorAll('.leaflet-overlay-pane path').length >= 1",
+        )
+        .await;
+        wait_until(
+            &app,
+            "towns named",
+            "return [...document.querySelectorAll('.leaflet-tooltip.place-name')].some(t => t.textContent === 'Bedminster')",
+        )
+        .await;
         screenshot(&app, "map", 1280, 800).await;
         axe_check(&app, "map").await;
         click(&app, "#show-list").await;

@@ -139,9 +139,14 @@ export interface SyncFinished {
   listings: number | null;
 }
 
+/** A town or city to name on a map drawn without tiles. */
+export interface MapLabel { name: string; kind: "city" | "town" | "suburb"; latitude: number; longitude: number }
+
 export const api = {
   appInfo: () => invoke<AppInfo>("app_info"),
   filterChoices: () => invoke<Choices>("filter_choices"),
+  mapLabels: (south: number, west: number, north: number, east: number, most: number) =>
+    invoke<MapLabel[]>("map_labels", { south, west, north, east, most }),
   search: (request: SearchRequest) => invoke<SearchResponse>("search", { request }),
   listing: (id: string) => invoke<{ detail: Detail; saved: boolean }>("listing", { id }),
   listingText: (id: string) => invoke<string>("listing_text", { id }),

@@ -116,6 +116,19 @@ struct Place {
     longitude: f64,
 }
 
+/// A place to name on a map.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MapLabel {
+    /// Its name.
+    pub name: String,
+    /// `city`, `town` or `suburb`.
+    pub kind: &'static str,
+    /// Where it is.
+    pub latitude: f64,
+    /// Where it is.
+    pub longitude: f64,
+}
+
 /// Everything needed to turn what a person types into a point.
 pub struct Gazetteer {
     districts: CentroidTable,
@@ -272,6 +285,48 @@ impl Gazetteer {
         })
     }
 
+    /// The places inside a box (south, west, north, east), the larger kinds first (cities, then
+    /// towns, then suburbs; within a kind, nearer the middle first), at most `most` of them: labels for a map drawn without tiles, so a
+    /// person can tell where the points are.
+    pub fn places_within(
+        &self,
+        south: f64,
+        west: f64,
+        north: f64,
+        east: f64,
+        most: usize,
+    ) -> Vec<MapLabel> {
+        let mut found: Vec<&Place> = self
+            .places()
+            .values()
+            .flatten()
+            .filter(|p| p.rank <= 2)
+            .filter(|p| {
+                (south..=north).contains(&p.latitude) && (west..=east).contains(&p.longitude)
+            })
+            .collect();
+        // Among places of one kind, those nearer the middle of the box first.
+        let (mid_lat, mid_lon) = ((south + north) / 2.0, (west + east) / 2.0);
+        let off =
+            |p: &Place| (p.latitude - mid_lat).powi(2) + ((p.longitude - mid_lon) * 0.62).powi(2);
+        found.sort_by(|a, b| {
+            a.rank
+                .cmp(&b.rank)
+                .then_with(|| off(a).total_cmp(&off(b)))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        found.truncate(most);
+        found
+            .into_iter()
+            .map(|p| MapLabel {
+                name: p.name.clone(),
+                kind: ["city", "town", "suburb"][p.rank as usize],
+                latitude: p.latitude,
+                longitude: p.longitude,
+            })
+            .collect()
+    }
+
     /// Other places sharing a name, so a caller can say "did you mean".
     pub fn place_alternatives(&self, name: &str) -> Vec<String> {
         self.places()
@@ -288,6 +343,22 @@ impl Gazetteer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_map_of_bristol_names_bristol_first_and_nothing_outside_the_box() {
+        let g = Gazetteer::embedded();
+        let labels = g.places_within(51.40, -2.70, 51.50, -2.50, 10);
+        assert_eq!(
+            labels.first().map(|l| l.name.as_str()),
+            Some("Bristol"),
+            "{labels:?}"
+        );
+        assert!(labels.len() <= 10);
+        assert!(labels.iter().all(
+            |l| (51.40..=51.50).contains(&l.latitude) && (-2.70..=-2.50).contains(&l.longitude)
+        ));
+        assert!(g.places_within(0.0, 0.0, 1.0, 1.0, 10).is_empty());
+    }
 
     #[test]
     fn resolves_the_three_granularities() {

@@ -22,6 +22,6 @@ mod packed;
 mod parse;
 
 pub use error::{PostcodeError, Result};
-pub use gazetteer::{CentroidTable, Gazetteer, Resolved};
+pub use gazetteer::{CentroidTable, Gazetteer, MapLabel, Resolved};
 pub use packed::{pack_postcodes, PackStats, PackedPostcodes};
 pub use parse::{parse, PostcodeQuery};
