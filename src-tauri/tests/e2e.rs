@@ -895,6 +895,30 @@ fn first_start_on_the_default_region_then_restart_restores_the_search() {
         assert!(names.len() >= 5, "real listings near NR20 4: {names:?}");
         let status = text(&app, "#results-status").await;
         assert!(status.contains("NR20 4"), "{status}");
+        // More than 50: the list says so and shows more on request, keeping the reader's place.
+        let total: usize = status
+            .strip_prefix("Nearest 50 of ")
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("the status says how many there are: {status}"));
+        assert!(total > 50, "{status}");
+        click(&app, "#show-more").await;
+        wait_until(
+            &app,
+            "more results shown",
+            &format!(
+                "return document.querySelectorAll('#results .result').length === {}",
+                total.min(100)
+            ),
+        )
+        .await;
+        let focused = js(
+            &app,
+            "return document.activeElement === document.querySelectorAll('#results .result a')[50]",
+        )
+        .await;
+        assert_eq!(focused, true, "focus moves to the first new row");
+        search_for(&app, "NR20 4").await;
         toggle(&app, "#f-no_referral").await;
         let chosen = result_names(&app).await;
         assert!(!chosen.is_empty());

@@ -47,6 +47,8 @@ export interface SearchResponse {
   origin: { label: string; latitude: number; longitude: number };
   radius_km: number;
   results: ResultRow[];
+  /** How many match within the radius in all. */
+  total: number;
 }
 
 export interface Choice {

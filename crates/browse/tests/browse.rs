@@ -46,6 +46,15 @@ fn searches_from_a_postcode_or_a_town_and_flags_old_listings() {
         .map(|r| r.service_id.as_str())
         .collect();
     assert_eq!(ids, ["walk", "old"]);
+    assert_eq!(answer.total, 2);
+    // Cut short by the limit, the answer still says how many there are.
+    let one = SearchRequest {
+        place: Some("bs3".into()),
+        limit: Some(1),
+        ..Default::default()
+    };
+    let short = search(&d, g, &one, now()).unwrap();
+    assert_eq!((short.results.len(), short.total), (1, 2));
     assert!(answer.results[0].no_referral && !answer.results[0].may_be_out_of_date);
     assert!(!answer.results[1].no_referral && answer.results[1].may_be_out_of_date);
     assert_eq!(answer.results[0].opening_text, "Next: Mon 7 Dec, 10:00");
