@@ -167,6 +167,41 @@ fn calendar_keeps_ordinals_and_uk_time() {
         ics.contains("LOCATION:Ashton Road\\, Bristol\\, BS3 2HB"),
         "{ics}"
     );
+    // It parses as RFC 5545, and every time zone it names is defined in it (§3.2.19).
+    let unfolded = icalendar::parser::unfold(&ics);
+    let parsed = icalendar::parser::read_calendar(&unfolded).expect("a valid iCalendar file");
+    let defined: Vec<String> = parsed
+        .components
+        .iter()
+        .filter(|c| c.name.as_str() == "VTIMEZONE")
+        .flat_map(|c| c.properties.iter())
+        .filter(|p| p.name.as_str() == "TZID")
+        .map(|p| p.val.as_str().to_string())
+        .collect();
+    assert_eq!(defined, ["Europe/London"], "{ics}");
+    let events: Vec<_> = parsed
+        .components
+        .iter()
+        .filter(|c| c.name.as_str() == "VEVENT")
+        .collect();
+    assert_eq!(events.len(), 1);
+    for p in events.iter().flat_map(|e| e.properties.iter()) {
+        for param in p.params.iter().filter(|x| x.key.as_str() == "TZID") {
+            let zone = param.val.as_ref().map(|v| v.as_str().to_string());
+            assert!(
+                zone.as_ref().is_some_and(|z| defined.contains(z)),
+                "{} uses an undefined zone {zone:?}",
+                p.name.as_str()
+            );
+        }
+    }
+    let zone = parsed
+        .components
+        .iter()
+        .find(|c| c.name.as_str() == "VTIMEZONE")
+        .unwrap();
+    let parts: Vec<&str> = zone.components.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(parts, ["DAYLIGHT", "STANDARD"]);
     let err = calendar::calendar(&d, "old", now())
         .unwrap_err()
         .to_string();
