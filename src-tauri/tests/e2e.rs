@@ -200,14 +200,26 @@ fn detail_save_print_calendar_and_report() {
             "0117 496 0000",
             "Wheelchair accessible",
             "Free",
-            &dates.walk_assured.to_string(),
+            &dates.walk_assured.format("%-d %B %Y").to_string(),
             "Bristol Walks",
+            "Personal interests, Walking",
         ] {
             assert!(
                 detail.contains(expected),
                 "detail lacks {expected:?}:\n{detail}"
             );
         }
+        // Plain words only (no "access: …" labels), and how far and when next, as the results
+        // said.
+        assert!(
+            !detail.contains("access:") && !detail.contains(" — "),
+            "{detail}"
+        );
+        let near = text(&app, "#detail-near").await;
+        assert!(
+            near.contains(" from BS3") && near.contains("Next"),
+            "{near}"
+        );
         // Web, email and phone details are links that open outside the app.
         let links = js(
             &app,

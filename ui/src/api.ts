@@ -65,6 +65,8 @@ export interface Choices {
 export interface Place {
   name: string | null;
   address: string | null;
+  /** Name and address on one line, never repeating itself. */
+  line: string | null;
   accessibility: string[];
   latitude: number | null;
   longitude: number | null;
@@ -91,6 +93,7 @@ export interface Detail {
   wheelchair: boolean;
   categories: string[];
   assured_date: string | null;
+  checked_on: string | null;
   may_be_out_of_date: boolean;
   has_sessions: boolean;
 }

@@ -133,6 +133,21 @@ fn detail_keeps_only_web_links_and_reads_plainly() {
         Some("Ashton Road, Bristol, BS3 2HB")
     );
     assert!(walk.has_sessions);
+    assert_eq!(walk.checked_on.as_deref(), Some("1 September 2026"));
+    assert_eq!(
+        walk.categories,
+        Vec::<String>::new(),
+        "access and cost have rows of their own"
+    );
+    assert_eq!(
+        detail::place_line(Some("Ashton Road"), Some("Ashton Road, Bristol, BS3 2HB")).as_deref(),
+        Some("Ashton Road, Bristol, BS3 2HB")
+    );
+    assert_eq!(
+        detail::place_line(Some("Park gates"), Some("Ashton Road, BS3 2HB")).as_deref(),
+        Some("Park gates, Ashton Road, BS3 2HB")
+    );
+    assert_eq!(detail::place_line(None, None), None);
     let old = detail(&d, "old", now()).unwrap();
     assert!(old.websites.is_empty(), "javascript: URLs are dropped");
     assert!(old.may_be_out_of_date);
