@@ -243,9 +243,10 @@ pub fn detail(dir: &Directory, service_id: &str, now: DateTime<Utc>) -> Result<D
 fn categories(attributes: &[signpost_directory::model::Attribute]) -> Vec<String> {
     let mut out = Vec::new();
     for a in attributes {
-        match signpost_directory::taxonomy::term_label(a) {
-            Some((Some("domain" | "interest") | None, name)) => push_unique(&mut out, Some(&name)),
-            _ => {}
+        if let Some((Some("domain" | "interest") | None, name)) =
+            signpost_directory::taxonomy::term_label(a)
+        {
+            push_unique(&mut out, Some(&name));
         }
     }
     out
