@@ -934,7 +934,24 @@ fn first_start_on_the_default_region_then_restart_restores_the_search() {
         toggle(&app, "#f-no_referral").await;
         let chosen = result_names(&app).await;
         assert!(!chosen.is_empty());
+        js(&app, "window.scrollTo(0, 0); return true").await;
         screenshot(&app, "first-start", 1280, 800).await;
+        // The pictures in the README and docs/ are these: real data at default settings.
+        click(&app, "#show-map").await;
+        wait_until(
+            &app,
+            "result pins on the default map",
+            "return document.querySelectorAll('.leaflet-marker-icon:not(.pin-here)').length >= 1",
+        )
+        .await;
+        js(&app, "window.scrollTo(0, 0); return true").await;
+        screenshot(&app, "first-start-map", 1280, 800).await;
+        click(&app, "#show-list").await;
+        click(&app, "#results .result a").await;
+        find(&app, "#detail-name").await;
+        screenshot(&app, "first-start-detail", 1280, 800).await;
+        click(&app, "#back").await;
+        find(&app, "#results .result").await;
 
         // Reopened, the app is where the person left it: the place, the filter, the results.
         let app = restart(app).await;

@@ -40,9 +40,23 @@ export function renderMap(
   const nameThePlaces = async () => {
     if (!map || tilesShown) return;
     const b = map.getBounds();
-    const found = await api.mapLabels(b.getSouth(), b.getWest(), b.getNorth(), b.getEast(), 12).catch(() => []);
+    const found = await api.mapLabels(b.getSouth(), b.getWest(), b.getNorth(), b.getEast(), 40).catch(() => []);
+    if (!map) return;
     labels.clearLayers();
-    for (const p of found) {
+    // Largest first; a name that would overlap one already placed, or run off the edge, is left
+    // out, up to a dozen names.
+    const size = map.getSize();
+    const placed: L.Point[] = [];
+    const shown = found.filter((p) => {
+      if (placed.length >= 12 || !map) return false;
+      const at = map.latLngToContainerPoint([p.latitude, p.longitude]);
+      const halfWidth = p.name.length * 4.5 + 8;
+      if (at.x < halfWidth || at.x > size.x - halfWidth || at.y < 12 || at.y > size.y - 12) return false;
+      if (placed.some((q) => Math.abs(q.x - at.x) < halfWidth + 50 && Math.abs(q.y - at.y) < 22)) return false;
+      placed.push(at);
+      return true;
+    });
+    for (const p of shown) {
       L.marker([p.latitude, p.longitude], {
         icon: L.divIcon({ className: `place-label place-${p.kind}`, html: "", iconSize: undefined }),
         interactive: false,
@@ -51,7 +65,7 @@ export function renderMap(
         .bindTooltip(p.name, { permanent: true, direction: "center", className: `place-name place-${p.kind}`, interactive: false })
         .addTo(labels);
     }
-    canvas.dataset.placeLabels = String(found.length);
+    canvas.dataset.placeLabels = String(shown.length);
   };
   map.on("moveend", () => void nameThePlaces());
   if (tileUrl) {
