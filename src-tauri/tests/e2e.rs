@@ -947,11 +947,18 @@ fn first_start_on_the_default_region_then_restart_restores_the_search() {
         js(&app, "window.scrollTo(0, 0); return true").await;
         screenshot(&app, "first-start-map", 1280, 800).await;
         click(&app, "#show-list").await;
-        click(&app, "#results .result a").await;
+        click(&app, "#results .result:nth-child(5) a.result-name").await;
         find(&app, "#detail-name").await;
         screenshot(&app, "first-start-detail", 1280, 800).await;
+        // Back: the list is as it was, with focus on the listing that was opened.
         click(&app, "#back").await;
         find(&app, "#results .result").await;
+        let back_on = js(
+            &app,
+            "return document.activeElement === document.querySelector('#results .result:nth-child(5) a.result-name')",
+        )
+        .await;
+        assert_eq!(back_on, true, "focus returns to the listing opened");
 
         // Reopened, the app is where the person left it: the place, the filter, the results.
         let app = restart(app).await;

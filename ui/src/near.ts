@@ -97,6 +97,8 @@ function costText(free: boolean | null): string {
 
 function resultItem(r: ResultRow): HTMLElement {
   const link = el("a", { href: `#/listing/${encodeURIComponent(r.service_id)}`, class: "result-name" }, r.name);
+  // Coming back, the list opens where the person left it: on the listing they opened.
+  link.addEventListener("click", () => { lastOpened = r.service_id; });
   const saveId = id("save");
   return el(
     "li",
@@ -138,6 +140,8 @@ function resultItem(r: ResultRow): HTMLElement {
 }
 
 let resultsBox: HTMLElement | null = null;
+/** The listing last opened from the results, to return focus to it. */
+let lastOpened: string | null = null;
 let statusLine: HTMLElement | null = null;
 let searchSerial = 0;
 
@@ -349,6 +353,15 @@ export function renderNear(main: HTMLElement): void {
         statusLine, resultsBox),
     ),
   );
-  if (state.answer || state.error) paintResults();
-  else void runSearch();
+  if (state.answer || state.error) {
+    paintResults();
+    returnToLastOpened();
+  } else void runSearch();
+}
+
+/** Focus (and so scroll to) the result that was opened, if it is still in the list. */
+function returnToLastOpened(): void {
+  if (!lastOpened) return;
+  const row = [...document.querySelectorAll<HTMLElement>("#results .result")].find((r) => r.dataset.serviceId === lastOpened);
+  row?.querySelector<HTMLAnchorElement>("a.result-name")?.focus();
 }
