@@ -154,6 +154,10 @@ export async function runSearch(more = false): Promise<void> {
   const serial = ++searchSerial;
   const hasWhere = Boolean(state.search.place?.trim()) || state.search.latitude != null;
   if (!hasWhere) {
+    // An answer or error for a place no longer in the box no longer applies.
+    state.answer = null;
+    state.error = null;
+    clear(resultsBox);
     statusLine.textContent = "Enter a postcode or town, or use your location, to see what is near.";
     return;
   }
