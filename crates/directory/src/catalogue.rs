@@ -30,6 +30,22 @@ pub struct ServiceQuery {
     pub page: u64,
     /// Page size.
     pub per_page: u64,
+    /// The day to judge freshness on: with it, every service (and service at location) carries
+    /// [`oruk::OUT_OF_DATE_MARK`], and services at locations at equal distance from `near` are
+    /// ordered fresher first on it; without it, texts are as stored (and that order is judged on
+    /// today by the clock).
+    pub today: Option<chrono::NaiveDate>,
+}
+
+/// A stored text with the freshness mark for `today`, if a day was given.
+fn marked(text: String, assured_date: Option<&str>, today: Option<chrono::NaiveDate>) -> String {
+    match today {
+        Some(today) => oruk::with_mark(
+            &text,
+            crate::freshness::may_be_out_of_date(assured_date, today),
+        ),
+        None => text,
+    }
 }
 
 /// One page of results.
@@ -162,22 +178,31 @@ impl Directory {
     /// statement per item was a read transaction per item (file locks), and most of a page's
     /// time (measured). Ones without stored text (a directory that publishes nothing) are
     /// made from their service's record; one its service does not list is left out.
-    fn sal_texts(&self, sal_rowids: &[i64]) -> Result<Vec<String>> {
+    /// With `today`, each is marked with its service's freshness on that day (its
+    /// `assured_date` read in the same statement, so no text is parsed).
+    fn sal_texts(
+        &self,
+        sal_rowids: &[i64],
+        today: Option<chrono::NaiveDate>,
+    ) -> Result<Vec<String>> {
         let rowids = serde_json::to_string(sal_rowids).expect("numbers always serialise");
-        let stored: Vec<(i64, Option<String>)> = self
+        let stored: Vec<(i64, Option<String>, Option<String>)> = self
             .connection()
             .prepare_cached(
-                "SELECT j.value, o.record FROM json_each(?1) j
-                 LEFT JOIN service_at_location_oruk o ON o.sal_rowid = j.value ORDER BY j.key",
+                "SELECT j.value, o.record, s.assured_date FROM json_each(?1) j
+                 LEFT JOIN service_at_location_oruk o ON o.sal_rowid = j.value
+                 LEFT JOIN service_at_location sal ON sal.rowid = j.value
+                 LEFT JOIN service s ON s.rowid = sal.service_rowid ORDER BY j.key",
             )?
-            .query_map([rowids], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map([rowids], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
         let mut texts = Vec::with_capacity(stored.len());
-        for (sal_rowid, text) in stored {
-            match text {
-                Some(text) => texts.push(text),
-                None => texts.extend(self.conformed_sal_text(sal_rowid)?),
-            }
+        for (sal_rowid, text, assured) in stored {
+            let text = match text {
+                Some(text) => Some(text),
+                None => self.conformed_sal_text(sal_rowid)?,
+            };
+            texts.extend(text.map(|t| marked(t, assured.as_deref(), today)));
         }
         Ok(texts)
     }
@@ -260,6 +285,7 @@ impl Directory {
                     keep,
                     offset,
                     q.per_page as usize,
+                    q.today,
                 )?;
                 let rows = points
                     .into_iter()
@@ -270,12 +296,22 @@ impl Directory {
         };
         Ok(OrukPage {
             total_items: total,
-            items: self.sal_texts(&rows)?,
+            items: self.sal_texts(&rows, q.today)?,
         })
     }
 
     /// One service at a location, by its id, as ORUK text.
     pub fn oruk_service_at_location(&self, id: &str) -> Result<String> {
+        self.oruk_service_at_location_on(id, None)
+    }
+
+    /// One service at a location, by its id, as ORUK text, marked with its freshness on
+    /// `today` if given.
+    pub fn oruk_service_at_location_on(
+        &self,
+        id: &str,
+        today: Option<chrono::NaiveDate>,
+    ) -> Result<String> {
         let sal_rowid: Option<i64> = self
             .connection()
             .prepare_cached("SELECT rowid FROM service_at_location WHERE id = ?1 LIMIT 1")?
@@ -283,7 +319,7 @@ impl Directory {
             .optional()?;
         match sal_rowid {
             Some(rowid) => self
-                .sal_texts(&[rowid])?
+                .sal_texts(&[rowid], today)?
                 .pop()
                 .ok_or_else(|| Error::NotFound(id.to_string())),
             None => Err(Error::NotFound(id.to_string())),
@@ -310,8 +346,9 @@ impl Directory {
         // 100k-listing feed 15–20 times slower (measured). A feed's ORUK text is read when it
         // has one; otherwise the record, to be conformed here.
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT coalesce(o.record, r.record), o.record IS NOT NULL
-             FROM (SELECT s.rowid AS rowid, s.id AS id FROM service s {filter}
+            "SELECT coalesce(o.record, r.record), o.record IS NOT NULL, page.assured
+             FROM (SELECT s.rowid AS rowid, s.id AS id, s.assured_date AS assured
+                 FROM service s {filter}
                  ORDER BY s.id LIMIT {} OFFSET ?) page
              JOIN service_record r ON r.service_rowid = page.rowid
              LEFT JOIN service_oruk o ON o.service_rowid = page.rowid ORDER BY page.id",
@@ -319,13 +356,20 @@ impl Directory {
         ))?;
         let items = stmt
             .query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
             })?
             .map(|row| -> Result<String> {
-                match row? {
-                    (text, true) => Ok(text),
-                    (record, false) => oruk::service_text(&record),
-                }
+                let (text, stored, assured) = row?;
+                let text = if stored {
+                    text
+                } else {
+                    oruk::service_text(&text)?
+                };
+                Ok(marked(text, assured.as_deref(), q.today))
             })
             .collect::<Result<Vec<String>>>()?;
         Ok(OrukPage { total_items, items })
@@ -333,21 +377,27 @@ impl Directory {
 
     /// One full service record as ORUK text.
     pub fn oruk_service(&self, id: &str) -> Result<String> {
-        let (text, stored): (String, bool) = self
+        self.oruk_service_on(id, None)
+    }
+
+    /// One full service record as ORUK text, marked with its freshness on `today` if given.
+    pub fn oruk_service_on(&self, id: &str, today: Option<chrono::NaiveDate>) -> Result<String> {
+        let (text, stored, assured): (String, bool, Option<String>) = self
             .connection()
             .prepare_cached(
-                "SELECT coalesce(o.record, r.record), o.record IS NOT NULL
+                "SELECT coalesce(o.record, r.record), o.record IS NOT NULL, s.assured_date
                  FROM service s JOIN service_record r ON r.service_rowid = s.rowid
                  LEFT JOIN service_oruk o ON o.service_rowid = s.rowid WHERE s.id = ?1",
             )?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?
             .ok_or_else(|| Error::NotFound(id.to_string()))?;
-        if stored {
-            Ok(text)
+        let text = if stored {
+            text
         } else {
-            oruk::service_text(&text)
-        }
+            oruk::service_text(&text)?
+        };
+        Ok(marked(text, assured.as_deref(), today))
     }
 }
 
