@@ -117,6 +117,11 @@ enum Command {
         /// The day to count from (YYYY-MM-DD); today by default.
         #[arg(long)]
         today: Option<chrono::NaiveDate>,
+        /// The feed's public address (`https://feed.example.org`): each reminder then links to
+        /// its listing's page of the web form (`/group/{id}`), where the group can confirm it is
+        /// still running or update it.
+        #[arg(long, env = "SIGNPOST_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Listings not checked for over 12 months, as CSV, for moderators to follow up.
     Stale {
@@ -302,13 +307,7 @@ fn main() -> Result<()> {
                 for i in &items {
                     // Names are what a group typed: printed with control characters removed.
                     let name: String = i.name.chars().filter(|c| !c.is_control()).collect();
-                    println!(
-                        "{}\t{}\t{}\t{}",
-                        i.id,
-                        serde_json::to_value(i.kind)?.as_str().unwrap_or_default(),
-                        name,
-                        i.submitted_at
-                    );
+                    println!("{}\t{}\t{}\t{}", i.id, i.kind_words(), name, i.submitted_at);
                 }
                 println!("{} waiting", items.len());
             }
@@ -332,7 +331,12 @@ fn main() -> Result<()> {
                 }
             );
         }
-        Command::Remind { smtp, from, today } => {
+        Command::Remind {
+            smtp,
+            from,
+            today,
+            public_url,
+        } => {
             let today = today.unwrap_or_else(|| chrono::Local::now().date_naive());
             let directory = open(&cli.data)?;
             let store = moderation(&cli.data)?;
@@ -352,7 +356,8 @@ fn main() -> Result<()> {
             let outbox = cli.data.join("outbox");
             let (mut sent, mut failed) = (0, 0);
             for d in &due {
-                let (subject, body) = signpost_moderation::reminders::letter(d);
+                let (subject, body) =
+                    signpost_moderation::reminders::letter(d, public_url.as_deref());
                 let to: lettre::message::Mailbox = match d.email.parse() {
                     Ok(to) => to,
                     Err(_) => {

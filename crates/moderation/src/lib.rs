@@ -19,5 +19,5 @@ pub use accounts::{
 pub use error::{Error, Result};
 pub use store::{
     field_changes, proposed_changes, AuditRow, FieldChange, Item, Kind, Moderation, Receipt,
-    Status, MAX_ITEMS_PER_DEVICE_PER_HOUR, MAX_NOTE_CHARS,
+    Status, MAX_ITEMS_PER_DEVICE_PER_HOUR, MAX_NOTE_CHARS, REPORT_KINDS,
 };

@@ -131,7 +131,7 @@ pub(super) fn queue(who: &SignedIn, items: &[Item], q: &str, kind: Option<Kind>)
                         @for item in items {
                             tr {
                                 td { a href={ "/moderate/items/" (item.id) } { (shown_name(item)) } }
-                                td { (item.kind.as_str()) }
+                                td { (item.kind_words()) }
                                 td { code { (item.service_id) } }
                                 td { (item.submitted_at) }
                             }
@@ -176,7 +176,7 @@ pub(super) fn item(who: &SignedIn, view: &ItemView<'_>, problem: Option<&str>) -
                 p.problem role="alert" { (problem) }
             }
             dl {
-                dt { "Kind" } dd { (item.kind.as_str()) }
+                dt { "Kind" } dd { (item.kind_words()) }
                 dt { "Listing" } dd { code { (item.service_id) } }
                 dt { "Status" } dd { (status_words(item.status)) }
                 dt { "Sent" } dd { (item.submitted_at) }
@@ -187,6 +187,13 @@ pub(super) fn item(who: &SignedIn, view: &ItemView<'_>, problem: Option<&str>) -
                     dt { "Reason" } dd { "Merged with " a href={ "/moderate/items/" (other) } { (other) } }
                 } @else if !item.reason.is_empty() {
                     dt { "Reason" } dd { (item.reason) }
+                }
+            }
+            @if item.kind == Kind::Report && item.status == Status::InReview {
+                @match item.body["kind"].as_str() {
+                    Some("still-running") => p.notice { "The group says it is still running, nothing changed. Approving republishes the listing as it is, with its check date renewed to today." },
+                    Some("closed") => p.notice { "Approving publishes the listing as closed (inactive)." },
+                    _ => p.notice { "Approving records the report; it changes nothing published. Edit the listing if its details need correcting." },
                 }
             }
             @if item.kind == Kind::Submission {
