@@ -87,8 +87,12 @@ enum Command {
     /// List what groups sent that waits for a moderator: id, kind, name, submitted.
     Queue {
         /// Print JSON (with each item's body).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// Print CSV (id, kind, name, service_id, submitted_at), as the web queue's download;
+        /// a cell a spreadsheet would run as a formula starts with '.
+        #[arg(long)]
+        csv: bool,
     },
     /// Approve an item: a listing is published (one changeset), a closure publishes the
     /// listing as inactive; the decision and every changed field are audited.
@@ -299,9 +303,11 @@ fn main() -> Result<()> {
             None => println!("nothing published yet; no snapshot made"),
         },
         Command::Digest => println!("{}", open(&cli.data)?.digest()?),
-        Command::Queue { json } => {
+        Command::Queue { json, csv } => {
             let items = moderation(&cli.data)?.pending()?;
-            if json {
+            if csv {
+                std::io::stdout().write_all(&signpost_feed::export::queue_csv(&items))?;
+            } else if json {
                 println!("{}", serde_json::to_string_pretty(&items)?);
             } else {
                 for i in &items {
@@ -420,17 +426,7 @@ fn main() -> Result<()> {
             let today = today.unwrap_or_else(|| chrono::Local::now().date_naive());
             let directory = open(&cli.data)?;
             let stale = moderation(&cli.data)?.stale(&directory, today)?;
-            let mut w = csv::Writer::from_writer(std::io::stdout());
-            w.write_record(["service_id", "name", "last_checked", "email"])?;
-            for s in stale {
-                w.write_record([
-                    s.service_id,
-                    s.name,
-                    s.assured_date.map(|d| d.to_string()).unwrap_or_default(),
-                    s.email.unwrap_or_default(),
-                ])?;
-            }
-            w.flush()?;
+            std::io::stdout().write_all(&signpost_feed::export::stale_csv(&stale))?;
         }
         Command::AddAdmin { name } => {
             let password = admin_password()?;

@@ -92,6 +92,14 @@ pub(super) fn sign_in(csrf: &str, problem: Option<&str>) -> Markup {
     )
 }
 
+/// The queue's filters as a query string.
+fn queue_query(q: &str, kind: Option<Kind>) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", q)
+        .append_pair("kind", kind.map_or("", Kind::as_str))
+        .finish()
+}
+
 /// The queue: what waits, narrowed by `q` and `kind`.
 pub(super) fn queue(who: &SignedIn, items: &[Item], q: &str, kind: Option<Kind>) -> Markup {
     layout(
@@ -113,6 +121,11 @@ pub(super) fn queue(who: &SignedIn, items: &[Item], q: &str, kind: Option<Kind>)
                     }
                 }
                 p { button type="submit" { "Show" } }
+            }
+            p.downloads {
+                a href={ "/moderate/queue.csv?" (queue_query(q, kind)) } download { "Download this queue (CSV)" }
+                " · "
+                a href="/moderate/stale.csv" download { "Download the stale list: listings not checked for over 12 months (CSV)" }
             }
             @if items.is_empty() {
                 p { "Nothing is waiting." }
