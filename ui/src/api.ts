@@ -90,6 +90,8 @@ export interface Detail {
   categories: string[];
   assured_date: string | null;
   may_be_out_of_date: boolean;
+  /** "Closed" or "Temporarily closed" when the listing is published as not running. */
+  closed: string | null;
   has_sessions: boolean;
 }
 
