@@ -381,3 +381,86 @@ fn a_groups_listing_is_queued_with_a_pending_edit_key() {
     );
     assert!(item["body"].get("edit_key").is_none(), "{item}");
 }
+
+/// Start a sync through the IPC and wait for it to finish (the command returns at once; the
+/// sync runs on its own thread and clears `syncing` at the end).
+fn sync_and_wait(w: &tauri::WebviewWindow<tauri::test::MockRuntime>) {
+    use tauri::Manager;
+    call(w, "sync_now", json!({})).unwrap();
+    let state = w.app_handle().state::<AppState>();
+    let start = std::time::Instant::now();
+    while state.syncing.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "sync never finished"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A saved listing that closes: a "this has closed" report approved on the feed publishes it
+/// as inactive, and after the next sync the saved list says it has closed (and its text too).
+#[test]
+fn a_saved_listing_closed_on_the_feed_shows_as_closed_after_sync() {
+    let feed_dir = tempfile::tempdir().unwrap();
+    let feed_db = feed_dir.path().join("feed.db");
+    let mut publisher = signpost_directory::Directory::open_publisher(&feed_db).unwrap();
+    publisher
+        .import_sources(
+            vec![(
+                "feed".into(),
+                vec![json!({"id": "feed-choir", "name": "Harbourside Choir", "status": "active",
+                    "service_at_locations": [{"location": {"id": "feed-hall", "latitude": 51.44, "longitude": -2.6}}]})],
+            )],
+            &mut |_| {},
+        )
+        .unwrap();
+    let moderation_db = feed_dir.path().join("moderation.db");
+    let feed = signpost_feed::Background::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        signpost_feed::router(
+            signpost_feed::AppState::new(signpost_directory::Directory::open(&feed_db).unwrap())
+                .with_moderation(signpost_moderation::Moderation::open(&moderation_db).unwrap()),
+        ),
+    )
+    .unwrap();
+
+    let (_data, w) = app();
+    call(
+        &w,
+        "set_setting",
+        json!({"key": "feed_url", "value": format!("http://{}", feed.addr())}),
+    )
+    .unwrap();
+    sync_and_wait(&w);
+    call(
+        &w,
+        "set_saved",
+        json!({"id": "feed-choir", "name": "Harbourside Choir", "saved": true}),
+    )
+    .unwrap();
+    let saved = call(&w, "saved_list", json!({})).unwrap();
+    assert_eq!(saved[0]["detail"]["name"], "Harbourside Choir", "{saved}");
+    assert_eq!(saved[0]["detail"]["closed"], Value::Null);
+
+    // Someone reports it closed; a moderator approves; the app updates.
+    let mut m = signpost_moderation::Moderation::open(&moderation_db).unwrap();
+    let report = m
+        .submit(
+            signpost_moderation::Kind::Report,
+            &json!({"client_id": "6f1c2a9e-3b7d-4e21-9a5c-0d8e7f6a5b4c", "seq": 1,
+                    "service_id": "feed-choir", "kind": "closed"}),
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    m.approve(&report.id, "mod-ann", &mut publisher, chrono::Utc::now())
+        .unwrap();
+    sync_and_wait(&w);
+    let saved = call(&w, "saved_list", json!({})).unwrap();
+    assert_eq!(saved[0]["detail"]["name"], "Harbourside Choir", "{saved}");
+    assert_eq!(saved[0]["detail"]["closed"], "Closed");
+    let text = call(&w, "saved_text", json!({})).unwrap();
+    assert!(text.as_str().unwrap().contains("Status: Closed"), "{text}");
+    let view = call(&w, "listing", json!({"id": "feed-choir"})).unwrap();
+    assert_eq!(view["detail"]["closed"], "Closed");
+}

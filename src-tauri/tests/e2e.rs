@@ -1237,3 +1237,70 @@ fn a_sync_that_fails_at_once_changes_nothing_and_says_why() {
     });
     drop(feed);
 }
+
+/// A saved listing that closes: someone reports it closed, a moderator approves on the feed,
+/// and after the next update the saved list (and the listing's page) say it has closed.
+#[test]
+fn a_saved_listing_shows_as_closed_after_its_closure_is_approved() {
+    let feed_dir = tempfile::tempdir().unwrap();
+    let feed_db = feed_dir.path().join("feed.db");
+    allotment_feed(&feed_db);
+    let moderation = feed_dir.path().join("moderation.db");
+    let app_state = signpost_feed::AppState::new(Directory::open(&feed_db).unwrap())
+        .with_moderation(signpost_moderation::Moderation::open(&moderation).unwrap());
+    let feed = signpost_feed::Background::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        signpost_feed::router(app_state),
+    )
+    .unwrap();
+    run(async {
+        let app = launch(data_with_fixture()).await;
+        click(&app, "a[data-tab=settings]").await;
+        set_feed_address(&app, &feed).await;
+        async fn update(app: &App, n: u64) {
+            click(app, "a[data-tab=settings]").await;
+            click(app, "#sync-now").await;
+            wait_until(
+                app,
+                "the update finished",
+                &format!("return Number(document.body.dataset.syncsFinished || 0) >= {n}"),
+            )
+            .await;
+        }
+        update(&app, 1).await;
+        js(&app, "location.hash = '#/listing/feed-7'; return true").await;
+        wait_for_text(&app, "#detail-name", "Allotment Club 7").await;
+        click(&app, "#detail-save").await;
+        wait_for_text(&app, "#detail-save", "Remove from saved").await;
+        click(&app, "a[data-tab=saved]").await;
+        wait_for_text(&app, "#saved-list", "Allotment Club 7").await;
+        assert!(!text(&app, "#saved-list").await.contains("Closed"));
+
+        // Reported closed (from another device) and approved on the feed.
+        let mut m = signpost_moderation::Moderation::open(&moderation).unwrap();
+        let report = m
+            .submit(
+                signpost_moderation::Kind::Report,
+                &json!({"client_id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "seq": 1,
+                        "service_id": "feed-7", "kind": "closed", "comment": "Stopped in May."}),
+                chrono::Utc::now(),
+            )
+            .unwrap();
+        let mut publisher = Directory::open_publisher(&feed_db).unwrap();
+        m.approve(&report.id, "mod-ann", &mut publisher, chrono::Utc::now())
+            .unwrap();
+        update(&app, 2).await;
+        click(&app, "a[data-tab=saved]").await;
+        wait_for_text(&app, "#saved-list .badge-closed", "Closed").await;
+        let row = text(&app, "#saved-list").await;
+        assert!(
+            row.contains("Allotment Club 7") && row.contains("no longer running"),
+            "{row}"
+        );
+        axe_check(&app, "saved list with a closed listing").await;
+        click(&app, "a[href='#/listing/feed-7']").await;
+        wait_for_text(&app, "#detail-closed", "Closed").await;
+        app.client.close().await.unwrap();
+    });
+    drop(feed);
+}

@@ -95,6 +95,8 @@ export interface Detail {
   assured_date: string | null;
   checked_on: string | null;
   may_be_out_of_date: boolean;
+  /** "Closed" or "Temporarily closed" when the listing is published as not running. */
+  closed: string | null;
   has_sessions: boolean;
 }
 

@@ -177,6 +177,7 @@ export async function renderDetail(main: HTMLElement, serviceId: string): Promis
       el("h2", { id: "detail-name" }, d.name),
       d.organization ? el("p", { class: "org" }, d.organization) : null,
       el("p", { class: "badges" },
+        d.closed ? el("span", { class: "badge badge-closed", id: "detail-closed" }, d.closed) : null,
         d.no_referral ? el("span", { class: "badge badge-noref" }, "No referral needed") : null,
         d.may_be_out_of_date ? el("span", { class: "badge badge-stale" }, "May be out of date") : null),
       nearLine(d.service_id),

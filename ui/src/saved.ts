@@ -24,7 +24,10 @@ export async function renderSaved(main: HTMLElement): Promise<void> {
         el("h3", {}, detail
           ? el("a", { href: `#/listing/${encodeURIComponent(saved.service_id)}` }, detail.name)
           : saved.name),
-        detail ? el("p", { class: "meta" }, detail.when ?? "Times not given") : el("p", { class: "hint" }, "No longer listed."),
+        detail?.closed
+          ? el("p", { class: "meta closed" }, el("span", { class: "badge badge-closed" }, detail.closed),
+            " It is no longer running.")
+          : detail ? el("p", { class: "meta" }, detail.when ?? "Times not given") : el("p", { class: "hint" }, "No longer listed."),
         el("button", {
           type: "button", class: "link-button",
           "aria-label": `Remove ${saved.name}`,
@@ -61,6 +64,7 @@ export async function renderPrint(main: HTMLElement): Promise<void> {
     page.append(
       el("section", { class: "print-item" },
         el("h3", {}, detail.name),
+        detail.closed ? el("p", {}, `Status: ${detail.closed}`) : null,
         detail.organization ? el("p", {}, detail.organization) : null,
         el("p", {}, `When: ${detail.when ?? "Times not given"}`),
         el("p", {}, `How to join: ${detail.how_to_join}`),

@@ -80,8 +80,20 @@ pub struct Detail {
     pub checked_on: Option<String>,
     /// Over a year since it was verified.
     pub may_be_out_of_date: bool,
+    /// "Closed" (HSDS status `inactive` or `defunct`, as an approved "this has closed" report
+    /// publishes it) or "Temporarily closed"; `None` while it runs.
+    pub closed: Option<String>,
     /// Whether it has sessions a calendar can hold.
     pub has_sessions: bool,
+}
+
+/// What a listing's HSDS `status` says of it, when it is not running.
+pub fn closed_words(status: &str) -> Option<&'static str> {
+    match status.trim().to_ascii_lowercase().as_str() {
+        "inactive" | "defunct" => Some("Closed"),
+        "temporarily closed" => Some("Temporarily closed"),
+        _ => None,
+    }
 }
 
 /// How to join, in plain words, from the access term (the same words in the app and the CLI).
@@ -232,6 +244,7 @@ pub fn detail(dir: &Directory, service_id: &str, now: DateTime<Utc>) -> Result<D
         wheelchair: d.wheelchair,
         categories: categories(&s.attributes),
         may_be_out_of_date: may_be_out_of_date(s.assured_date.as_deref(), now),
+        closed: closed_words(&s.status).map(str::to_string),
         assured_date: s.assured_date.clone(),
         checked_on: s.assured_date.as_deref().and_then(uk_date),
         has_sessions,

@@ -24,4 +24,4 @@ pub use search::{
 };
 
 /// A listing whose publisher has not checked it for this long may be out of date.
-pub const STALE_AFTER_DAYS: i64 = 365;
+pub const STALE_AFTER_DAYS: i64 = signpost_directory::freshness::STALE_AFTER_DAYS;

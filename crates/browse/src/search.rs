@@ -8,7 +8,6 @@ use signpost_directory::{Attendance, Directory, Filters, NearQuery, NearResult};
 use signpost_postcodes::Gazetteer;
 
 use crate::error::{Error, Result};
-use crate::STALE_AFTER_DAYS;
 
 /// When the person wants to go.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -285,6 +284,7 @@ pub fn query(
                 open_at,
                 text: none_if_blank(&req.text).map(str::to_string),
             },
+            today: Some(now.date_naive()),
         },
         open_at.unwrap_or(now),
     ))
@@ -304,13 +304,7 @@ pub fn distance_text(m: f64) -> String {
 /// Whether a listing last checked on `assured_date` may be out of date at `now`: checked over
 /// a year ago. A listing that does not say is not flagged (the detail says "not stated").
 pub fn may_be_out_of_date(assured_date: Option<&str>, now: DateTime<Utc>) -> bool {
-    let Some(date) = assured_date
-        .and_then(|d| d.get(..10))
-        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-    else {
-        return false;
-    };
-    (now.date_naive() - date).num_days() > STALE_AFTER_DAYS
+    signpost_directory::may_be_out_of_date(assured_date, now.date_naive())
 }
 
 fn opening_text(r: &NearResult, asked_now: bool) -> String {

@@ -10,6 +10,7 @@ pub fn listing_text(d: &Detail) -> String {
         }
     };
     line("Name", &d.name);
+    line("Status", d.closed.as_deref().unwrap_or_default());
     line(
         "Organisation",
         d.organization.as_deref().unwrap_or_default(),

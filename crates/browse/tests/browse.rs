@@ -233,3 +233,23 @@ fn distances_read_naturally() {
     assert_eq!(signpost_browse::search::distance_text(2_449.0), "2.4 km");
     assert_eq!(signpost_browse::search::distance_text(12_600.0), "13 km");
 }
+
+/// A listing published as closed (an approved "this has closed" report makes it inactive) says
+/// so in its detail and its plain text; a running one says nothing of it.
+#[test]
+fn a_closed_listing_says_it_has_closed() {
+    let (_t, mut d) = directory();
+    assert_eq!(detail(&d, "walk", now()).unwrap().closed, None);
+    let mut record = d.listing("walk").unwrap().record;
+    record["status"] = json!("inactive");
+    d.import_sources(vec![("closure".into(), vec![record])], &mut |_| {})
+        .unwrap();
+    let walk = detail(&d, "walk", now()).unwrap();
+    assert_eq!(walk.closed.as_deref(), Some("Closed"));
+    let list = text::saved_text(&[walk], &[]);
+    assert!(list.contains("1. Name: Walk\nStatus: Closed\n"), "{list}");
+    assert_eq!(
+        signpost_browse::detail::closed_words("temporarily closed"),
+        Some("Temporarily closed")
+    );
+}

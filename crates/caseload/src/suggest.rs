@@ -199,6 +199,7 @@ pub fn suggest(
         radius_m: person.travel_m(),
         limit,
         filters,
+        today: Some(now.date_naive()),
     };
     // The best `limit` so far, in rank order, each with its hit (to name it at the end).
     let mut best: Vec<(Suggestion, Hit)> = Vec::new();

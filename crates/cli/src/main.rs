@@ -354,6 +354,7 @@ fn near(db: &Option<PathBuf>, args: NearArgs) -> Result<()> {
                 AttendanceArg::Online => Attendance::Online,
             }),
         },
+        today: Some(now.date_naive()),
     };
     let dir = open_to_read(db, true)?;
     let results = dir.near(&query, open_at.unwrap_or(now))?;

@@ -30,6 +30,22 @@ pub struct ServiceQuery {
     pub page: u64,
     /// Page size.
     pub per_page: u64,
+    /// The day to judge freshness on: with it, every service (and service at location) carries
+    /// [`oruk::OUT_OF_DATE_MARK`], and services at locations at equal distance from `near` are
+    /// ordered fresher first on it; without it, texts are as stored (and that order is judged on
+    /// today by the clock).
+    pub today: Option<chrono::NaiveDate>,
+}
+
+/// A stored text with the freshness mark for `today`, if a day was given.
+fn marked(text: String, assured_date: Option<&str>, today: Option<chrono::NaiveDate>) -> String {
+    match today {
+        Some(today) => oruk::with_mark(
+            &text,
+            crate::freshness::may_be_out_of_date(assured_date, today),
+        ),
+        None => text,
+    }
 }
 
 /// One page of results.
@@ -162,7 +178,11 @@ impl Directory {
     /// statement per item was a read transaction per item (file locks), and most of a page's
     /// time (measured). Ones without stored text (a directory that publishes nothing) are
     /// made from their service's record; one its service does not list is left out.
-    fn sal_texts(&self, sal_rowids: &[i64]) -> Result<Vec<String>> {
+    /// With `marks` (one per rowid, whether its service may be out of date), each text carries
+    /// the freshness mark. The marks come from where the rowids were found (the search index's
+    /// check days, or the page's own query), not from more joins here: two rowid lookups a row
+    /// cost a proximity page a third of its speed (measured).
+    fn sal_texts(&self, sal_rowids: &[i64], marks: Option<&[bool]>) -> Result<Vec<String>> {
         let rowids = serde_json::to_string(sal_rowids).expect("numbers always serialise");
         let stored: Vec<(i64, Option<String>)> = self
             .connection()
@@ -173,11 +193,15 @@ impl Directory {
             .query_map([rowids], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         let mut texts = Vec::with_capacity(stored.len());
-        for (sal_rowid, text) in stored {
-            match text {
-                Some(text) => texts.push(text),
-                None => texts.extend(self.conformed_sal_text(sal_rowid)?),
-            }
+        for (i, (sal_rowid, text)) in stored.into_iter().enumerate() {
+            let text = match text {
+                Some(text) => Some(text),
+                None => self.conformed_sal_text(sal_rowid)?,
+            };
+            texts.extend(text.map(|t| match marks.and_then(|m| m.get(i)) {
+                Some(stale) => oruk::with_mark(&t, *stale),
+                None => t,
+            }));
         }
         Ok(texts)
     }
@@ -212,7 +236,7 @@ impl Directory {
         let (filter, params) = service_filter(q);
         let conn = self.connection();
         let offset = (q.page - 1).saturating_mul(q.per_page) as usize;
-        let (total, rows): (u64, Vec<i64>) = match near {
+        let (total, rows, marks): (u64, Vec<i64>, Vec<bool>) = match near {
             None => {
                 // Every service_at_location belongs to a service, so without a filter the
                 // count needs no join.
@@ -227,14 +251,31 @@ impl Directory {
                 let mut page_params = params.clone();
                 page_params.push(SqlValue::Integer(offset as i64));
                 let mut stmt = conn.prepare_cached(&format!(
-                    "SELECT sal.rowid FROM service s CROSS JOIN service_at_location sal ON sal.service_rowid = s.rowid
+                    "SELECT sal.rowid, s.assured_date FROM service s CROSS JOIN service_at_location sal ON sal.service_rowid = s.rowid
                      {filter} ORDER BY s.id, sal.rowid LIMIT {} OFFSET ?",
                     limit(q)
                 ))?;
-                let rows = stmt
-                    .query_map(rusqlite::params_from_iter(page_params.iter()), |r| r.get(0))?
+                let found: Vec<(i64, Option<String>)> = stmt
+                    .query_map(rusqlite::params_from_iter(page_params.iter()), |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?
                     .collect::<rusqlite::Result<_>>()?;
-                (total, rows)
+                let marks = q
+                    .today
+                    .map(|today| {
+                        found
+                            .iter()
+                            .map(|(_, assured)| {
+                                crate::freshness::may_be_out_of_date(assured.as_deref(), today)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (
+                    total,
+                    found.into_iter().map(|(rowid, _)| rowid).collect(),
+                    marks,
+                )
             }
             Some(p) => {
                 let allowed: Option<std::collections::HashSet<i64>> = if filter.is_empty() {
@@ -260,30 +301,64 @@ impl Directory {
                     keep,
                     offset,
                     q.per_page as usize,
+                    q.today,
                 )?;
+                let marks = q
+                    .today
+                    .map(|today| {
+                        let day = crate::freshness::day_number(today);
+                        points
+                            .iter()
+                            .map(|&point| {
+                                index
+                                    .service(index.point(point).service)
+                                    .may_be_out_of_date(day)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let rows = points
                     .into_iter()
                     .map(|point| index.point(point).sal_rowid)
                     .collect();
-                (total as u64, rows)
+                (total as u64, rows, marks)
             }
         };
         Ok(OrukPage {
             total_items: total,
-            items: self.sal_texts(&rows)?,
+            items: self.sal_texts(&rows, q.today.map(|_| marks.as_slice()))?,
         })
     }
 
     /// One service at a location, by its id, as ORUK text.
     pub fn oruk_service_at_location(&self, id: &str) -> Result<String> {
-        let sal_rowid: Option<i64> = self
+        self.oruk_service_at_location_on(id, None)
+    }
+
+    /// One service at a location, by its id, as ORUK text, marked with its freshness on
+    /// `today` if given.
+    pub fn oruk_service_at_location_on(
+        &self,
+        id: &str,
+        today: Option<chrono::NaiveDate>,
+    ) -> Result<String> {
+        let sal_rowid: Option<(i64, Option<String>)> = self
             .connection()
-            .prepare_cached("SELECT rowid FROM service_at_location WHERE id = ?1 LIMIT 1")?
-            .query_row([id], |r| r.get(0))
+            .prepare_cached(
+                "SELECT sal.rowid, s.assured_date FROM service_at_location sal
+                 JOIN service s ON s.rowid = sal.service_rowid WHERE sal.id = ?1 LIMIT 1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         match sal_rowid {
-            Some(rowid) => self
-                .sal_texts(&[rowid])?
+            Some((rowid, assured)) => self
+                .sal_texts(
+                    &[rowid],
+                    today
+                        .map(|t| [crate::freshness::may_be_out_of_date(assured.as_deref(), t)])
+                        .as_ref()
+                        .map(|m| m.as_slice()),
+                )?
                 .pop()
                 .ok_or_else(|| Error::NotFound(id.to_string())),
             None => Err(Error::NotFound(id.to_string())),
@@ -310,8 +385,9 @@ impl Directory {
         // 100k-listing feed 15–20 times slower (measured). A feed's ORUK text is read when it
         // has one; otherwise the record, to be conformed here.
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT coalesce(o.record, r.record), o.record IS NOT NULL
-             FROM (SELECT s.rowid AS rowid, s.id AS id FROM service s {filter}
+            "SELECT coalesce(o.record, r.record), o.record IS NOT NULL, page.assured
+             FROM (SELECT s.rowid AS rowid, s.id AS id, s.assured_date AS assured
+                 FROM service s {filter}
                  ORDER BY s.id LIMIT {} OFFSET ?) page
              JOIN service_record r ON r.service_rowid = page.rowid
              LEFT JOIN service_oruk o ON o.service_rowid = page.rowid ORDER BY page.id",
@@ -319,13 +395,20 @@ impl Directory {
         ))?;
         let items = stmt
             .query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
             })?
             .map(|row| -> Result<String> {
-                match row? {
-                    (text, true) => Ok(text),
-                    (record, false) => oruk::service_text(&record),
-                }
+                let (text, stored, assured) = row?;
+                let text = if stored {
+                    text
+                } else {
+                    oruk::service_text(&text)?
+                };
+                Ok(marked(text, assured.as_deref(), q.today))
             })
             .collect::<Result<Vec<String>>>()?;
         Ok(OrukPage { total_items, items })
@@ -333,21 +416,27 @@ impl Directory {
 
     /// One full service record as ORUK text.
     pub fn oruk_service(&self, id: &str) -> Result<String> {
-        let (text, stored): (String, bool) = self
+        self.oruk_service_on(id, None)
+    }
+
+    /// One full service record as ORUK text, marked with its freshness on `today` if given.
+    pub fn oruk_service_on(&self, id: &str, today: Option<chrono::NaiveDate>) -> Result<String> {
+        let (text, stored, assured): (String, bool, Option<String>) = self
             .connection()
             .prepare_cached(
-                "SELECT coalesce(o.record, r.record), o.record IS NOT NULL
+                "SELECT coalesce(o.record, r.record), o.record IS NOT NULL, s.assured_date
                  FROM service s JOIN service_record r ON r.service_rowid = s.rowid
                  LEFT JOIN service_oruk o ON o.service_rowid = s.rowid WHERE s.id = ?1",
             )?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?
             .ok_or_else(|| Error::NotFound(id.to_string()))?;
-        if stored {
-            Ok(text)
+        let text = if stored {
+            text
         } else {
-            oruk::service_text(&text)
-        }
+            oruk::service_text(&text)?
+        };
+        Ok(marked(text, assured.as_deref(), today))
     }
 }
 

@@ -28,6 +28,7 @@ pub mod changeset;
 pub mod coords;
 pub mod db;
 mod error;
+pub mod freshness;
 pub mod gm_assets;
 pub mod import;
 pub mod model;
@@ -46,6 +47,7 @@ mod write;
 
 pub use catalogue::{ListQuery, OrukPage, Page, Proximity, ServiceQuery};
 pub use error::{Error, RecordError, Result};
+pub use freshness::may_be_out_of_date;
 pub use region::Region;
 pub use search::{Filters, Hit, NearQuery};
 pub use store::{

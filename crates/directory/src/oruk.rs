@@ -100,6 +100,30 @@ pub(crate) fn service_at_location_text(record: &str, sal_id: &str) -> Result<Opt
     Ok(service_at_location(&conform(parse(record)?), sal_id).map(|sal| to_text(&sal)))
 }
 
+/// The name of the mark every service (and service at location) carries when served with a
+/// day to judge freshness on: `true` when its publisher last checked it (`assured_date`) over a
+/// year before that day. An extension property: the ORUK 3.0 schemas allow properties they do
+/// not name (none sets `additionalProperties`), and the `signpost_` prefix keeps it apart from
+/// any field a later HSDS or ORUK version may add.
+pub const OUT_OF_DATE_MARK: &str = "signpost_may_be_out_of_date";
+
+/// An ORUK text (a JSON object) with the freshness mark added as its first property: the text
+/// is spliced, not parsed, so marking a page costs a copy of its texts and no more. The mark
+/// depends on the day it is served, so it is added when serving and never stored.
+pub fn with_mark(text: &str, may_be_out_of_date: bool) -> String {
+    let rest = text.trim_start().strip_prefix('{').unwrap_or(text);
+    let mut out = String::with_capacity(text.len() + OUT_OF_DATE_MARK.len() + 10);
+    out.push_str("{\"");
+    out.push_str(OUT_OF_DATE_MARK);
+    out.push_str("\":");
+    out.push_str(if may_be_out_of_date { "true" } else { "false" });
+    if !rest.trim_start().starts_with('}') {
+        out.push(',');
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Compact JSON with sorted keys, as `serde_json` writes a `Value`: the same bytes a handler
 /// serialising the value would have sent.
 pub(crate) fn to_text(value: &Value) -> String {
@@ -132,6 +156,20 @@ mod tests {
             out.get("description").is_none(),
             "optional fields stay absent"
         );
+    }
+
+    #[test]
+    fn the_mark_is_spliced_into_the_object() {
+        for (text, stale) in [
+            (r#"{"id":"s","name":"n"}"#, true),
+            ("{}", false),
+            (" { } ", true),
+        ] {
+            let marked: Value = serde_json::from_str(&with_mark(text, stale)).unwrap();
+            let mut expected: Value = serde_json::from_str(text).unwrap();
+            expected[OUT_OF_DATE_MARK] = Value::Bool(stale);
+            assert_eq!(marked, expected);
+        }
     }
 
     #[test]

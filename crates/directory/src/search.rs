@@ -5,12 +5,14 @@
 //! first (see [`crate::spatial`]), keeps the first — hence nearest — location of each service
 //! that passes the filters, and stops as soon as `limit` services are found and the next
 //! location is farther than the last one kept (so ties at the cut are settled by id exactly as
-//! the brute force settles them).
+//! the brute force settles them). Listings at exactly the same distance are ordered fresher
+//! first (not "may be out of date" before those that may be, judged on the query's day), then by
+//! rowid.
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use geo::{Distance, Haversine, Point};
 use rusqlite::Connection;
 
@@ -67,6 +69,9 @@ pub struct NearQuery {
     pub limit: usize,
     /// Filters.
     pub filters: Filters,
+    /// The day freshness is judged on, for ordering listings at equal distance (None: today in
+    /// UTC by the clock, read once per query).
+    pub today: Option<NaiveDate>,
 }
 
 impl NearQuery {
@@ -78,7 +83,13 @@ impl NearQuery {
             radius_m: DEFAULT_RADIUS_M,
             limit: DEFAULT_LIMIT,
             filters: Filters::default(),
+            today: None,
         }
+    }
+
+    /// The query's day as a day number ([`crate::freshness::day_number`]).
+    fn day(&self) -> i32 {
+        crate::freshness::day_number(self.today.unwrap_or_else(|| Utc::now().date_naive()))
     }
 
     fn check(&self) -> Result<()> {
@@ -131,6 +142,11 @@ pub struct ServiceEntry {
     pub languages: Box<[u32]>,
     /// Attendance bits (see [`Attendance::bit`]).
     pub attendance: u8,
+    /// The day its publisher last checked it (`assured_date`) as a day number
+    /// ([`crate::freshness::day_number`]), if stated. A day, not a flag: the index lives across
+    /// midnights (a feed keeps one for as long as its data is unchanged), so whether a listing
+    /// may be out of date is judged on each query's day.
+    pub checked: Option<i32>,
     /// Its points in the point table.
     pub points: Range<u32>,
 }
@@ -138,6 +154,15 @@ pub struct ServiceEntry {
 struct Schedules {
     by_service: HashMap<i64, Vec<Schedule>>,
     by_sal: HashMap<i64, Vec<Schedule>>,
+}
+
+impl ServiceEntry {
+    /// Whether it may be out of date on day number `today` (the rule of
+    /// [`crate::freshness::may_be_out_of_date`]).
+    pub fn may_be_out_of_date(&self, today: i32) -> bool {
+        self.checked
+            .is_some_and(|c| i64::from(today) - i64::from(c) > crate::freshness::STALE_AFTER_DAYS)
+    }
 }
 
 /// Everything near-me search needs in memory.
@@ -277,6 +302,9 @@ impl SearchIndex {
                 *range = i as u32..i as u32;
             }
             range.end = i as u32 + 1;
+        }
+        for s in services.iter_mut() {
+            s.checked = places.checked.get(s.rowid as usize).copied().flatten();
         }
         let facet_counts = count_facets(&services, languages.len());
         SearchIndex {
@@ -490,7 +518,7 @@ impl SearchIndex {
             .as_ref()
             .filter(|t| t.list.len() <= DIRECT_TEXT_LIMIT)
         {
-            return Ok(self.search_within(&t.list, &c, origin, r2, q.limit));
+            return Ok(self.search_within(&t.list, &c, origin, r2, q.limit, q.day()));
         }
         let facet_tree = self.best_facet(&q.filters, &c).map(|f| self.facet_tree(f));
         let tree = facet_tree.as_deref().unwrap_or(self.spatial.all());
@@ -543,7 +571,7 @@ impl SearchIndex {
                 },
             ));
         }
-        Ok(self.finish(hits, q.limit))
+        Ok(self.finish(hits, q.limit, q.day()))
     }
 
     /// Every service with a point within the radius that passes the filters, each at its
@@ -562,7 +590,7 @@ impl SearchIndex {
         let origin = spatial::unit_vector(q.latitude, q.longitude);
         let r2 = spatial::metres_to_chord2(q.radius_m);
         if let Some(t) = c.text.as_ref() {
-            return Ok(self.search_within(&t.list, &c, origin, r2, usize::MAX));
+            return Ok(self.search_within(&t.list, &c, origin, r2, usize::MAX, q.day()));
         }
         let facet_tree = self.best_facet(&q.filters, &c).map(|f| self.facet_tree(f));
         let tree = facet_tree.as_deref().unwrap_or(self.spatial.all());
@@ -634,6 +662,7 @@ impl SearchIndex {
         origin: [f64; 3],
         r2: f64,
         limit: usize,
+        today: i32,
     ) -> Vec<Hit> {
         let mut hits = Vec::new();
         for &s in set {
@@ -660,12 +689,15 @@ impl SearchIndex {
                 ));
             }
         }
-        self.finish(hits, limit)
+        self.finish(hits, limit, today)
     }
 
-    fn finish(&self, mut hits: Vec<(f64, Hit)>, limit: usize) -> Vec<Hit> {
+    /// Nearest first; at exactly equal distance fresher first, then by service.
+    fn finish(&self, mut hits: Vec<(f64, Hit)>, limit: usize, today: i32) -> Vec<Hit> {
+        let stale = |h: &Hit| self.services[h.service as usize].may_be_out_of_date(today);
         hits.sort_by(|a, b| {
             a.0.total_cmp(&b.0)
+                .then_with(|| stale(&a.1).cmp(&stale(&b.1)))
                 .then_with(|| a.1.service.cmp(&b.1.service))
         });
         hits.truncate(limit);
@@ -764,6 +796,10 @@ impl SearchIndex {
     /// The count walks the tree without ordering anything, and only the points up to the end
     /// of the page are put in order: ordering every point within a wide radius (a million
     /// metres holds all of Great Britain) was nearly all of such a page's time (measured).
+    /// Points at exactly equal distance are ordered as [`SearchIndex::search`] orders services:
+    /// fresher first on `today` (None: today by the clock), then in index order; the walk goes on
+    /// through the points tied with the page's last, so pages never overlap or skip.
+    #[allow(clippy::too_many_arguments)]
     pub fn page_within(
         &self,
         latitude: f64,
@@ -772,12 +808,15 @@ impl SearchIndex {
         keep: impl Fn(u32) -> bool,
         skip: usize,
         take: usize,
+        today: Option<NaiveDate>,
     ) -> Result<(usize, Vec<u32>)> {
-        NearQuery {
+        let q = NearQuery {
             radius_m,
+            today,
             ..NearQuery::at(latitude, longitude)
-        }
-        .check()?;
+        };
+        q.check()?;
+        let today = q.day();
         let origin = spatial::unit_vector(latitude, longitude);
         let r2 = spatial::metres_to_chord2(radius_m);
         let tree = self.spatial.all();
@@ -785,13 +824,30 @@ impl SearchIndex {
             .locate_within_distance(origin, r2)
             .filter(|entry| keep(entry.data))
             .count();
-        let page = tree
-            .nearest_neighbor_iter_with_distance_2(&origin)
-            .take_while(|(_, d2)| *d2 <= r2)
-            .filter(|(entry, _)| keep(entry.data))
+        let end = skip.saturating_add(take);
+        let mut walked: Vec<(f64, u32)> = Vec::new();
+        for (entry, d2) in tree.nearest_neighbor_iter_with_distance_2(&origin) {
+            if d2 > r2 || (walked.len() >= end && walked.last().is_some_and(|l| d2 > l.0)) {
+                break;
+            }
+            if keep(entry.data) {
+                walked.push((d2, entry.data));
+            }
+        }
+        let stale = |point: u32| {
+            self.services[self.spatial.points[point as usize].service as usize]
+                .may_be_out_of_date(today)
+        };
+        walked.sort_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then_with(|| stale(a.1).cmp(&stale(b.1)))
+                .then_with(|| a.1.cmp(&b.1))
+        });
+        let page = walked
+            .into_iter()
             .skip(skip)
             .take(take)
-            .map(|(entry, _)| entry.data)
+            .map(|(_, point)| point)
             .collect();
         Ok((total, page))
     }
@@ -823,9 +879,12 @@ impl SearchIndex {
                 distance_m,
             })
             .collect();
+        let today = q.day();
+        let stale = |h: &Hit| self.services[h.service as usize].may_be_out_of_date(today);
         hits.sort_by(|a, b| {
             a.distance_m
                 .total_cmp(&b.distance_m)
+                .then_with(|| stale(a).cmp(&stale(b)))
                 .then_with(|| a.service.cmp(&b.service))
         });
         hits.truncate(q.limit);
@@ -847,6 +906,8 @@ fn max_rowid(conn: &Connection, table: &str) -> Result<usize> {
 struct Places {
     located: Vec<Option<(f64, f64)>>,
     links: Vec<(i64, i64, i64)>,
+    /// Check days by `service.rowid`.
+    checked: Vec<Option<i32>>,
 }
 
 fn read_places(conn: &Connection) -> Result<Places> {
@@ -864,7 +925,26 @@ fn read_places(conn: &Connection) -> Result<Places> {
     while let Some(r) = rows.next()? {
         links.push((r.get(0)?, r.get(1)?, r.get(2)?));
     }
-    Ok(Places { located, links })
+    // A scan of its own, on this thread beside the services' facets, rather than a join there
+    // (an index lookup per service).
+    let mut checked: Vec<Option<i32>> = vec![None; max_rowid(conn, "service")? + 1];
+    let mut stmt =
+        conn.prepare("SELECT rowid, assured_date FROM service WHERE assured_date IS NOT NULL")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let day = r
+            .get_ref(1)?
+            .as_str()
+            .ok()
+            .and_then(crate::freshness::checked_on)
+            .map(crate::freshness::day_number);
+        checked[r.get::<_, i64>(0)? as usize] = day;
+    }
+    Ok(Places {
+        located,
+        links,
+        checked,
+    })
 }
 
 /// Points per facet, counted without building anything.
@@ -959,6 +1039,7 @@ fn read_services(conn: &Connection) -> Result<ServiceTable> {
                 interests: r.get::<_, i64>(5)? as u64,
                 languages: langs,
                 attendance: r.get::<_, i64>(7)? as u8,
+                checked: None,
                 points: 0..0,
             });
         }

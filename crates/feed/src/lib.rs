@@ -9,6 +9,7 @@
 
 mod background;
 mod error;
+pub mod export;
 mod group;
 mod moderate;
 mod oruk;

@@ -87,8 +87,12 @@ enum Command {
     /// List what groups sent that waits for a moderator: id, kind, name, submitted.
     Queue {
         /// Print JSON (with each item's body).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "csv")]
         json: bool,
+        /// Print CSV (id, kind, name, service_id, submitted_at), as the web queue's download;
+        /// a cell a spreadsheet would run as a formula starts with '.
+        #[arg(long)]
+        csv: bool,
     },
     /// Approve an item: a listing is published (one changeset), a closure publishes the
     /// listing as inactive; the decision and every changed field are audited.
@@ -117,6 +121,11 @@ enum Command {
         /// The day to count from (YYYY-MM-DD); today by default.
         #[arg(long)]
         today: Option<chrono::NaiveDate>,
+        /// The feed's public address (`https://feed.example.org`): each reminder then links to
+        /// its listing's page of the web form (`/group/{id}`), where the group can confirm it is
+        /// still running or update it.
+        #[arg(long, env = "SIGNPOST_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Listings not checked for over 12 months, as CSV, for moderators to follow up.
     Stale {
@@ -294,21 +303,17 @@ fn main() -> Result<()> {
             None => println!("nothing published yet; no snapshot made"),
         },
         Command::Digest => println!("{}", open(&cli.data)?.digest()?),
-        Command::Queue { json } => {
+        Command::Queue { json, csv } => {
             let items = moderation(&cli.data)?.pending()?;
-            if json {
+            if csv {
+                std::io::stdout().write_all(&signpost_feed::export::queue_csv(&items))?;
+            } else if json {
                 println!("{}", serde_json::to_string_pretty(&items)?);
             } else {
                 for i in &items {
                     // Names are what a group typed: printed with control characters removed.
                     let name: String = i.name.chars().filter(|c| !c.is_control()).collect();
-                    println!(
-                        "{}\t{}\t{}\t{}",
-                        i.id,
-                        serde_json::to_value(i.kind)?.as_str().unwrap_or_default(),
-                        name,
-                        i.submitted_at
-                    );
+                    println!("{}\t{}\t{}\t{}", i.id, i.kind_words(), name, i.submitted_at);
                 }
                 println!("{} waiting", items.len());
             }
@@ -332,7 +337,12 @@ fn main() -> Result<()> {
                 }
             );
         }
-        Command::Remind { smtp, from, today } => {
+        Command::Remind {
+            smtp,
+            from,
+            today,
+            public_url,
+        } => {
             let today = today.unwrap_or_else(|| chrono::Local::now().date_naive());
             let directory = open(&cli.data)?;
             let store = moderation(&cli.data)?;
@@ -352,7 +362,8 @@ fn main() -> Result<()> {
             let outbox = cli.data.join("outbox");
             let (mut sent, mut failed) = (0, 0);
             for d in &due {
-                let (subject, body) = signpost_moderation::reminders::letter(d);
+                let (subject, body) =
+                    signpost_moderation::reminders::letter(d, public_url.as_deref());
                 let to: lettre::message::Mailbox = match d.email.parse() {
                     Ok(to) => to,
                     Err(_) => {
@@ -415,17 +426,7 @@ fn main() -> Result<()> {
             let today = today.unwrap_or_else(|| chrono::Local::now().date_naive());
             let directory = open(&cli.data)?;
             let stale = moderation(&cli.data)?.stale(&directory, today)?;
-            let mut w = csv::Writer::from_writer(std::io::stdout());
-            w.write_record(["service_id", "name", "last_checked", "email"])?;
-            for s in stale {
-                w.write_record([
-                    s.service_id,
-                    s.name,
-                    s.assured_date.map(|d| d.to_string()).unwrap_or_default(),
-                    s.email.unwrap_or_default(),
-                ])?;
-            }
-            w.flush()?;
+            std::io::stdout().write_all(&signpost_feed::export::stale_csv(&stale))?;
         }
         Command::AddAdmin { name } => {
             let password = admin_password()?;

@@ -161,7 +161,17 @@ fn service_query(params: &HashMap<String, String>) -> Result<ServiceQuery, ApiEr
         modified_after: modified_after(params)?,
         page,
         per_page,
+        today: Some(today()),
     })
+}
+
+/// The day services are marked fresh or "may be out of date" on ([`oruk::OUT_OF_DATE_MARK`]):
+/// today in UTC, as the app judges it, read per request, so the mark moves with the calendar
+/// while the stored texts stay as they are.
+///
+/// [`oruk::OUT_OF_DATE_MARK`]: signpost_directory::oruk::OUT_OF_DATE_MARK
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
 }
 
 /// `GET /services`: a page of services, filtered.
@@ -346,7 +356,10 @@ pub async fn service(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<JsonText, ApiError> {
-    one_text(state, "service", move |d| d.oruk_service(&id)).await
+    one_text(state, "service", move |d| {
+        d.oruk_service_on(&id, Some(today()))
+    })
+    .await
 }
 
 /// `postcode` and `proximity` (metres) as a search circle.
@@ -400,7 +413,7 @@ pub async fn service_at_location(
     Path(id): Path<String>,
 ) -> Result<JsonText, ApiError> {
     one_text(state, "service_at_location", move |d| {
-        d.oruk_service_at_location(&id)
+        d.oruk_service_at_location_on(&id, Some(today()))
     })
     .await
 }

@@ -177,18 +177,22 @@ pub(crate) async fn submission(
     headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = headers
+    if is_form(&headers) {
+        return crate::group::receive(state, body).await;
+    }
+    receive(state, Kind::Submission, body).await
+}
+
+/// Whether a body is a web form's fields (`application/x-www-form-urlencoded`).
+fn is_form(headers: &axum::http::HeaderMap) -> bool {
+    headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|t| {
             t.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if form {
-        return crate::group::receive(state, body).await;
-    }
-    receive(state, Kind::Submission, body).await
+        })
 }
 
 /// `POST /claims`: "this is our group".
@@ -196,8 +200,17 @@ pub(crate) async fn claim(State(state): State<AppState>, body: Bytes) -> Respons
     receive(state, Kind::Claim, body).await
 }
 
-/// `POST /reports`: "this has closed" or "details are wrong".
-pub(crate) async fn report(State(state): State<AppState>, body: Bytes) -> Response {
+/// `POST /reports`: "this has closed", "details are wrong" or "still running", as JSON (the
+/// app), or "still running" as a web form's fields from a listing's `/group/{id}` page
+/// (answered with pages: see `group/`).
+pub(crate) async fn report(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    if is_form(&headers) {
+        return crate::group::receive_report(state, body).await;
+    }
     receive(state, Kind::Report, body).await
 }
 

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 mod browser;
 mod group;
@@ -532,6 +532,82 @@ fn haversine_m(a: (f64, f64), b: (f64, f64)) -> f64 {
     let h = ((p2 - p1) / 2.0).sin().powi(2)
         + p1.cos() * p2.cos() * ((b.1 - a.1).to_radians() / 2.0).sin().powi(2);
     2.0 * 6_371_008.8 * h.sqrt().asin()
+}
+
+/// A listing its publisher checked over a year ago is marked "may be out of date" in every
+/// ORUK record of it, and the records still satisfy the ORUK schemas; at the same hall, the
+/// fresher listing comes first near a postcode though it was stored second.
+#[test]
+fn listings_unchecked_for_a_year_are_marked_and_rank_below_fresher_ones() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("feed");
+    let today = chrono::Utc::now().date_naive();
+    let hall = json!({"id": "hall", "name": "Hall", "latitude": 52.721, "longitude": 0.979,
+                      "addresses": [{"address_1": "1 Street", "city": "Town", "state_province": "",
+                                     "postal_code": "NR20 3AA", "country": "GB", "address_type": "physical"}]});
+    let listing = |id: &str, days_ago: i64| {
+        json!({"id": id, "name": format!("{id} group"), "status": "active",
+               "assured_date": (today - chrono::Duration::days(days_ago)).to_string(),
+               "service_at_locations": [{"id": format!("{id}-hall"), "location": hall}]})
+    };
+    let file = t.path().join("two.json");
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&json!([listing("stale", 400), listing("fresh", 30)])).unwrap(),
+    )
+    .unwrap();
+    let out = feed(&data, &["import", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let server = Server::start(&data);
+    const MARK: &str = "signpost_may_be_out_of_date";
+
+    let (_, _, services) = server.get("/services");
+    assert_valid(&oruk_validator("service_list.json"), &services, "/services");
+    let marks: Vec<(&str, &Value)> = services["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["id"].as_str().unwrap(), &s[MARK]))
+        .collect();
+    assert_eq!(marks, [("fresh", &json!(false)), ("stale", &json!(true))]);
+    let (_, _, minimal) = server.get("/services?minimal=true");
+    assert_eq!(
+        minimal["contents"][1][MARK], true,
+        "the minimal view keeps it"
+    );
+    for (id, stale) in [("stale", true), ("fresh", false)] {
+        let (status, _, one) = server.get(&format!("/services/{id}"));
+        assert_eq!(status, 200);
+        assert_valid(&oruk_validator("service.json"), &one, id);
+        assert_eq!(one[MARK], stale, "{id}");
+        let (status, _, sal) = server.get(&format!("/service_at_locations/{id}-hall"));
+        assert_eq!(status, 200);
+        assert_valid(&oruk_validator("service_at_location.json"), &sal, id);
+        assert_eq!(sal[MARK], stale, "{id} at the hall");
+    }
+    for query in ["", "?postcode=NR20&proximity=5000"] {
+        let (_, _, near) = server.get(&format!("/service_at_locations{query}"));
+        assert_valid(
+            &oruk_validator("service_at_location_list.json"),
+            &near,
+            "/service_at_locations",
+        );
+        let order: Vec<(&str, &Value)> = near["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["service_id"].as_str().unwrap(), &s[MARK]))
+            .collect();
+        assert_eq!(
+            order,
+            [("fresh", &json!(false)), ("stale", &json!(true))],
+            "{query}"
+        );
+    }
 }
 
 #[test]

@@ -22,11 +22,22 @@ impl Page {
             .unwrap_or_default()
     }
 
-    /// The value of the hidden field `name` in the page's form.
+    /// The value of the hidden field `name` in the page's first form.
     pub(crate) fn hidden(&self, name: &str) -> String {
+        Page::hidden_of(&self.body, name)
+    }
+
+    /// The value of the hidden field `name` in the form that posts to `action`.
+    pub(crate) fn hidden_in(&self, action: &str, name: &str) -> String {
+        let form = format!(r#"action="{action}""#);
+        let at = self.body.find(&form).expect("the form");
+        Page::hidden_of(&self.body[at..], name)
+    }
+
+    fn hidden_of(body: &str, name: &str) -> String {
         let marker = format!(r#"type="hidden" name="{name}" value=""#);
-        let at = self.body.find(&marker).expect("the hidden field") + marker.len();
-        self.body[at..].split('"').next().unwrap().to_string()
+        let at = body.find(&marker).expect("the hidden field") + marker.len();
+        body[at..].split('"').next().unwrap().to_string()
     }
 }
 
@@ -355,8 +366,8 @@ fn a_published_listing_starts_the_form_filled_in() {
     let page = get_page(&server, &format!("/group/{service_id}"));
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Update “Park walk”"));
-    assert_eq!(page.hidden("service_id"), service_id);
-    assert_ne!(page.hidden("client_id"), client_id);
+    assert_eq!(page.hidden_in("/submissions", "service_id"), service_id);
+    assert_ne!(page.hidden_in("/submissions", "client_id"), client_id);
     for kept in [
         r#"value="BS3 1QG""#,
         r#"value="Park gates, North Street""#,
@@ -370,13 +381,104 @@ fn a_published_listing_starts_the_form_filled_in() {
         assert!(page.body.contains(kept), "{kept}: {}", page.body);
     }
     // Sent back changed: an update of the same listing, waiting for a moderator.
-    let mut form = filled(&page.hidden("client_id"), "Park walk (Tuesdays)");
+    let mut form = filled(
+        &page.hidden_in("/submissions", "client_id"),
+        "Park walk (Tuesdays)",
+    );
     form.push(("service_id", service_id.clone()));
     let update = post_form(&server, &as_refs(&form));
     assert_eq!(update.status, 303);
     let update_id = update.location().rsplit('/').next().unwrap();
     assert_eq!(queue_item_service(&server, update_id), service_id);
     assert_eq!(get_page(&server, "/group/no-such-listing").status, 404);
+}
+
+/// The listing's page offers "still running" as a form of its own: posted (form-encoded, to
+/// `POST /reports`), it is stored once however often it is sent, waits as a `still-running`
+/// report, and its approval renews the published listing's check date and nothing else.
+#[test]
+fn a_group_confirms_its_listing_is_still_running_from_its_page() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("feed");
+    let listing = {
+        let mut l = walk("old-walk", "Old walk");
+        l["assured_date"] = json!("2024-01-10");
+        l
+    };
+    let file = t.path().join("walk.json");
+    std::fs::write(&file, json!([listing]).to_string()).unwrap();
+    assert!(feed(&data, &["import", file.to_str().unwrap()])
+        .status
+        .success());
+    let server = Server::start(&data);
+    let (_, _, before) = server.get("/services/old-walk");
+    assert_eq!(before["signpost_may_be_out_of_date"], true);
+
+    let page = get_page(&server, "/group/old-walk");
+    assert_eq!(page.status, 200);
+    assert!(page
+        .body
+        .contains("This is still running, nothing changed</button>"));
+    let confirm_id = page.hidden_in("/reports", "client_id");
+    assert_ne!(confirm_id, page.hidden_in("/submissions", "client_id"));
+    let form: Vec<(&str, String)> = ["client_id", "service_id", "service_name", "kind"]
+        .into_iter()
+        .map(|f| (f, page.hidden_in("/reports", f)))
+        .collect();
+    assert_eq!(form[1].1, "old-walk");
+    assert_eq!(form[3].1, "still-running");
+    let post = |form: &[(&str, String)]| {
+        read(
+            client()
+                .post(format!("{}/reports", server.base))
+                .form(form)
+                .send()
+                .unwrap(),
+        )
+    };
+    let sent = post(&form);
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert!(sent.location().starts_with("/group/sent/"));
+    assert_eq!(
+        post(&form).location(),
+        sent.location(),
+        "a resend is the same item"
+    );
+    let receipt = get_page(&server, sent.location());
+    assert_eq!(receipt.status, 200);
+    assert!(
+        receipt.body.contains("your confirmation is in review"),
+        "{}",
+        receipt.body
+    );
+    assert!(receipt.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("default-src 'none'"));
+
+    // Only "still running" comes this way.
+    let mut closed = form.clone();
+    closed[0].1 = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d".into();
+    closed[3].1 = "closed".into();
+    assert_eq!(post(&closed).status, 400);
+
+    let waiting = queue(&data);
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(waiting[0]["body"]["kind"], "still-running");
+    let listed = feed(&data, &["queue"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("\treport: still-running\tOld walk\t"));
+    let id = waiting[0]["id"].as_str().unwrap();
+    let approved = feed(&data, &["approve", id]);
+    assert!(approved.status.success());
+    assert!(String::from_utf8_lossy(&approved.stdout).contains("changing assured_date"));
+    let (_, _, after) = server.get("/services/old-walk");
+    assert_eq!(
+        after["assured_date"],
+        chrono::Utc::now().date_naive().to_string()
+    );
+    assert_eq!(after["signpost_may_be_out_of_date"], false);
+    assert_eq!(after["name"], before["name"]);
+    assert_eq!(after["description"], before["description"]);
 }
 
 fn queue_item_service(server: &Server, id: &str) -> String {

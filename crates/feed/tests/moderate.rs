@@ -659,3 +659,97 @@ fn a_duplicate_is_merged_into_the_other_item() {
     );
     assert_eq!(into_closed.status, 422);
 }
+
+/// The queue and the stale list as CSV: only for a signed-in moderator, as a download, and with
+/// a name a spreadsheet would run as a formula written as text; the command line's `queue --csv`
+/// is the same file.
+#[test]
+fn moderators_export_the_queue_and_the_stale_list_as_csv() {
+    let t = tempfile::tempdir().unwrap();
+    let (data, server) = with_admin(&t);
+    let file = t.path().join("old.json");
+    let mut old = walk("old-walk", "@SUM(1+1) walk");
+    old["assured_date"] = json!("2020-01-01");
+    old["email"] = json!("walks@example.org");
+    std::fs::write(
+        &file,
+        json!([old, walk("never-checked", "Never checked")]).to_string(),
+    )
+    .unwrap();
+    assert!(crate::feed(&data, &["import", file.to_str().unwrap()])
+        .status
+        .success());
+    submit(
+        &server,
+        1,
+        "walk-1",
+        "=HYPERLINK(\"http://evil.example\",\"Click\")",
+    );
+    submit(&server, 2, "walk-2", "Tea, cake and \"chat\"");
+
+    let mut b = Browser::new(&server);
+    for path in ["/moderate/queue.csv", "/moderate/stale.csv"] {
+        let page = b.get(path);
+        assert_eq!(
+            (page.status, page.location()),
+            (303, "/moderate/sign-in"),
+            "{path} signed out"
+        );
+        assert!(!page.body.contains("walk"), "nothing of the data: {path}");
+    }
+    assert_eq!(b.sign_in("ann", ADMIN_PASSWORD).status, 303);
+    let queue_page = b.get("/moderate");
+    assert!(queue_page
+        .body
+        .contains(r#"href="/moderate/queue.csv?q=&amp;kind=""#));
+    assert!(queue_page.body.contains(r#"href="/moderate/stale.csv""#));
+
+    let queue = b.get("/moderate/queue.csv");
+    assert_eq!(queue.status, 200);
+    assert_eq!(queue.headers["content-type"], "text/csv; charset=utf-8");
+    let disposition = queue.headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"queue-") && disposition.ends_with(".csv\""),
+        "{disposition}"
+    );
+    let lines: Vec<&str> = queue.body.lines().collect();
+    assert_eq!(lines[0], "id,kind,name,service_id,submitted_at");
+    assert_eq!(lines.len(), 3, "{}", queue.body);
+    // Both were sent within the same second: found by listing, not by place.
+    let line = |service: &str| {
+        *lines
+            .iter()
+            .find(|l| l.contains(&format!(",{service},")))
+            .unwrap_or_else(|| panic!("{service} in {lines:?}"))
+    };
+    assert!(
+        line("walk-1").contains(
+            ",submission,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"Click\"\")\",walk-1,"
+        ),
+        "{}",
+        line("walk-1")
+    );
+    assert!(
+        line("walk-2").contains(",\"Tea, cake and \"\"chat\"\"\",walk-2,"),
+        "{}",
+        line("walk-2")
+    );
+    let cli = crate::feed(&data, &["queue", "--csv"]);
+    assert_eq!(String::from_utf8(cli.stdout).unwrap(), queue.body);
+    // Narrowed as the page is.
+    let narrowed = b.get("/moderate/queue.csv?q=tea&kind=submission");
+    assert_eq!(narrowed.body.lines().count(), 2, "{}", narrowed.body);
+
+    let stale = b.get("/moderate/stale.csv");
+    assert_eq!(stale.status, 200);
+    assert!(stale.headers["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment; filename=\"stale-"));
+    assert_eq!(
+        stale.body,
+        "service_id,name,last_checked,email\n\
+         never-checked,Never checked,,\n\
+         old-walk,'@SUM(1+1) walk,2020-01-01,walks@example.org\n"
+    );
+}

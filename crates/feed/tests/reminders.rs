@@ -201,3 +201,29 @@ fn reminders_are_delivered_by_a_real_smtp_server() {
     assert!(again.starts_with("0 reminders"), "{again}");
     assert_eq!(files_in(&maildir.join("new")).len(), 3);
 }
+
+/// With the feed's public address, each reminder links to its listing's page of the web form,
+/// where the group can say it is still running.
+#[test]
+fn reminders_link_to_the_listings_page_of_the_web_form() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("feed");
+    publish(&data);
+    let out = ok(&feed(
+        &data,
+        &[
+            "remind",
+            "--today",
+            "2027-06-15",
+            "--public-url",
+            "https://feed.example.org/",
+        ],
+    ));
+    assert!(out.starts_with("3 reminders written to"), "{out}");
+    let mails = files_in(&data.join("outbox"));
+    let ten = mails
+        .iter()
+        .find(|m| m.contains("Subject:") && m.contains("ten@example.org"))
+        .expect("the reminder to ten");
+    assert!(ten.contains("https://feed.example.org/group/ten"), "{ten}");
+}

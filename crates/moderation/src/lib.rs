@@ -24,6 +24,6 @@ pub use accounts::{
 pub use error::{Error, Result};
 pub use store::{
     field_changes, proposed_changes, AuditRow, FieldChange, Item, KeyProof, Kind, Moderation,
-    Receipt, Status, KEY_NEEDED, MAX_ITEMS_PER_DEVICE_PER_HOUR, MAX_NOTE_CHARS, USED_KEY,
-    WRONG_KEY,
+    Receipt, Status, KEY_NEEDED, MAX_ITEMS_PER_DEVICE_PER_HOUR, MAX_NOTE_CHARS, REPORT_KINDS,
+    USED_KEY, WRONG_KEY,
 };

@@ -131,9 +131,20 @@ impl Moderation {
     }
 }
 
-/// The reminder's words.
-pub fn letter(due: &Due) -> (String, String) {
+/// The reminder's words. With the feed's public address (`https://feed.example.org`), they
+/// link to the listing's page of the groups' web form, `/group/{service_id}`, where the group can
+/// say it is still running or send an update.
+pub fn letter(due: &Due, public_url: Option<&str>) -> (String, String) {
     let subject = format!("Is “{}” still running? Please check its listing", due.name);
+    let web = match public_url.map(|u| u.trim_end_matches('/')) {
+        Some(base) => format!(
+            "You can do either on the web, without the app: open\n\n  {base}/group/{id}\n\n\
+             and press “This is still running, nothing changed”, or change what needs changing \
+             and send the update.\n\n",
+            id = path_segment(&due.service_id),
+        ),
+        None => String::new(),
+    };
     let body = format!(
         "Hello,\n\n\
          Your listing “{name}” in the community directory was last checked on {checked}, {months} \
@@ -141,6 +152,7 @@ pub fn letter(due: &Due) -> (String, String) {
          If nothing has changed, reply to say it is still running. If something has, send the \
          update from the Signpost app (“Your group”, then “This is our group: update it” on your \
          listing), or reply with the changes.\n\n\
+         {web}\
          After 12 months without a check, the listing is marked “may be out of date”.\n\n\
          Listing id: {id}\n",
         name = due.name,
@@ -149,4 +161,42 @@ pub fn letter(due: &Due) -> (String, String) {
         id = due.service_id,
     );
     (subject, body)
+}
+
+/// A listing id as one segment of a URL path: every byte but the unreserved characters of
+/// RFC 3986 percent-encoded, so an id with `/`, `?`, `#` or spaces still names one listing.
+fn path_segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_letter_links_to_the_listings_web_page() {
+        let due = Due {
+            service_id: "walks/park 1".into(),
+            name: "Park walk".into(),
+            email: "walks@example.org".into(),
+            assured_date: NaiveDate::from_ymd_opt(2025, 12, 1).unwrap(),
+            months: 10,
+        };
+        let (_, body) = letter(&due, Some("https://feed.example.org/"));
+        assert!(
+            body.contains("https://feed.example.org/group/walks%2Fpark%201\n"),
+            "{body}"
+        );
+        assert!(body.contains("This is still running, nothing changed"));
+        let (_, plain) = letter(&due, None);
+        assert!(!plain.contains("/group/"));
+    }
 }

@@ -21,7 +21,8 @@ pub enum Kind {
     Submission,
     /// "This is our group": a request to manage an existing listing.
     Claim,
-    /// "This has closed" or "details are wrong".
+    /// "This has closed", "details are wrong" or, from the group that runs it, "this is still
+    /// running, nothing changed".
     Report,
 }
 
@@ -166,6 +167,17 @@ pub struct Item {
     pub grants_key: bool,
 }
 
+impl Item {
+    /// Its kind as the queue shows it: `submission`, `claim`, or a report with what it
+    /// reports, `report: closed`, `report: wrong-details` or `report: still-running`.
+    pub fn kind_words(&self) -> String {
+        match (self.kind, self.body["kind"].as_str()) {
+            (Kind::Report, Some(what)) => format!("report: {what}"),
+            (kind, _) => kind.as_str().to_string(),
+        }
+    }
+}
+
 /// One audit row: a decision, or one field it changed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditRow {
@@ -264,6 +276,10 @@ fn required<'a>(obj: &'a Map<String, Value>, field: &str, max: usize) -> Result<
         .ok_or_else(|| invalid(&format!("/{field}"), "required"))
 }
 
+/// The kinds of report: "this has closed", "details are wrong", and a group's "this is still
+/// running, nothing changed", whose approval renews the listing's check date.
+pub const REPORT_KINDS: [&str; 3] = ["closed", "wrong-details", "still-running"];
+
 /// What an item holds once checked: (listing id, name, body to keep).
 fn check(kind: Kind, obj: &Map<String, Value>) -> Result<(String, String, Value)> {
     match kind {
@@ -306,8 +322,8 @@ fn check(kind: Kind, obj: &Map<String, Value>) -> Result<(String, String, Value)
         Kind::Report => {
             let service_id = required(obj, "service_id", 200)?;
             let what = required(obj, "kind", 40)?;
-            if !["closed", "wrong-details"].contains(&what) {
-                return Err(invalid("/kind", "closed or wrong-details"));
+            if !REPORT_KINDS.contains(&what) {
+                return Err(invalid("/kind", "closed, wrong-details or still-running"));
             }
             let comment = text(obj, "comment", MAX_NOTE_CHARS)?.unwrap_or_default();
             let name = text(obj, "service_name", 500)?.unwrap_or(service_id);
@@ -899,7 +915,9 @@ impl Moderation {
 
     /// Approve an item. A submission is published as it was sent, with its publisher check
     /// date renewed and a `metadata` row per changed field; a "this has closed" report
-    /// publishes the listing as inactive. Publishing goes through the directory's changeset
+    /// publishes the listing as inactive; a "still running" report republishes it unchanged but
+    /// for its check date (`assured_date`), renewed to `now`'s day, audited and in `metadata` as
+    /// a changed field, so its freshness reminders start again. Publishing goes through the directory's changeset
     /// log like any import; the decision is recorded after it (approving again after a crash
     /// between the two republishes identical content, which changes nothing).
     pub fn approve(
@@ -922,7 +940,10 @@ impl Moderation {
                 v["status"] = json!("inactive");
                 v
             }
-            (Kind::Report, None) if item.body["kind"] == "closed" => {
+            (Kind::Report, Some(old)) if item.body["kind"] == "still-running" => old.clone(),
+            (Kind::Report, None)
+                if item.body["kind"] == "closed" || item.body["kind"] == "still-running" =>
+            {
                 return Err(Error::NotFound {
                     kind: "published listing",
                     id: item.service_id,
@@ -938,6 +959,17 @@ impl Moderation {
             // Compared in the form the directory stores (children get derived ids), so only
             // what really changed is recorded.
             changes = field_changes(published.as_ref(), &stored_form(&next)?);
+            if item.kind == Kind::Report && item.body["kind"] == "still-running" {
+                // The one change, which `field_changes` leaves out as bookkeeping elsewhere.
+                let old = published
+                    .as_ref()
+                    .and_then(|p| p.get("assured_date"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                if old.as_deref() != Some(date.as_str()) {
+                    changes.push(("assured_date".into(), old, Some(date.clone())));
+                }
+            }
             let mut metadata: Vec<Value> = published
                 .as_ref()
                 .and_then(|p| p.get("metadata"))

@@ -915,3 +915,106 @@ fn a_used_key_is_never_granted_again_by_a_later_approval() {
     )
     .unwrap();
 }
+
+/// A group says its listing is still running: approval republishes it unchanged but for its
+/// check date, renewed to the day of approval (audited, and in the listing's `metadata`), so the
+/// freshness reminders start again from that day. The clock is fixed: checked 1 Dec 2025,
+/// reminded at 10 and 11 months, confirmed on 2 Nov 2026.
+#[test]
+fn a_still_running_report_renews_the_check_date_and_restarts_the_reminders() {
+    let (_t, mut m, mut d) = open();
+    let day = |y, mo, da| Utc.with_ymd_and_hms(y, mo, da, 10, 0, 0).unwrap();
+    let mut listing = service("walk-1", "Park walk");
+    listing["assured_date"] = json!("2025-12-01");
+    listing["email"] = json!("walks@example.org");
+    d.import_sources(vec![("seed".into(), vec![listing])], &mut |_| {})
+        .unwrap();
+    let before = d.listing("walk-1").unwrap().record;
+
+    let due = |m: &Moderation, d: &Directory, y, mo, da| {
+        m.reminders_due(d, day(y, mo, da).date_naive())
+            .unwrap()
+            .into_iter()
+            .map(|r| r.months)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(due(&m, &d, 2026, 10, 1), [10]);
+    for r in m.reminders_due(&d, day(2026, 10, 1).date_naive()).unwrap() {
+        m.reminder_sent(&r, "outbox", day(2026, 10, 1)).unwrap();
+    }
+    assert_eq!(due(&m, &d, 2026, 11, 1), [11]);
+    for r in m.reminders_due(&d, day(2026, 11, 1).date_naive()).unwrap() {
+        m.reminder_sent(&r, "outbox", day(2026, 11, 1)).unwrap();
+    }
+
+    let e = m
+        .submit(
+            Kind::Report,
+            &json!({"client_id": DEVICE, "seq": 1, "service_id": "walk-1", "kind": "still going"}),
+            day(2026, 11, 2),
+        )
+        .unwrap_err();
+    assert_eq!(field(e), "/kind");
+    // That well-formed envelope used number 1, as a refusal is answered again on a retry.
+    let report = m
+        .submit(Kind::Report, &json!({"client_id": DEVICE, "seq": 2, "service_id": "walk-1", "service_name": "Park walk", "kind": "still-running"}), day(2026, 11, 2))
+        .unwrap();
+    assert_eq!(m.item(&report.id).unwrap().body["kind"], "still-running");
+    assert_eq!(
+        d.listing("walk-1").unwrap().record["assured_date"],
+        "2025-12-01",
+        "nothing changes before approval"
+    );
+    let rows = m
+        .approve(&report.id, "mod-ann", &mut d, day(2026, 11, 2))
+        .unwrap();
+    let updates: Vec<(&str, Option<&str>, Option<&str>)> = rows
+        .iter()
+        .filter(|r| r.action == "update")
+        .map(|r| {
+            (
+                r.field.as_str(),
+                r.old_value.as_deref(),
+                r.new_value.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        updates,
+        [("assured_date", Some("2025-12-01"), Some("2026-11-02"))]
+    );
+    let after = d.listing("walk-1").unwrap().record;
+    assert_eq!(after["assured_date"], "2026-11-02");
+    assert!(after["metadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["field_name"] == "assured_date"
+            && r["previous_value"] == "2025-12-01"
+            && r["replacement_value"] == "2026-11-02"));
+    let strip = |mut v: Value| {
+        for k in ["assured_date", "metadata", "last_modified"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+        v
+    };
+    assert_eq!(strip(after), strip(before), "otherwise unchanged");
+
+    // The 12-month reminder of the old date never comes; the cycle counts from the new one.
+    assert!(due(&m, &d, 2026, 12, 1).is_empty());
+    assert!(due(&m, &d, 2027, 9, 1).is_empty());
+    assert_eq!(due(&m, &d, 2027, 9, 2), [10]);
+    assert!(m
+        .stale(&d, day(2027, 11, 1).date_naive())
+        .unwrap()
+        .is_empty());
+
+    // A listing that is not published cannot be confirmed.
+    let ghost = m
+        .submit(Kind::Report, &json!({"client_id": DEVICE, "seq": 3, "service_id": "nowhere", "kind": "still-running"}), day(2026, 11, 2))
+        .unwrap();
+    assert!(matches!(
+        m.approve(&ghost.id, "mod-ann", &mut d, day(2026, 11, 2)),
+        Err(Error::NotFound { .. })
+    ));
+}

@@ -276,6 +276,8 @@ struct RefService {
     online: bool,
     words: HashSet<String>,
     schedules: Vec<RefSchedule>,
+    /// `assured_date`, read as a calendar day.
+    checked: Option<NaiveDate>,
 }
 
 /// One (service, location) pair with trusted coordinates.
@@ -335,7 +337,7 @@ impl Reference {
         let mut services: HashMap<i64, RefService> = HashMap::new();
         let mut stmt = conn
             .prepare(
-                "SELECT s.rowid, s.id, s.name, s.description, o.name, r.record
+                "SELECT s.rowid, s.id, s.name, s.description, o.name, r.record, s.assured_date
                  FROM service s JOIN service_record r ON r.service_rowid = s.rowid
                  LEFT JOIN organization o ON o.id = s.organization_id
                  WHERE s.status = 'active'",
@@ -348,6 +350,10 @@ impl Reference {
             let mut s = RefService {
                 rowid,
                 id: r.get(1).unwrap(),
+                checked: r
+                    .get::<_, Option<String>>(6)
+                    .unwrap()
+                    .and_then(|d| NaiveDate::parse_from_str(d.get(..10)?, "%Y-%m-%d").ok()),
                 ..Default::default()
             };
             for col in 2..=4 {
@@ -476,7 +482,9 @@ impl Reference {
     }
 
     /// The answer to `q`: each passing listing once, at its nearest passing location (ties: the
-    /// first service-at-location), nearest first, ties by `service.rowid`; `open_now` at `now`.
+    /// first service-at-location), nearest first; at equal distance those checked within a year
+    /// of the query's day (or not saying) before those checked longer ago, then by
+    /// `service.rowid`; `open_now` at `now`.
     pub fn near(&self, q: &NearQuery, now: DateTime<Utc>) -> Vec<RefHit> {
         let mut best: HashMap<i64, (f64, &RefPoint)> = HashMap::new();
         for p in &self.points {
@@ -500,7 +508,18 @@ impl Reference {
             .into_iter()
             .map(|(rowid, (d, p))| (d, rowid, p))
             .collect();
-        hits.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let today = q.today.unwrap_or_else(|| Utc::now().date_naive());
+        // Out of date: checked more than 365 days before the day asked about.
+        let stale = |rowid: i64| {
+            self.services[&rowid]
+                .checked
+                .is_some_and(|c| c + Duration::days(365) < today)
+        };
+        hits.sort_by(|a, b| {
+            a.0.total_cmp(&b.0)
+                .then(stale(a.1).cmp(&stale(b.1)))
+                .then(a.1.cmp(&b.1))
+        });
         hits.truncate(q.limit);
         hits.into_iter()
             .map(|(d, rowid, p)| {

@@ -105,6 +105,7 @@ fn synthetic(n: usize, seed: u64) -> Vec<Value> {
             "name": format!("{word} group {i}"),
             "description": format!("A {word} session for everyone."),
             "status": if rng.random_bool(0.95) { "active" } else { "inactive" },
+            "assured_date": assured_date(i),
             "attributes": attributes,
             "languages": languages,
             "schedules": schedules,
@@ -290,6 +291,7 @@ fn greater_manchester_region_imports_and_searches_exactly() {
                     radius_m: km * 1000.0,
                     limit,
                     filters,
+                    today: chrono::NaiveDate::from_ymd_opt(2026, 6, 1),
                 };
                 // Real text needs a real stemmer, which the reference does not have.
                 if q.filters.text.is_some() {
@@ -662,9 +664,24 @@ fn varied(n: usize, seed: u64) -> Vec<Value> {
             let (id, name) = pick(&mut rng, ORGANIZATIONS);
             listing["organization"] = json!({"id": id, "name": name});
         }
+        // Check dates from i, not the generator, so the listings are otherwise as before: none,
+        // or a day from June 2024 to early 2027, so that on the query days some listings at a
+        // shared venue may be out of date and some not.
+        if let Some(assured) = assured_date(i) {
+            listing["assured_date"] = json!(assured);
+        }
         out.push(listing);
     }
     out
+}
+
+/// A listing's check date, from its number: none for every third, else a day from June 2024
+/// to early 2027.
+fn assured_date(i: usize) -> Option<String> {
+    (!i.is_multiple_of(3)).then(|| {
+        let first = chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap();
+        (first + chrono::Duration::days((i * 97 % 1000) as i64)).to_string()
+    })
 }
 
 /// An instant on one of [`QUERY_DAYS`], often in the small hours when the clocks change.
@@ -821,6 +838,7 @@ fn open_at_agrees_through_the_clock_changes() {
             q.radius_m = 80_000.0;
             q.limit = 100_000;
             q.filters.open_at = Some(t);
+            q.today = Some(t.date_naive());
             open += same_as_reference(&db, &reference, &q, t).unwrap();
         }
     }
@@ -860,6 +878,7 @@ fn near_equals_an_independent_reference() {
                     radius_m: km * 1000.0,
                     limit,
                     filters,
+                    today: Some(now.date_naive()),
                 };
                 let found_here = same_as_reference(&db, &reference, &q, now)?;
                 if found_here > 0 {
@@ -912,4 +931,79 @@ fn a_place_with_its_own_schedules_keeps_to_them() {
         ("far", Some(true)),
         "open at the place that follows the service's hours"
     );
+}
+
+/// Two listings at the same hall: the one whose publisher last checked it over a year before
+/// the query's day comes after the one checked since, though it was stored first (rowid order
+/// alone would put it first); on a day when both are fresh, rowid order again. The same in the
+/// indexed walk, the direct text search, the brute force and the ORUK proximity pages, which
+/// also mark each record.
+#[test]
+fn at_equal_distance_fresher_listings_come_first() {
+    use signpost_directory::oruk::OUT_OF_DATE_MARK;
+    use signpost_directory::{Proximity, ServiceQuery};
+    let (_t, mut db) = temp_directory();
+    let hall = json!({"id": "hall", "latitude": 51.45, "longitude": -2.58});
+    let listing = |id: &str, assured: &str| {
+        json!({"id": id, "name": format!("{id} choir"), "status": "active", "assured_date": assured,
+               "service_at_locations": [{"id": format!("{id}-hall"), "location": hall}]})
+    };
+    let r = db
+        .import_sources(
+            vec![(
+                "t".into(),
+                vec![listing("old", "2024-01-10"), listing("new", "2025-09-01")],
+            )],
+            &mut quiet,
+        )
+        .unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    for (today, order) in [
+        // 2024 is a leap year: 2024-01-10 is 365 days before 2025-01-09.
+        (day(2025, 1, 9), ["old", "new"]),
+        (day(2025, 1, 10), ["new", "old"]),
+        (day(2026, 6, 1), ["new", "old"]),
+        (day(2026, 9, 1), ["new", "old"]),
+        (day(2026, 9, 2), ["old", "new"]),
+    ] {
+        for text in [None, Some("choir".to_string())] {
+            let mut q = NearQuery::at(51.46, -2.58);
+            q.today = Some(today);
+            q.filters.text = text;
+            let ids = |found: Vec<signpost_directory::NearResult>| {
+                found.into_iter().map(|r| r.service_id).collect::<Vec<_>>()
+            };
+            assert_eq!(ids(db.near(&q, now).unwrap()), order, "on {today}");
+            assert_eq!(ids(db.near_brute_force(&q, now).unwrap()), order);
+            q.limit = 1;
+            assert_eq!(ids(db.near(&q, now).unwrap()), order[..1], "on {today}");
+        }
+        let near = Proximity {
+            latitude: 51.46,
+            longitude: -2.58,
+            radius_m: 5_000.0,
+        };
+        let mut seen = Vec::new();
+        for page in 1..=2 {
+            let q = ServiceQuery {
+                page,
+                per_page: 1,
+                today: Some(today),
+                ..Default::default()
+            };
+            for text in db.service_at_location_page(&q, Some(near)).unwrap().items {
+                let sal: Value = serde_json::from_str(&text).unwrap();
+                let checked = match sal["service_id"].as_str() {
+                    Some("old") => day(2024, 1, 10),
+                    _ => day(2025, 9, 1),
+                };
+                let stale = (today - checked).num_days() > 365;
+                assert_eq!(sal[OUT_OF_DATE_MARK], json!(stale), "on {today}");
+                seen.push(sal["service_id"].as_str().unwrap().to_string());
+            }
+        }
+        assert_eq!(seen, order, "ORUK pages on {today}");
+    }
 }

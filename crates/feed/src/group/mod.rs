@@ -120,7 +120,7 @@ async fn new_form() -> Response {
     fields.set("sessions.0.repeat", "weekly");
     html(
         StatusCode::OK,
-        pages::form_page(&fields, &[], &client_id(), None, &[]),
+        pages::form_page(&fields, &[], &client_id(), None, &[], None),
     )
 }
 
@@ -138,9 +138,21 @@ async fn update_form(State(state): State<AppState>, Path(service_id): Path<Strin
             let (group, left_out) = from_listing(&detail);
             let fields = Fields::from_group(&group);
             let name = detail.service.name.clone();
+            let confirm_id = client_id();
+            let still_running = pages::StillRunning {
+                service_id: &detail.service.id,
+                client_id: &confirm_id,
+            };
             html(
                 StatusCode::OK,
-                pages::form_page(&fields, &[], &client_id(), Some(&name), &left_out),
+                pages::form_page(
+                    &fields,
+                    &[],
+                    &client_id(),
+                    Some(&name),
+                    &left_out,
+                    Some(still_running),
+                ),
             )
         }
         Ok(None) => problem(
@@ -155,7 +167,12 @@ async fn update_form(State(state): State<AppState>, Path(service_id): Path<Strin
 /// `GET /group/sent/{id}`: the receipt.
 async fn sent(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match with_store(&state, move |m| m.item(&id)).await {
-        Ok(Ok(item)) if item.kind == Kind::Submission => html(StatusCode::OK, pages::sent(&item)),
+        Ok(Ok(item))
+            if item.kind == Kind::Submission
+                || (item.kind == Kind::Report && item.body["kind"] == "still-running") =>
+        {
+            html(StatusCode::OK, pages::sent(&item))
+        }
         Ok(Ok(_)) | Ok(Err(Error::NotFound { .. })) => problem(
             StatusCode::NOT_FOUND,
             "Not found",
@@ -173,8 +190,49 @@ fn again(fields: &Fields, errors: &[FormError], client_id: &str) -> Response {
         .map(|n| if n.trim().is_empty() { "your group" } else { n });
     html(
         StatusCode::UNPROCESSABLE_ENTITY,
-        pages::form_page(fields, errors, client_id, updating, &[]),
+        pages::form_page(fields, errors, client_id, updating, &[], None),
     )
+}
+
+/// A form post to `POST /reports` from a published listing's page: "this is still running,
+/// nothing changed", submitted as item 1 of the page's own `client_id` (so a resend is stored
+/// once), answered `303` to the receipt.
+pub(crate) async fn receive_report(state: AppState, body: Bytes) -> Response {
+    secure(receive_report_form(state, body).await)
+}
+
+async fn receive_report_form(state: AppState, body: Bytes) -> Response {
+    let fields = Fields::parse(&body);
+    let client = fields.get("client_id").trim().to_ascii_lowercase();
+    let service_id = fields.get("service_id").trim().to_string();
+    if fields.get("kind") != "still-running" || service_id.is_empty() {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "This form is out of date",
+            "This page could not be used. Nothing was sent. Open your listing's page again.",
+        );
+    }
+    let envelope = json!({"client_id": client, "seq": 1, "service_id": service_id,
+        "service_name": fields.get("service_name"), "kind": "still-running"});
+    match with_store(&state, move |m| {
+        m.submit(Kind::Report, &envelope, Utc::now())
+    })
+    .await
+    {
+        Ok(Ok(receipt)) => Redirect::to(&format!("/group/sent/{}", receipt.id)).into_response(),
+        Ok(Err(Error::TooMany { .. })) => problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sent",
+            "Too much was sent from here lately. Nothing was sent. Please try again later.",
+        ),
+        Ok(Err(Error::BadRequest { .. } | Error::Gap { .. } | Error::Invalid { .. })) => problem(
+            StatusCode::BAD_REQUEST,
+            "This form is out of date",
+            "This page could not be used. Nothing was sent. Open your listing's page again.",
+        ),
+        Ok(Err(e)) => internal(e),
+        Err(r) => r,
+    }
 }
 
 /// A form post to `POST /submissions`: read, checked as the app checks it, then submitted as

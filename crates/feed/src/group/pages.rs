@@ -2,7 +2,7 @@
 //! shows as text). No page needs JavaScript.
 use maud::{html, Markup, DOCTYPE};
 use signpost_browse::group_form::FormError;
-use signpost_moderation::{Item, Status};
+use signpost_moderation::{Item, Kind, Status};
 
 use super::form::{self, Fields};
 
@@ -31,6 +31,14 @@ fn layout(title: &str, has_errors: bool, body: Markup) -> Markup {
     }
 }
 
+/// "Still running": what a published listing's page offers above its form, for a group whose
+/// listing needs no change. Its own `client_id` (not the update form's: each is item 1 of its
+/// own device), so it too is stored once however often it is sent.
+pub(super) struct StillRunning<'a> {
+    pub(super) service_id: &'a str,
+    pub(super) client_id: &'a str,
+}
+
 /// The form: a new listing, or an update of `updating` (its name as published). `client_id`
 /// is this page's own: the post is stored once however often it is sent.
 pub(super) fn form_page(
@@ -39,6 +47,7 @@ pub(super) fn form_page(
     client_id: &str,
     updating: Option<&str>,
     notes: &[String],
+    still_running: Option<StillRunning<'_>>,
 ) -> Markup {
     let title = match updating {
         Some(name) => format!("Update “{name}”"),
@@ -50,6 +59,20 @@ pub(super) fn form_page(
         html! {
             (form::error_summary(errors))
             p { "Tell people near you about your group or activity. Your region's moderators check every listing before it is published; once they approve it, it appears in Signpost for everyone." }
+            @if let (Some(s), Some(name)) = (&still_running, updating) {
+                section.notice aria-labelledby="still-running" {
+                    h2 #still-running { "Nothing has changed?" }
+                    p { "If “" (name) "” is still running as listed, say so here. Once a moderator confirms it, the listing shows it was checked today." }
+                    form method="post" action="/reports" {
+                        input type="hidden" name="client_id" value=(s.client_id);
+                        input type="hidden" name="service_id" value=(s.service_id);
+                        input type="hidden" name="service_name" value=(name);
+                        input type="hidden" name="kind" value="still-running";
+                        p { button type="submit" { "This is still running, nothing changed" } }
+                    }
+                    p { "If something has changed, update the form below instead." }
+                }
+            }
             @for n in notes {
                 p.notice { "Not shown here: " (n) }
             }
@@ -76,16 +99,23 @@ fn status_words(status: Status) -> &'static str {
 
 /// The receipt: what was sent, where it stands, and its reference.
 pub(super) fn sent(item: &Item) -> Markup {
-    let title = match item.status {
-        Status::InReview => "Thank you: your listing is in review",
-        _ => "Your listing",
+    let confirming = item.kind == Kind::Report;
+    let title = match (item.status, confirming) {
+        (Status::InReview, false) => "Thank you: your listing is in review",
+        (Status::InReview, true) => "Thank you: your confirmation is in review",
+        (_, false) => "Your listing",
+        (_, true) => "Your confirmation",
     };
     layout(
         title,
         false,
         html! {
             p.confirmation role="status" {
-                "“" (item.name) "” was received. " (status_words(item.status))
+                @if confirming {
+                    "Your word that “" (item.name) "” is still running was received. " (status_words(item.status))
+                } @else {
+                    "“" (item.name) "” was received. " (status_words(item.status))
+                }
             }
             @if !item.reason.is_empty() {
                 p { "The moderator's reason: " (item.reason) }

@@ -62,6 +62,8 @@ pub(crate) fn routes() -> Router<AppState> {
     };
     Router::new()
         .route("/moderate", get(queue))
+        .route("/moderate/queue.csv", get(queue_csv))
+        .route("/moderate/stale.csv", get(stale_csv))
         .route("/moderate/style.css", get(crate::page::style))
         .route(
             "/moderate/sign-in",
@@ -437,6 +439,57 @@ async fn queue(
     match with_store(&state, move |m| m.pending_matching(&search, kind)).await {
         Ok(items) => html(StatusCode::OK, pages::queue(&me.who, &items, &q, kind)),
         Err(r) => r,
+    }
+}
+
+/// A CSV download (`name` and today's date its file name).
+fn csv_download(name: &str, body: Vec<u8>) -> Response {
+    let file = format!(
+        "attachment; filename=\"{name}-{}.csv\"",
+        Utc::now().date_naive()
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, file),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /moderate/queue.csv`: the queue as the page shows it (the same `q` and `kind`), as CSV.
+async fn queue_csv(
+    State(state): State<AppState>,
+    _me: Moderator,
+    Query(query): Query<QueueQuery>,
+) -> Response {
+    let kind = Kind::parse(&query.kind);
+    let q = query.q.chars().take(200).collect::<String>();
+    match with_store(&state, move |m| m.pending_matching(&q, kind)).await {
+        Ok(items) => csv_download("queue", crate::export::queue_csv(&items)),
+        Err(r) => r,
+    }
+}
+
+/// `GET /moderate/stale.csv`: listings not checked for over 12 months (or never), as CSV.
+async fn stale_csv(State(state): State<AppState>, _me: Moderator) -> Response {
+    let Some(store) = state.moderation.clone() else {
+        return no_moderation();
+    };
+    let today = Utc::now().date_naive();
+    let stale = state
+        .with_directory(move |d| {
+            let m = store
+                .lock()
+                .map_err(|_| crate::ApiError::Internal("moderation store lock poisoned".into()))?;
+            m.stale(d, today)
+                .map_err(|e| crate::ApiError::Internal(e.to_string()))
+        })
+        .await;
+    match stale {
+        Ok(stale) => csv_download("stale", crate::export::stale_csv(&stale)),
+        Err(e) => internal(e),
     }
 }
 

@@ -94,6 +94,14 @@ pub(super) fn sign_in(csrf: &str, problem: Option<&str>) -> Markup {
     )
 }
 
+/// The queue's filters as a query string.
+fn queue_query(q: &str, kind: Option<Kind>) -> String {
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", q)
+        .append_pair("kind", kind.map_or("", Kind::as_str))
+        .finish()
+}
+
 /// The queue: what waits, narrowed by `q` and `kind`.
 pub(super) fn queue(who: &SignedIn, items: &[Item], q: &str, kind: Option<Kind>) -> Markup {
     layout(
@@ -116,6 +124,11 @@ pub(super) fn queue(who: &SignedIn, items: &[Item], q: &str, kind: Option<Kind>)
                 }
                 p { button type="submit" { "Show" } }
             }
+            p.downloads {
+                a href={ "/moderate/queue.csv?" (queue_query(q, kind)) } download { "Download this queue (CSV)" }
+                " · "
+                a href="/moderate/stale.csv" download { "Download the stale list: listings not checked for over 12 months (CSV)" }
+            }
             @if items.is_empty() {
                 p { "Nothing is waiting." }
             } @else {
@@ -133,7 +146,7 @@ pub(super) fn queue(who: &SignedIn, items: &[Item], q: &str, kind: Option<Kind>)
                         @for item in items {
                             tr {
                                 td { a href={ "/moderate/items/" (item.id) } { (shown_name(item)) } }
-                                td { (item.kind.as_str()) }
+                                td { (item.kind_words()) }
                                 td { code { (item.service_id) } }
                                 td { (item.submitted_at) }
                             }
@@ -197,7 +210,7 @@ pub(super) fn item(who: &SignedIn, view: &ItemView<'_>, problem: Option<&str>) -
                 p.problem role="alert" { (problem) }
             }
             dl {
-                dt { "Kind" } dd { (item.kind.as_str()) }
+                dt { "Kind" } dd { (item.kind_words()) }
                 dt { "Listing" } dd { code { (item.service_id) } }
                 dt { "Status" } dd { (status_words(item.status)) }
                 dt { "Sent" } dd { (item.submitted_at) }
@@ -211,6 +224,13 @@ pub(super) fn item(who: &SignedIn, view: &ItemView<'_>, problem: Option<&str>) -
                 }
                 @if let Some(words) = key_words(item, *published) {
                     dt { "Edit key" } dd.key { (words) }
+                }
+            }
+            @if item.kind == Kind::Report && item.status == Status::InReview {
+                @match item.body["kind"].as_str() {
+                    Some("still-running") => p.notice { "The group says it is still running, nothing changed. Approving republishes the listing as it is, with its check date renewed to today." },
+                    Some("closed") => p.notice { "Approving publishes the listing as closed (inactive)." },
+                    _ => p.notice { "Approving records the report; it changes nothing published. Edit the listing if its details need correcting." },
                 }
             }
             @if item.kind == Kind::Submission {
