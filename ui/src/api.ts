@@ -49,6 +49,30 @@ export interface SearchResponse {
   results: ResultRow[];
 }
 
+/** One place to offer when the typed place could be several, or was misspelt. */
+export interface PlaceOption {
+  /** "St Ives (town, Cornwall)". */
+  label: string;
+  /** What to search for to get exactly this place: "St Ives, Cornwall". */
+  place: string;
+}
+
+/** The app asks which place was meant. */
+export interface PlaceQuestion {
+  /** `Which "Newcastle" did you mean?` */
+  question: string;
+  /** How to name a place not offered, when there are more than the choices. */
+  note: string | null;
+  /** All in one sentence, choices included. */
+  message: string;
+  did_you_mean: boolean;
+  choices: PlaceOption[];
+}
+
+export type SearchAnswer =
+  | ({ kind: "results" } & SearchResponse)
+  | ({ kind: "choose-place" } & PlaceQuestion);
+
 export interface Choice {
   code: string;
   label: string;
@@ -142,7 +166,7 @@ export interface SyncFinished {
 export const api = {
   appInfo: () => invoke<AppInfo>("app_info"),
   filterChoices: () => invoke<Choices>("filter_choices"),
-  search: (request: SearchRequest) => invoke<SearchResponse>("search", { request }),
+  search: (request: SearchRequest) => invoke<SearchAnswer>("search", { request }),
   listing: (id: string) => invoke<{ detail: Detail; saved: boolean }>("listing", { id }),
   listingText: (id: string) => invoke<string>("listing_text", { id }),
   saveCalendar: (id: string) => invoke<string>("save_calendar", { id }),

@@ -193,7 +193,11 @@ pub struct PlaceOption {
 /// A question back to the person: which place did they mean?
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlaceQuestion {
-    /// The sentence to show: "Which Newcastle? …" or "No place called … Did you mean …".
+    /// The question alone, to show above the choices: `Which "Newcastle" did you mean?`.
+    pub question: String,
+    /// When there are more places of the name than choices: how to name one of the others.
+    pub note: Option<String>,
+    /// Everything in one sentence, choices included (the error's text).
     pub message: String,
     /// True when the name matched nothing and these are spelt like it.
     pub did_you_mean: bool,
@@ -229,19 +233,30 @@ fn question(text: &str, choices: Vec<PlaceChoice>, did_you_mean: bool) -> PlaceQ
         .map(|o| o.label.as_str())
         .collect::<Vec<_>>()
         .join("; ");
-    let message = if did_you_mean {
-        format!("Signpost knows no place called \"{text}\". Did you mean: {labels}?")
+    let (question, message) = if did_you_mean {
+        (
+            format!("Signpost knows no place called \"{text}\". Did you mean one of these?"),
+            format!("Signpost knows no place called \"{text}\". Did you mean: {labels}?"),
+        )
     } else {
-        format!("There is more than one \"{text}\". Which did you mean: {labels}?")
+        (
+            format!("There is more than one \"{text}\". Which did you mean?"),
+            format!("There is more than one \"{text}\". Which did you mean: {labels}?"),
+        )
     };
-    let message = match more {
-        0 => message,
-        n => format!(
-            "{message} There are {n} smaller places of that name too: type the name, a comma and the local authority, such as \"{}\".",
+    let note = (more > 0).then(|| {
+        format!(
+            "There are {more} smaller places of that name too: type the name, a comma and the local authority, such as \"{}\".",
             options.last().map_or(text, |o| o.place.as_str())
-        ),
+        )
+    });
+    let message = match &note {
+        None => message,
+        Some(note) => format!("{message} {note}"),
     };
     PlaceQuestion {
+        question,
+        note,
         message,
         did_you_mean,
         choices: options,

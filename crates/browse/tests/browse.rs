@@ -106,6 +106,11 @@ fn an_ambiguous_or_misspelt_place_is_a_question_not_a_guess() {
         panic!("Newcastle is a choice")
     };
     assert!(!q.did_you_mean);
+    assert_eq!(
+        q.question,
+        "There is more than one \"Newcastle\". Which did you mean?"
+    );
+    assert_eq!(q.note, None);
     assert!(q.message.starts_with("There is more than one \"Newcastle\". Which did you mean: Newcastle upon Tyne (city); Newcastle-under-Lyme (town)"), "{}", q.message);
     assert_eq!(q.choices[0].label, "Newcastle upon Tyne (city)");
     // Each choice's place is searched from directly.
@@ -144,6 +149,10 @@ fn an_ambiguous_or_misspelt_place_is_a_question_not_a_guess() {
     };
     assert!(q.did_you_mean);
     assert_eq!(
+        q.question,
+        "Signpost knows no place called \"Manchestr\". Did you mean one of these?"
+    );
+    assert_eq!(
         q.message,
         format!(
             "Signpost knows no place called \"Manchestr\". Did you mean: {}?",
@@ -166,6 +175,11 @@ fn an_ambiguous_or_misspelt_place_is_a_question_not_a_guess() {
         panic!("Newtown is a choice")
     };
     assert_eq!(q.choices.len(), 12);
+    assert!(q
+        .note
+        .as_deref()
+        .unwrap()
+        .starts_with("There are 78 smaller places"));
     assert!(q.message.contains(" There are 78 smaller places of that name too: type the name, a comma and the local authority, such as \"Newtown, "), "{}", q.message);
 
     let err = search(&d, g, &at("bt1 1aa"), now())
