@@ -374,8 +374,9 @@ impl Gazetteer {
     ///   towns ("Leeds", not the village in Kent), is [`Lookup::Found`];
     /// - several are [`Lookup::Choose`], cities first, then towns, suburbs, villages and
     ///   hamlets, larger places (more postcode sectors near them) first within a kind. A city or
-    ///   town whose name begins with the typed words ("Newcastle upon Tyne" for "Newcastle") is
-    ///   offered too, when it is larger than any place called exactly that;
+    ///   town whose name holds the typed words ("Newcastle upon Tyne" for "Newcastle", "Kingston
+    ///   upon Hull" for "Hull") is a candidate too, when larger than any place called exactly
+    ///   that;
     /// - a name after a comma picks by local authority or kind;
     /// - nothing of that name: places spelt within a few letters of it, [`Lookup::DidYouMean`].
     pub fn lookup(&self, input: &str) -> Lookup {
@@ -441,7 +442,8 @@ impl Gazetteer {
     }
 
     /// The places a folded name may mean: those called exactly that, and cities and towns
-    /// larger than any of them whose names begin with it as whole words.
+    /// larger than any of them whose names hold it as whole words ("Newcastle upon Tyne" for
+    /// "Newcastle", "Kingston upon Hull" for "Hull").
     fn named(&self, name: &str) -> Vec<usize> {
         let places = self.places();
         let mut found: Vec<usize> = places.by_name.get(name).cloned().unwrap_or_default();
@@ -453,10 +455,7 @@ impl Gazetteer {
         if largest_exact > PlaceKind::City {
             found.extend(places.larger.iter().copied().filter(|&i| {
                 let p = &places.all[i];
-                p.kind < largest_exact
-                    && p.folded.len() > name.len()
-                    && p.folded.starts_with(name)
-                    && matches!(p.folded.as_bytes()[name.len()], b' ' | b'-')
+                p.kind < largest_exact && p.folded != name && has_words(&p.folded, name)
             }));
         }
         found
@@ -551,6 +550,14 @@ impl Gazetteer {
         ranked.truncate(MOST);
         ranked
     }
+}
+
+/// Whether `words` occurs in `name` as whole words: bounded by the ends, spaces or hyphens.
+fn has_words(name: &str, words: &str) -> bool {
+    let edge = |c: Option<char>| matches!(c, None | Some(' ' | '-'));
+    name.match_indices(words).any(|(at, _)| {
+        edge(name[..at].chars().next_back()) && edge(name[at + words.len()..].chars().next())
+    })
 }
 
 fn choice(p: &Place) -> PlaceChoice {
@@ -717,6 +724,24 @@ mod tests {
                 choice.query
             );
         }
+    }
+
+    #[test]
+    fn a_name_within_a_larger_places_name_finds_it() {
+        let g = Gazetteer::embedded();
+        assert_eq!(
+            found(g.lookup("Hull")).label,
+            "Kingston upon Hull (City of Kingston upon Hull)"
+        );
+        let c = choices(g.lookup("Southend"));
+        assert_eq!(c[0].name, "Southend-on-Sea");
+        assert!(c[1..].iter().all(|c| c.name == "Southend"));
+        // Whole words only: Basingstoke is not a Stoke.
+        assert!(choices(g.lookup("Stoke"))
+            .iter()
+            .all(|c| c.name != "Basingstoke"));
+        assert!(has_words("kingston upon hull", "hull") && !has_words("solihull", "hull"));
+        assert!(has_words("stoke-on-trent", "stoke") && !has_words("basingstoke", "stoke"));
     }
 
     #[test]
