@@ -3,6 +3,7 @@
 pub const COMMANDS: &[&str] = &[
     "app_info",
     "filter_choices",
+    "map_labels",
     "search",
     "listing",
     "listing_text",

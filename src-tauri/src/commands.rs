@@ -69,6 +69,18 @@ pub fn filter_choices(state: State<'_, AppState>) -> Answer<Choices> {
     signpost_browse::choices(&*directory(&state)?).map_err(say)
 }
 
+/// Towns and cities to name on a map drawn without tiles (largest first, at most `most`).
+#[tauri::command]
+pub fn map_labels(
+    south: f64,
+    west: f64,
+    north: f64,
+    east: f64,
+    most: usize,
+) -> Vec<signpost_postcodes::MapLabel> {
+    Gazetteer::embedded().places_within(south, west, north, east, most.min(200))
+}
+
 #[tauri::command]
 pub fn search(state: State<'_, AppState>, request: SearchRequest) -> Answer<SearchAnswer> {
     let answer = signpost_browse::answer(

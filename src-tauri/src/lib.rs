@@ -101,6 +101,7 @@ pub fn builder<R: tauri::Runtime>(
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::filter_choices,
+            commands::map_labels,
             commands::search,
             commands::listing,
             commands::listing_text,

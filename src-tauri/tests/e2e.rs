@@ -131,6 +131,19 @@ fn postcode_search_and_every_filter() {
         .await;
         let scale = text(&app, ".leaflet-control-scale-line").await;
         assert!(scale.ends_with('m'), "a scale: {scale}");
+        // With no tiles (the default), the land and the towns around give a sense of place.
+        wait_until(
+            &app,
+            "the land drawn",
+            "return document.querySelectorAll('.leaflet-overlay-pane path').length >= 1",
+        )
+        .await;
+        wait_until(
+            &app,
+            "towns named",
+            "return [...document.querySelectorAll('.leaflet-tooltip.place-name')].some(t => t.textContent === 'Bedminster')",
+        )
+        .await;
         screenshot(&app, "map", 1280, 800).await;
         axe_check(&app, "map").await;
         click(&app, "#show-list").await;
@@ -261,14 +274,26 @@ fn detail_save_print_calendar_and_report() {
             "0117 496 0000",
             "Wheelchair accessible",
             "Free",
-            &dates.walk_assured.to_string(),
+            &dates.walk_assured.format("%-d %B %Y").to_string(),
             "Bristol Walks",
+            "Personal interests, Walking",
         ] {
             assert!(
                 detail.contains(expected),
                 "detail lacks {expected:?}:\n{detail}"
             );
         }
+        // Plain words only (no "access: …" labels), and how far and when next, as the results
+        // said.
+        assert!(
+            !detail.contains("access:") && !detail.contains(" — "),
+            "{detail}"
+        );
+        let near = text(&app, "#detail-near").await;
+        assert!(
+            near.contains(" from BS3") && near.contains("Next"),
+            "{near}"
+        );
         // Web, email and phone details are links that open outside the app.
         let links = js(
             &app,
@@ -956,10 +981,58 @@ fn first_start_on_the_default_region_then_restart_restores_the_search() {
         assert!(names.len() >= 5, "real listings near NR20 4: {names:?}");
         let status = text(&app, "#results-status").await;
         assert!(status.contains("NR20 4"), "{status}");
+        // More than 50: the list says so and shows more on request, keeping the reader's place.
+        let total: usize = status
+            .strip_prefix("Nearest 50 of ")
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("the status says how many there are: {status}"));
+        assert!(total > 50, "{status}");
+        click(&app, "#show-more").await;
+        wait_until(
+            &app,
+            "more results shown",
+            &format!(
+                "return document.querySelectorAll('#results .result').length === {}",
+                total.min(100)
+            ),
+        )
+        .await;
+        let focused = js(
+            &app,
+            "return document.activeElement === document.querySelectorAll('#results .result a')[50]",
+        )
+        .await;
+        assert_eq!(focused, true, "focus moves to the first new row");
+        search_for(&app, "NR20 4").await;
         toggle(&app, "#f-no_referral").await;
         let chosen = result_names(&app).await;
         assert!(!chosen.is_empty());
+        js(&app, "window.scrollTo(0, 0); return true").await;
         screenshot(&app, "first-start", 1280, 800).await;
+        // The pictures in the README and docs/ are these: real data at default settings.
+        click(&app, "#show-map").await;
+        wait_until(
+            &app,
+            "result pins on the default map",
+            "return document.querySelectorAll('.leaflet-marker-icon:not(.pin-here)').length >= 1",
+        )
+        .await;
+        js(&app, "window.scrollTo(0, 0); return true").await;
+        screenshot(&app, "first-start-map", 1280, 800).await;
+        click(&app, "#show-list").await;
+        click(&app, "#results .result:nth-child(5) a.result-name").await;
+        find(&app, "#detail-name").await;
+        screenshot(&app, "first-start-detail", 1280, 800).await;
+        // Back: the list is as it was, with focus on the listing that was opened.
+        click(&app, "#back").await;
+        find(&app, "#results .result").await;
+        let back_on = js(
+            &app,
+            "return document.activeElement === document.querySelector('#results .result:nth-child(5) a.result-name')",
+        )
+        .await;
+        assert_eq!(back_on, true, "focus returns to the listing opened");
 
         // Reopened, the app is where the person left it: the place, the filter, the results.
         let app = restart(app).await;

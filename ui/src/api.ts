@@ -47,6 +47,8 @@ export interface SearchResponse {
   origin: { label: string; latitude: number; longitude: number };
   radius_km: number;
   results: ResultRow[];
+  /** How many match within the radius in all. */
+  total: number;
 }
 
 /** One place to offer when the typed place could be several, or was misspelt. */
@@ -87,6 +89,8 @@ export interface Choices {
 export interface Place {
   name: string | null;
   address: string | null;
+  /** Name and address on one line, never repeating itself. */
+  line: string | null;
   accessibility: string[];
   latitude: number | null;
   longitude: number | null;
@@ -113,6 +117,7 @@ export interface Detail {
   wheelchair: boolean;
   categories: string[];
   assured_date: string | null;
+  checked_on: string | null;
   may_be_out_of_date: boolean;
   has_sessions: boolean;
 }
@@ -163,9 +168,14 @@ export interface SyncFinished {
   listings: number | null;
 }
 
+/** A town or city to name on a map drawn without tiles. */
+export interface MapLabel { name: string; kind: "city" | "town" | "suburb"; latitude: number; longitude: number }
+
 export const api = {
   appInfo: () => invoke<AppInfo>("app_info"),
   filterChoices: () => invoke<Choices>("filter_choices"),
+  mapLabels: (south: number, west: number, north: number, east: number, most: number) =>
+    invoke<MapLabel[]>("map_labels", { south, west, north, east, most }),
   search: (request: SearchRequest) => invoke<SearchAnswer>("search", { request }),
   listing: (id: string) => invoke<{ detail: Detail; saved: boolean }>("listing", { id }),
   listingText: (id: string) => invoke<string>("listing_text", { id }),

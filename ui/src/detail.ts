@@ -4,6 +4,7 @@ import { openUrl } from "@tauri-apps/plugin-opener";
 import { api, caseloadApi, message, type Detail } from "./api";
 import { append, copyText, el } from "./dom";
 import { refreshSavedCount } from "./near";
+import { state } from "./state";
 
 /** A link that opens in the person's own browser, mail or phone app, never in this window. */
 function externalLink(url: string, text: string, status: HTMLElement): HTMLElement {
@@ -52,6 +53,15 @@ async function caseloadMatches(d: Detail): Promise<HTMLElement | null> {
       },
     }, "Who on my caseload might like this?"),
     out);
+}
+
+/** How far, and when next, as the results showed it (when the listing was opened from them). */
+function nearLine(serviceId: string): HTMLElement | null {
+  const row = state.answer?.results.find((r) => r.service_id === serviceId);
+  if (!row) return null;
+  return el("p", { class: "meta", id: "detail-near" },
+    `${row.distance_text} from ${state.answer?.origin.label ?? "where you searched"}`,
+    row.opening_text ? ` · ${row.opening_text}` : "");
 }
 
 function reportForm(d: Detail): HTMLElement {
@@ -148,7 +158,7 @@ export async function renderDetail(main: HTMLElement, serviceId: string): Promis
   }, "Copy / print this");
 
   const places = d.places.map((p) =>
-    el("li", {}, [p.name, p.address].filter(Boolean).join(" — ") || "Address not given",
+    el("li", {}, p.line || "Address not given",
       p.accessibility.length ? el("span", { class: "hint" }, ` (${p.accessibility.join("; ")})`) : null),
   );
   const websites = d.websites.map((w) => el("li", {}, externalLink(w, w, actionStatus)));
@@ -169,6 +179,7 @@ export async function renderDetail(main: HTMLElement, serviceId: string): Promis
       el("p", { class: "badges" },
         d.no_referral ? el("span", { class: "badge badge-noref" }, "No referral needed") : null,
         d.may_be_out_of_date ? el("span", { class: "badge badge-stale" }, "May be out of date") : null),
+      nearLine(d.service_id),
       d.description ? el("p", { class: "description", id: "detail-description" }, d.description) : null,
       el("dl", { class: "facts" },
         row("When", d.when ?? "Times not given"),
@@ -181,8 +192,8 @@ export async function renderDetail(main: HTMLElement, serviceId: string): Promis
         row("Accessibility", d.wheelchair ? "Wheelchair accessible" : "Not stated"),
         row("Languages", d.languages.join(", ")),
         row("Cost", d.cost),
-        row("Categories", d.categories.join("; ")),
-        row("Last verified", d.assured_date ?? "Not stated"),
+        row("Kind of activity", d.categories.join(", ")),
+        row("Last checked", d.checked_on ?? "Not stated"),
       ),
       el("div", { class: "actions no-print" }, saveButton, d.has_sessions ? calendar : null, copy,
         el("a", { href: `#/group/${encodeURIComponent(d.service_id)}`, class: "button secondary", id: "our-group" }, "This is our group: update it")),

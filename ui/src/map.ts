@@ -1,11 +1,14 @@
 // The results on a map. With no tile address set (the default), or with no network, the map
-// is points on a plain background with a scale: never a blank or broken panel.
+// is drawn from data the app carries: the land of Britain and Ireland (Natural Earth) on a sea
+// colour, and town and city names (OS Open Names) for where the map is, with the result pins
+// and a scale on top: never a blank or broken panel.
 import L from "leaflet";
 import "leaflet/dist/leaflet.css";
 import "leaflet.markercluster";
 import "leaflet.markercluster/dist/MarkerCluster.css";
 import "leaflet.markercluster/dist/MarkerCluster.Default.css";
-import type { SearchResponse } from "./api";
+import landOfTheIsles from "./generated/uk-land.json";
+import { api, type SearchResponse } from "./api";
 import { el } from "./dom";
 
 let map: L.Map | null = null;
@@ -27,18 +30,60 @@ export function renderMap(
   // without it no result pin is drawn on the plain background.
   map = L.map(canvas, { attributionControl: false, zoomControl: true, maxZoom: 19 });
   L.control.scale({ imperial: false }).addTo(map);
+  // The land, under everything: tiles cover it when they load.
+  L.geoJSON(landOfTheIsles as Parameters<typeof L.geoJSON>[0], {
+    interactive: false,
+    style: { stroke: true, color: "#9aa89a", weight: 1, fillColor: "#f4f1e8", fillOpacity: 1 },
+  }).addTo(map);
+  const labels = L.layerGroup().addTo(map);
+  let tilesShown = false;
+  const nameThePlaces = async () => {
+    if (!map || tilesShown) return;
+    const b = map.getBounds();
+    const found = await api.mapLabels(b.getSouth(), b.getWest(), b.getNorth(), b.getEast(), 40).catch(() => []);
+    if (!map) return;
+    labels.clearLayers();
+    // Largest first; a name that would overlap one already placed, or run off the edge, is left
+    // out, up to a dozen names.
+    const size = map.getSize();
+    const placed: L.Point[] = [];
+    const shown = found.filter((p) => {
+      if (placed.length >= 12 || !map) return false;
+      const at = map.latLngToContainerPoint([p.latitude, p.longitude]);
+      const halfWidth = p.name.length * 4.5 + 8;
+      if (at.x < halfWidth || at.x > size.x - halfWidth || at.y < 12 || at.y > size.y - 12) return false;
+      if (placed.some((q) => Math.abs(q.x - at.x) < halfWidth + 50 && Math.abs(q.y - at.y) < 22)) return false;
+      placed.push(at);
+      return true;
+    });
+    for (const p of shown) {
+      L.marker([p.latitude, p.longitude], {
+        icon: L.divIcon({ className: `place-label place-${p.kind}`, html: "", iconSize: undefined }),
+        interactive: false,
+        keyboard: false,
+      })
+        .bindTooltip(p.name, { permanent: true, direction: "center", className: `place-name place-${p.kind}`, interactive: false })
+        .addTo(labels);
+    }
+    canvas.dataset.placeLabels = String(shown.length);
+  };
+  map.on("moveend", () => void nameThePlaces());
   if (tileUrl) {
     const layer = L.tileLayer(tileUrl, { maxZoom: 19 });
     let failed = false;
+    layer.on("tileload", () => {
+      tilesShown = true;
+      labels.clearLayers();
+    });
     layer.on("tileerror", () => {
       if (!failed) {
         failed = true;
-        note.textContent = "Map tiles could not be loaded (no network?). Points are shown on a plain background.";
+        note.textContent = "Map tiles could not be loaded (no network?). The map shows the land and town names Signpost carries.";
       }
     });
     layer.addTo(map);
   } else {
-    note.textContent = "Points on a plain background (no map tiles are set; add a tile address in Updates & settings).";
+    note.textContent = "A simple map Signpost carries, for use offline: land, towns and the results. Detailed map tiles can be added in Updates & settings.";
   }
   const { origin, results } = answer;
   const here = L.marker([origin.latitude, origin.longitude], {

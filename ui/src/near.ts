@@ -97,6 +97,8 @@ function costText(free: boolean | null): string {
 
 function resultItem(r: ResultRow): HTMLElement {
   const link = el("a", { href: `#/listing/${encodeURIComponent(r.service_id)}`, class: "result-name" }, r.name);
+  // Coming back, the list opens where the person left it: on the listing they opened.
+  link.addEventListener("click", () => { lastOpened = r.service_id; });
   const saveId = id("save");
   return el(
     "li",
@@ -138,16 +140,25 @@ function resultItem(r: ResultRow): HTMLElement {
 }
 
 let resultsBox: HTMLElement | null = null;
+/** The listing last opened from the results, to return focus to it. */
+let lastOpened: string | null = null;
 let statusLine: HTMLElement | null = null;
 let searchSerial = 0;
 
-/** Run the current search and repaint the results. Records how long the repaint took. */
-export async function runSearch(): Promise<void> {
+/** Run the current search and repaint the results. Records how long the repaint took. A new
+ * search starts at the nearest 50 again; `more` keeps the longer list "Show more" asked for. */
+export async function runSearch(more = false): Promise<void> {
   if (!resultsBox || !statusLine) return;
+  if (!more) state.search.limit = 50;
   const started = performance.now();
   const serial = ++searchSerial;
   const hasWhere = Boolean(state.search.place?.trim()) || state.search.latitude != null;
   if (!hasWhere) {
+    // An answer or error for a place no longer in the box no longer applies.
+    state.answer = null;
+    state.question = null;
+    state.error = null;
+    clear(resultsBox);
     statusLine.textContent = "Enter a postcode or town, or use your location, to see what is near.";
     return;
   }
@@ -192,10 +203,15 @@ function paintResults(): void {
   const answer = state.answer;
   if (!answer) return;
   const n = answer.results.length;
+  const within = `within ${answer.radius_km} km of ${answer.origin.label}`;
   statusLine.textContent =
     n === 0
-      ? `Nothing found within ${answer.radius_km} km of ${answer.origin.label} with these filters. Try fewer filters or a wider distance.`
-      : `${n} ${n === 1 ? "place" : "places"} within ${answer.radius_km} km of ${answer.origin.label}, nearest first.`;
+      ? filtersInUse(state.search)
+        ? `Nothing ${within} matches these filters. Try fewer filters.`
+        : `Signpost has no listings ${within} yet. Try a town nearby, or add a region in Updates & settings.`
+      : answer.total > n
+        ? `Nearest ${n} of ${answer.total} places ${within}.`
+        : `${n} ${n === 1 ? "place" : "places"} ${within}, nearest first.`;
   if (state.resultsView === "map") {
     const box = el("div", { class: "map-box" });
     resultsBox.append(box);
@@ -206,6 +222,17 @@ function paintResults(): void {
     const list = el("ol", { class: "results", id: "results", "aria-label": "Results" });
     for (const r of answer.results) list.append(resultItem(r));
     resultsBox.append(list);
+    if (answer.total > n) {
+      const more = el("button", { type: "button", id: "show-more", class: "secondary" }, `Show ${Math.min(50, answer.total - n)} more`);
+      more.addEventListener("click", async () => {
+        state.search.limit = n + 50;
+        await runSearch(true);
+        // Keep the reader's place: focus the first of the new rows.
+        const rows = document.querySelectorAll<HTMLAnchorElement>("#results .result a");
+        rows[n]?.focus();
+      });
+      resultsBox.append(more);
+    }
   }
 }
 
@@ -232,6 +259,12 @@ function placeQuestion(q: PlaceQuestion): HTMLElement {
     list,
     q.note ? el("p", { class: "hint", id: "place-note" }, q.note) : null,
   );
+}
+
+/** Whether any filter narrows the search (so an empty answer can be blamed on them). */
+function filtersInUse(s: typeof state.search): boolean {
+  return s.no_referral || s.free || s.wheelchair || Boolean(s.domain) || Boolean(s.interest) ||
+    Boolean(s.language) || Boolean(s.attendance) || Boolean(s.text?.trim()) || s.when.kind !== "any";
 }
 
 export async function refreshSavedCount(): Promise<void> {
@@ -362,6 +395,15 @@ export function renderNear(main: HTMLElement): void {
         statusLine, resultsBox),
     ),
   );
-  if (state.answer || state.question || state.error) paintResults();
-  else void runSearch();
+  if (state.answer || state.question || state.error) {
+    paintResults();
+    returnToLastOpened();
+  } else void runSearch();
+}
+
+/** Focus (and so scroll to) the result that was opened, if it is still in the list. */
+function returnToLastOpened(): void {
+  if (!lastOpened) return;
+  const row = [...document.querySelectorAll<HTMLElement>("#results .result")].find((r) => r.dataset.serviceId === lastOpened);
+  row?.querySelector<HTMLAnchorElement>("a.result-name")?.focus();
 }

@@ -88,11 +88,40 @@ pub fn calendar(dir: &Directory, service_id: &str, now: DateTime<Utc>) -> Result
             s.name
         )));
     }
+    let text = cal.done().to_string();
+    // RFC 5545 §3.2.19: every TZID a file uses must be defined in it. The events come first
+    // in the body, so the definition goes just before the first of them.
+    let text = match text.find("BEGIN:VEVENT") {
+        Some(at) => format!("{}{EUROPE_LONDON}{}", &text[..at], &text[at..]),
+        None => text,
+    };
     Ok(CalendarFile {
         file_name: file_name(&s.name),
-        text: cal.done().to_string(),
+        text,
     })
 }
+
+/// UK time as RFC 5545 defines a zone: GMT, and BST from 01:00 UTC on the last Sunday of March
+/// to 01:00 UTC on the last Sunday of October (the rule since 1996, as the tz database has it).
+/// `icalendar` writes `TZID` on times but has no `VTIMEZONE` component, so the definition is
+/// this fixed text.
+const EUROPE_LONDON: &str = "BEGIN:VTIMEZONE\r\n\
+TZID:Europe/London\r\n\
+BEGIN:DAYLIGHT\r\n\
+TZNAME:BST\r\n\
+TZOFFSETFROM:+0000\r\n\
+TZOFFSETTO:+0100\r\n\
+DTSTART:19960331T010000\r\n\
+RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n\
+END:DAYLIGHT\r\n\
+BEGIN:STANDARD\r\n\
+TZNAME:GMT\r\n\
+TZOFFSETFROM:+0100\r\n\
+TZOFFSETTO:+0000\r\n\
+DTSTART:19961027T020000\r\n\
+RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\n\
+END:STANDARD\r\n\
+END:VTIMEZONE\r\n";
 
 /// A safe file name for a listing's calendar: letters, digits and dashes only.
 pub fn file_name(name: &str) -> String {

@@ -14,6 +14,8 @@ pub struct Place {
     pub name: Option<String>,
     /// The address on one line.
     pub address: Option<String>,
+    /// Name and address on one line, never repeating itself.
+    pub line: Option<String>,
     /// Accessibility notes.
     pub accessibility: Vec<String>,
     /// Latitude, if known.
@@ -74,6 +76,8 @@ pub struct Detail {
     pub categories: Vec<String>,
     /// Last verified, as given.
     pub assured_date: Option<String>,
+    /// Last verified, as a person reads a date ("1 November 2026").
+    pub checked_on: Option<String>,
     /// Over a year since it was verified.
     pub may_be_out_of_date: bool,
     /// Whether it has sessions a calendar can hold.
@@ -187,13 +191,15 @@ pub fn detail(dir: &Directory, service_id: &str, now: DateTime<Utc>) -> Result<D
                 lang.name.as_deref().or(lang.code.as_deref()),
             );
         }
+        let address = l
+            .addresses
+            .iter()
+            .find_map(one_line)
+            .or_else(|| l.description.clone());
         places.push(Place {
+            line: place_line(l.name.as_deref(), address.as_deref()),
             name: l.name.clone(),
-            address: l
-                .addresses
-                .iter()
-                .find_map(one_line)
-                .or_else(|| l.description.clone()),
+            address,
             accessibility: l
                 .accessibility
                 .iter()
@@ -224,9 +230,44 @@ pub fn detail(dir: &Directory, service_id: &str, now: DateTime<Utc>) -> Result<D
         cost,
         free: d.free,
         wheelchair: d.wheelchair,
-        categories: d.terms.clone(),
+        categories: categories(&s.attributes),
         may_be_out_of_date: may_be_out_of_date(s.assured_date.as_deref(), now),
         assured_date: s.assured_date.clone(),
+        checked_on: s.assured_date.as_deref().and_then(uk_date),
         has_sessions,
     })
+}
+
+/// What kind of activity it is, in plain words: its CMHF domain and interests, and any other
+/// publisher's terms. How to join, cost and access have rows of their own, so are left out.
+fn categories(attributes: &[signpost_directory::model::Attribute]) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in attributes {
+        if let Some((Some("domain" | "interest") | None, name)) =
+            signpost_directory::taxonomy::term_label(a)
+        {
+            push_unique(&mut out, Some(&name));
+        }
+    }
+    out
+}
+
+/// "2026-11-01" as a person reads it: "1 November 2026".
+pub fn uk_date(iso: &str) -> Option<String> {
+    let day = chrono::NaiveDate::parse_from_str(iso.get(..10)?, "%Y-%m-%d").ok()?;
+    Some(day.format("%-d %B %Y").to_string())
+}
+
+/// One line for a place: its name and address, without saying the same thing twice (a stop
+/// named after its street, an address that begins with the venue's name).
+pub fn place_line(name: Option<&str>, address: Option<&str>) -> Option<String> {
+    let name = name.map(str::trim).filter(|n| !n.is_empty());
+    let address = address.map(str::trim).filter(|a| !a.is_empty());
+    match (name, address) {
+        (Some(n), Some(a)) if a.to_lowercase().starts_with(&n.to_lowercase()) => Some(a.into()),
+        (Some(n), Some(a)) if n.to_lowercase().contains(&a.to_lowercase()) => Some(n.into()),
+        (Some(n), Some(a)) => Some(format!("{n}, {a}")),
+        (Some(only), None) | (None, Some(only)) => Some(only.into()),
+        (None, None) => None,
+    }
 }

@@ -122,6 +122,9 @@ pub struct SearchResponse {
     pub radius_km: f64,
     /// Nearest first.
     pub results: Vec<ResultRow>,
+    /// How many match within the radius in all (more than `results` holds when the limit cut
+    /// the list short), so the screen can say "nearest 50 of 88" and offer more.
+    pub total: usize,
 }
 
 /// One choice for a filter.
@@ -415,7 +418,7 @@ pub fn search(
 ) -> Result<SearchResponse> {
     let origin = locate(gazetteer, req)?;
     let (q, at) = query(req, &origin, now)?;
-    let results = dir
+    let results: Vec<ResultRow> = dir
         .near(&q, at)?
         .into_iter()
         .map(|r| {
@@ -442,10 +445,16 @@ pub fn search(
             }
         })
         .collect();
+    let total = if results.len() >= q.limit {
+        dir.search_all(&q)?.len()
+    } else {
+        results.len()
+    };
     Ok(SearchResponse {
         origin,
         radius_km: q.radius_m / 1000.0,
         results,
+        total,
     })
 }
 

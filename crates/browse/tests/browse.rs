@@ -48,6 +48,15 @@ fn searches_from_a_postcode_or_a_town_and_flags_old_listings() {
         .map(|r| r.service_id.as_str())
         .collect();
     assert_eq!(ids, ["walk", "old"]);
+    assert_eq!(answer.total, 2);
+    // Cut short by the limit, the answer still says how many there are.
+    let one = SearchRequest {
+        place: Some("bs3".into()),
+        limit: Some(1),
+        ..Default::default()
+    };
+    let short = search(&d, g, &one, now()).unwrap();
+    assert_eq!((short.results.len(), short.total), (1, 2));
     assert!(answer.results[0].no_referral && !answer.results[0].may_be_out_of_date);
     assert!(!answer.results[1].no_referral && answer.results[1].may_be_out_of_date);
     assert_eq!(answer.results[0].opening_text, "Next: Mon 7 Dec, 10:00");
@@ -223,6 +232,21 @@ fn detail_keeps_only_web_links_and_reads_plainly() {
         Some("Ashton Road, Bristol, BS3 2HB")
     );
     assert!(walk.has_sessions);
+    assert_eq!(walk.checked_on.as_deref(), Some("1 September 2026"));
+    assert_eq!(
+        walk.categories,
+        Vec::<String>::new(),
+        "access and cost have rows of their own"
+    );
+    assert_eq!(
+        detail::place_line(Some("Ashton Road"), Some("Ashton Road, Bristol, BS3 2HB")).as_deref(),
+        Some("Ashton Road, Bristol, BS3 2HB")
+    );
+    assert_eq!(
+        detail::place_line(Some("Park gates"), Some("Ashton Road, BS3 2HB")).as_deref(),
+        Some("Park gates, Ashton Road, BS3 2HB")
+    );
+    assert_eq!(detail::place_line(None, None), None);
     let old = detail(&d, "old", now()).unwrap();
     assert!(old.websites.is_empty(), "javascript: URLs are dropped");
     assert!(old.may_be_out_of_date);
@@ -257,6 +281,41 @@ fn calendar_keeps_ordinals_and_uk_time() {
         ics.contains("LOCATION:Ashton Road\\, Bristol\\, BS3 2HB"),
         "{ics}"
     );
+    // It parses as RFC 5545, and every time zone it names is defined in it (§3.2.19).
+    let unfolded = icalendar::parser::unfold(&ics);
+    let parsed = icalendar::parser::read_calendar(&unfolded).expect("a valid iCalendar file");
+    let defined: Vec<String> = parsed
+        .components
+        .iter()
+        .filter(|c| c.name.as_str() == "VTIMEZONE")
+        .flat_map(|c| c.properties.iter())
+        .filter(|p| p.name.as_str() == "TZID")
+        .map(|p| p.val.as_str().to_string())
+        .collect();
+    assert_eq!(defined, ["Europe/London"], "{ics}");
+    let events: Vec<_> = parsed
+        .components
+        .iter()
+        .filter(|c| c.name.as_str() == "VEVENT")
+        .collect();
+    assert_eq!(events.len(), 1);
+    for p in events.iter().flat_map(|e| e.properties.iter()) {
+        for param in p.params.iter().filter(|x| x.key.as_str() == "TZID") {
+            let zone = param.val.as_ref().map(|v| v.as_str().to_string());
+            assert!(
+                zone.as_ref().is_some_and(|z| defined.contains(z)),
+                "{} uses an undefined zone {zone:?}",
+                p.name.as_str()
+            );
+        }
+    }
+    let zone = parsed
+        .components
+        .iter()
+        .find(|c| c.name.as_str() == "VTIMEZONE")
+        .unwrap();
+    let parts: Vec<&str> = zone.components.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(parts, ["DAYLIGHT", "STANDARD"]);
     let err = calendar::calendar(&d, "old", now())
         .unwrap_err()
         .to_string();

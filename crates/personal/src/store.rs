@@ -439,13 +439,13 @@ impl Personal {
         let comment = comment.trim();
         if comment.chars().count() > MAX_COMMENT_CHARS {
             return Err(Error::Invalid {
-                field: "comment",
+                field: "your comment",
                 message: format!("please keep it under {MAX_COMMENT_CHARS} characters"),
             });
         }
         if kind == ReportKind::WrongDetails && comment.is_empty() {
             return Err(Error::Invalid {
-                field: "comment",
+                field: "your comment",
                 message: "say which details are wrong, so the group can fix them".into(),
             });
         }
@@ -937,7 +937,7 @@ mod tests {
         let err = p
             .queue_report("s1", "Choir", ReportKind::WrongDetails, " ")
             .unwrap_err();
-        assert!(err.to_string().starts_with("comment:"), "{err}");
+        assert!(err.to_string().starts_with("your comment: "), "{err}");
         let long = "x".repeat(MAX_COMMENT_CHARS + 1);
         assert!(p
             .queue_report("s1", "Choir", ReportKind::Closed, &long)

@@ -219,6 +219,19 @@ struct Places {
     by_initial: HashMap<char, Vec<usize>>,
 }
 
+/// A place to name on a map.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MapLabel {
+    /// Its name.
+    pub name: String,
+    /// `city`, `town` or `suburb`.
+    pub kind: &'static str,
+    /// Where it is.
+    pub latitude: f64,
+    /// Where it is.
+    pub longitude: f64,
+}
+
 /// Everything needed to turn what a person types into a point.
 pub struct Gazetteer {
     districts: CentroidTable,
@@ -461,6 +474,48 @@ impl Gazetteer {
         found
     }
 
+    /// The places inside a box (south, west, north, east), the larger kinds first (cities, then
+    /// towns, then suburbs; within a kind, nearer the middle first), at most `most` of them: labels for a map drawn without tiles, so a
+    /// person can tell where the points are.
+    pub fn places_within(
+        &self,
+        south: f64,
+        west: f64,
+        north: f64,
+        east: f64,
+        most: usize,
+    ) -> Vec<MapLabel> {
+        let mut found: Vec<&Place> = self
+            .places()
+            .all
+            .iter()
+            .filter(|p| p.kind <= PlaceKind::Suburb)
+            .filter(|p| {
+                (south..=north).contains(&p.latitude) && (west..=east).contains(&p.longitude)
+            })
+            .collect();
+        // Among places of one kind, those nearer the middle of the box first.
+        let (mid_lat, mid_lon) = ((south + north) / 2.0, (west + east) / 2.0);
+        let off =
+            |p: &Place| (p.latitude - mid_lat).powi(2) + ((p.longitude - mid_lon) * 0.62).powi(2);
+        found.sort_by(|a, b| {
+            a.kind
+                .cmp(&b.kind)
+                .then_with(|| off(a).total_cmp(&off(b)))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        found.truncate(most);
+        found
+            .into_iter()
+            .map(|p| MapLabel {
+                name: p.name.clone(),
+                kind: p.kind.as_str(),
+                latitude: p.latitude,
+                longitude: p.longitude,
+            })
+            .collect()
+    }
+
     /// Places in the order to offer them: kind, then size, then name.
     fn ranked(&self, indexes: Vec<usize>) -> Vec<PlaceChoice> {
         let places = self.places();
@@ -578,6 +633,22 @@ fn choice(p: &Place) -> PlaceChoice {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_map_of_bristol_names_bristol_first_and_nothing_outside_the_box() {
+        let g = Gazetteer::embedded();
+        let labels = g.places_within(51.40, -2.70, 51.50, -2.50, 10);
+        assert_eq!(
+            labels.first().map(|l| l.name.as_str()),
+            Some("Bristol"),
+            "{labels:?}"
+        );
+        assert!(labels.len() <= 10);
+        assert!(labels.iter().all(
+            |l| (51.40..=51.50).contains(&l.latitude) && (-2.70..=-2.50).contains(&l.longitude)
+        ));
+        assert!(g.places_within(0.0, 0.0, 1.0, 1.0, 10).is_empty());
+    }
 
     #[test]
     fn resolves_the_three_granularities() {

@@ -23,6 +23,6 @@ mod packed;
 mod parse;
 
 pub use error::{Area, PostcodeError, Result};
-pub use gazetteer::{CentroidTable, Gazetteer, Lookup, PlaceChoice, PlaceKind, Resolved};
+pub use gazetteer::{CentroidTable, Gazetteer, Lookup, MapLabel, PlaceChoice, PlaceKind, Resolved};
 pub use packed::{pack_postcodes, PackStats, PackedPostcodes};
 pub use parse::{parse, PostcodeQuery};
