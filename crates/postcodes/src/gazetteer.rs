@@ -211,12 +211,13 @@ pub enum Lookup {
 /// Places loaded from the shipped table, with what finding them needs.
 struct Places {
     all: Vec<Place>,
-    /// Folded name to indexes into `all`.
+    /// Folded name to indexes into `all`; a Welsh town or city is also under the English name
+    /// of its authority ("newport" for Casnewydd, of "Casnewydd - Newport").
     by_name: HashMap<String, Vec<usize>>,
     /// Cities and towns, for names typed as the first words of theirs ("Newcastle").
     larger: Vec<usize>,
-    /// Distinct folded names with one place each, by first character, for spelling suggestions.
-    by_initial: HashMap<char, Vec<usize>>,
+    /// The keys of `by_name` by first character, for spelling suggestions.
+    by_initial: HashMap<char, Vec<String>>,
 }
 
 /// A place to name on a map.
@@ -356,18 +357,25 @@ impl Gazetteer {
                 });
             }
             let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
-            let mut by_initial: HashMap<char, Vec<usize>> = HashMap::new();
             let mut larger = Vec::new();
             for (i, p) in all.iter().enumerate() {
-                let same = by_name.entry(p.folded.clone()).or_default();
-                if same.is_empty() {
-                    if let Some(c) = p.folded.chars().next() {
-                        by_initial.entry(c).or_default().push(i);
-                    }
-                }
-                same.push(i);
+                by_name.entry(p.folded.clone()).or_default().push(i);
                 if p.kind <= PlaceKind::Town {
                     larger.push(i);
+                    // OS Open Names names some Welsh towns and cities in Welsh only; their
+                    // authority is "Welsh - English" ("Wrecsam - Wrexham").
+                    if let Some((welsh, english)) = p.local_authority.split_once(" - ") {
+                        let english = fold(english);
+                        if fold(welsh) == p.folded && english != p.folded {
+                            by_name.entry(english).or_default().push(i);
+                        }
+                    }
+                }
+            }
+            let mut by_initial: HashMap<char, Vec<String>> = HashMap::new();
+            for name in by_name.keys() {
+                if let Some(c) = name.chars().next() {
+                    by_initial.entry(c).or_default().push(name.clone());
                 }
             }
             Places {
@@ -578,18 +586,17 @@ impl Gazetteer {
         let Some(first) = name.chars().next() else {
             return Vec::new();
         };
-        let mut near: Vec<(usize, usize)> = places
+        let mut near: Vec<(usize, &String)> = places
             .by_initial
             .get(&first)
             .into_iter()
             .flatten()
-            .filter_map(|&i| {
-                let folded = &places.all[i].folded;
+            .filter_map(|folded| {
                 if folded.chars().count().abs_diff(length) > allowed {
                     return None;
                 }
                 let d = strsim::osa_distance(name, folded);
-                (d <= allowed).then_some((d, i))
+                (d <= allowed).then_some((d, folded))
             })
             .collect();
         near.sort();
@@ -598,8 +605,8 @@ impl Gazetteer {
         };
         // The closest spellings only, each with every place of that name.
         let mut indexes = Vec::new();
-        for (_, i) in near.into_iter().take_while(|(d, _)| *d == best) {
-            indexes.extend(places.by_name[&places.all[i].folded].iter().copied());
+        for (_, folded) in near.into_iter().take_while(|(d, _)| *d == best) {
+            indexes.extend(places.by_name[folded].iter().copied());
         }
         let mut ranked = self.ranked(indexes);
         ranked.truncate(MOST);
@@ -813,6 +820,23 @@ mod tests {
             .all(|c| c.name != "Basingstoke"));
         assert!(has_words("kingston upon hull", "hull") && !has_words("solihull", "hull"));
         assert!(has_words("stoke-on-trent", "stoke") && !has_words("basingstoke", "stoke"));
+    }
+
+    #[test]
+    fn welsh_towns_named_in_welsh_are_found_by_their_english_names() {
+        let g = Gazetteer::embedded();
+        let r = found(g.lookup("Wrexham"));
+        assert_eq!(r.label, "Wrecsam (Wrecsam - Wrexham)");
+        let c = choices(g.lookup("Newport"));
+        assert_eq!(c[0].label(), "Casnewydd (city, Casnewydd - Newport)");
+        assert_eq!(c[0].query, "Casnewydd");
+        assert!(found(g.lookup("Merthyr Tydfil"))
+            .label
+            .starts_with("Merthyr Tudful"));
+        let Lookup::DidYouMean(c) = g.lookup("Wrexam") else {
+            panic!("expected a suggestion")
+        };
+        assert_eq!(c[0].name, "Wrecsam");
     }
 
     #[test]
