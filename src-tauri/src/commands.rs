@@ -5,7 +5,7 @@ use std::sync::MutexGuard;
 
 use chrono::Utc;
 use serde::Serialize;
-use signpost_browse::{Choices, Detail, SearchRequest, SearchResponse};
+use signpost_browse::{Choices, Detail, SearchAnswer, SearchRequest};
 use signpost_directory::Directory;
 use signpost_personal::{Personal, Report, ReportKind, Saved, Setting};
 use signpost_postcodes::Gazetteer;
@@ -82,8 +82,8 @@ pub fn map_labels(
 }
 
 #[tauri::command]
-pub fn search(state: State<'_, AppState>, request: SearchRequest) -> Answer<SearchResponse> {
-    let answer = signpost_browse::search(
+pub fn search(state: State<'_, AppState>, request: SearchRequest) -> Answer<SearchAnswer> {
+    let answer = signpost_browse::answer(
         &*directory(&state)?,
         Gazetteer::embedded(),
         &request,

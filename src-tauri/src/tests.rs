@@ -90,6 +90,34 @@ fn search_detail_and_saved_through_ipc() {
 }
 
 #[test]
+fn an_ambiguous_place_arrives_as_a_question_with_its_choices() {
+    let (_data, w) = app();
+    let search = |place: &str| {
+        call(
+            &w,
+            "search",
+            json!({"request": {"place": place, "when": {"kind": "any"}}}),
+        )
+    };
+    let answer = search("Newcastle").unwrap();
+    assert_eq!(answer["kind"], "choose-place", "{answer}");
+    assert_eq!(answer["did_you_mean"], false);
+    assert_eq!(
+        answer["choices"][0],
+        json!({"label": "Newcastle upon Tyne (city)", "place": "Newcastle upon Tyne"})
+    );
+    let answer = search("Newcastle upon Tyne").unwrap();
+    assert_eq!(answer["kind"], "results", "{answer}");
+    assert_eq!(answer["origin"]["label"], "Newcastle upon Tyne");
+    let answer = search("Manchestr").unwrap();
+    assert_eq!(answer["kind"], "choose-place");
+    assert_eq!(answer["did_you_mean"], true);
+    assert_eq!(answer["choices"][0]["place"], "Manchester");
+    let err = search("BT1 1AA").unwrap_err();
+    assert!(err.as_str().unwrap().contains("Northern Ireland"), "{err}");
+}
+
+#[test]
 fn errors_arrive_as_plain_sentences() {
     let (_data, w) = app();
     let err = call(

@@ -156,6 +156,80 @@ fn postcode_search_and_every_filter() {
     });
 }
 
+async fn place_choices(app: &App) -> Vec<String> {
+    let v = js(
+        app,
+        "return [...document.querySelectorAll('#place-choices button')].map(b => b.textContent)",
+    )
+    .await;
+    serde_json::from_value(v).unwrap()
+}
+
+#[test]
+fn an_ambiguous_place_is_chosen_not_guessed() {
+    run(async {
+        let app = launch(data_with_fixture()).await;
+        search_for(&app, "Newcastle").await;
+        let choices = place_choices(&app).await;
+        assert_eq!(
+            choices[..2],
+            ["Newcastle upon Tyne (city)", "Newcastle-under-Lyme (town)"]
+        );
+        assert!(
+            choices.contains(&"Newcastle (suburb, Pen-y-bont ar Ogwr - Bridgend)".to_string()),
+            "{choices:?}"
+        );
+        let question = text(&app, "#place-question").await;
+        assert!(
+            question == "There is more than one \"Newcastle\". Which did you mean?",
+            "{question}"
+        );
+        assert!(result_names(&app).await.is_empty(), "nothing was searched");
+        screenshot(&app, "place-choice", 1280, 800).await;
+        screenshot(&app, "place-choice", 360, 740).await;
+        app.client.set_window_size(1280, 800).await.unwrap();
+        axe_check(&app, "which place").await;
+
+        // Chosen from the keyboard: the first choice, then Enter.
+        let before = searches(&app).await;
+        find(&app, "#place-choices button")
+            .await
+            .send_keys("\u{E007}")
+            .await
+            .unwrap();
+        and_settle(&app, before).await;
+        let status = text(&app, "#results-status").await;
+        assert!(status.contains("of Newcastle upon Tyne"), "{status}");
+        assert_eq!(
+            js(&app, "return document.querySelector('#place').value").await,
+            "Newcastle upon Tyne"
+        );
+        assert!(place_choices(&app).await.is_empty());
+
+        // A misspelling is a suggestion, chosen with a click.
+        search_for(&app, "Manchestr").await;
+        let question = text(&app, "#place-question").await;
+        assert!(
+            question == "Signpost knows no place called \"Manchestr\". Did you mean one of these?",
+            "{question}"
+        );
+        assert_eq!(place_choices(&app).await[0], "Manchester (city)");
+        let before = searches(&app).await;
+        click(&app, "#place-choices button").await;
+        and_settle(&app, before).await;
+        let status = text(&app, "#results-status").await;
+        assert!(status.contains("of Manchester"), "{status}");
+
+        // A Belfast postcode says why it is not found.
+        search_for(&app, "BT1 1AA").await;
+        assert_eq!(
+            text(&app, "#search-error").await,
+            "Signpost covers postcodes in England, Wales and Scotland; BT1 1AA is in Northern Ireland, which it does not cover."
+        );
+        app.client.close().await.unwrap();
+    });
+}
+
 #[test]
 fn detail_save_print_calendar_and_report() {
     run(async {

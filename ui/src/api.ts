@@ -51,6 +51,30 @@ export interface SearchResponse {
   total: number;
 }
 
+/** One place to offer when the typed place could be several, or was misspelt. */
+export interface PlaceOption {
+  /** "St Ives (town, Cornwall)". */
+  label: string;
+  /** What to search for to get exactly this place: "St Ives, Cornwall". */
+  place: string;
+}
+
+/** The app asks which place was meant. */
+export interface PlaceQuestion {
+  /** `Which "Newcastle" did you mean?` */
+  question: string;
+  /** How to name a place not offered, when there are more than the choices. */
+  note: string | null;
+  /** All in one sentence, choices included. */
+  message: string;
+  did_you_mean: boolean;
+  choices: PlaceOption[];
+}
+
+export type SearchAnswer =
+  | ({ kind: "results" } & SearchResponse)
+  | ({ kind: "choose-place" } & PlaceQuestion);
+
 export interface Choice {
   code: string;
   label: string;
@@ -154,7 +178,7 @@ export const api = {
   filterChoices: () => invoke<Choices>("filter_choices"),
   mapLabels: (south: number, west: number, north: number, east: number, most: number) =>
     invoke<MapLabel[]>("map_labels", { south, west, north, east, most }),
-  search: (request: SearchRequest) => invoke<SearchResponse>("search", { request }),
+  search: (request: SearchRequest) => invoke<SearchAnswer>("search", { request }),
   listing: (id: string) => invoke<{ detail: Detail; saved: boolean }>("listing", { id }),
   listingText: (id: string) => invoke<string>("listing_text", { id }),
   saveCalendar: (id: string) => invoke<string>("save_calendar", { id }),

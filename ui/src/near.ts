@@ -1,5 +1,5 @@
 // "Near me": where, the filters, and the results as a list or a map.
-import { api, message, type ResultRow, type SearchRequest } from "./api";
+import { api, message, type PlaceQuestion, type ResultRow, type SearchRequest } from "./api";
 import { append, clear, el, id } from "./dom";
 import { renderMap } from "./map";
 import { state } from "./state";
@@ -156,6 +156,7 @@ export async function runSearch(more = false): Promise<void> {
   if (!hasWhere) {
     // An answer or error for a place no longer in the box no longer applies.
     state.answer = null;
+    state.question = null;
     state.error = null;
     clear(resultsBox);
     statusLine.textContent = "Enter a postcode or town, or use your location, to see what is near.";
@@ -165,11 +166,18 @@ export async function runSearch(more = false): Promise<void> {
   try {
     const answer = await api.search(state.search);
     if (serial !== searchSerial) return; // a newer search has started
-    state.answer = answer;
+    if (answer.kind === "choose-place") {
+      state.answer = null;
+      state.question = answer;
+    } else {
+      state.answer = answer;
+      state.question = null;
+    }
     state.error = null;
   } catch (e) {
     if (serial !== searchSerial) return;
     state.answer = null;
+    state.question = null;
     state.error = message(e);
   }
   paintResults();
@@ -185,6 +193,11 @@ function paintResults(): void {
   if (state.error) {
     statusLine.textContent = "";
     append(resultsBox, el("p", { class: "error", role: "alert", id: "search-error" }, state.error));
+    return;
+  }
+  if (state.question) {
+    statusLine.textContent = "";
+    resultsBox.append(placeQuestion(state.question));
     return;
   }
   const answer = state.answer;
@@ -221,6 +234,31 @@ function paintResults(): void {
       resultsBox.append(more);
     }
   }
+}
+
+/** Search from exactly this place, as if it had been typed. */
+function choosePlace(place: string): void {
+  state.search.place = place;
+  state.search.latitude = null;
+  state.search.longitude = null;
+  const input = document.getElementById("place") as HTMLInputElement | null;
+  if (input) input.value = place;
+  void runSearch();
+}
+
+/** "Which Newcastle?": the places a name could be, each a button that searches from it. */
+function placeQuestion(q: PlaceQuestion): HTMLElement {
+  const list = el("ul", { class: "place-choices", id: "place-choices", "aria-labelledby": "place-question" });
+  for (const c of q.choices) {
+    list.append(el("li", {}, el("button", { type: "button", class: "secondary place-choice", "data-place": c.place, onclick: () => choosePlace(c.place) }, c.label)));
+  }
+  return el(
+    "div",
+    { class: "place-question" },
+    el("p", { id: "place-question", role: "alert" }, q.question),
+    list,
+    q.note ? el("p", { class: "hint", id: "place-note" }, q.note) : null,
+  );
 }
 
 /** Whether any filter narrows the search (so an empty answer can be blamed on them). */
@@ -357,7 +395,7 @@ export function renderNear(main: HTMLElement): void {
         statusLine, resultsBox),
     ),
   );
-  if (state.answer || state.error) {
+  if (state.answer || state.question || state.error) {
     paintResults();
     returnToLastOpened();
   } else void runSearch();

@@ -1,7 +1,7 @@
 // What the UI remembers while the person moves between screens: the search form and its
 // filters, the last answer, and the app's settings. The search is also kept by the app (the
 // `search` command stores it), so it survives a restart.
-import type { AppInfo, Choices, SearchRequest, SearchResponse } from "./api";
+import type { AppInfo, Choices, PlaceQuestion, SearchRequest, SearchResponse } from "./api";
 
 export const emptySearch = (): SearchRequest => ({
   place: "",
@@ -23,6 +23,8 @@ export const emptySearch = (): SearchRequest => ({
 export const state: {
   search: SearchRequest;
   answer: SearchResponse | null;
+  /** Which place was meant, when the typed one could be several. */
+  question: PlaceQuestion | null;
   error: string | null;
   info: AppInfo | null;
   choices: Choices | null;
@@ -30,6 +32,7 @@ export const state: {
 } = {
   search: emptySearch(),
   answer: null,
+  question: null,
   error: null,
   info: null,
   choices: null,

@@ -7,6 +7,9 @@ pub enum Error {
     /// The place the person typed is not a postcode or place Signpost knows.
     #[error("{0}")]
     Place(String),
+    /// The place typed could be several places, or none spelt that way: the person chooses.
+    #[error("{}", .0.message)]
+    ChoosePlace(crate::search::PlaceQuestion),
     /// A filter or other request value is unusable.
     #[error("{0}")]
     Request(String),

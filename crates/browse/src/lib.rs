@@ -20,7 +20,8 @@ pub mod text;
 pub use detail::{detail, Detail};
 pub use error::{Error, Result};
 pub use search::{
-    choices, search, Choices, Origin, ResultRow, SearchRequest, SearchResponse, When,
+    answer, choices, search, Choices, Origin, PlaceOption, PlaceQuestion, ResultRow, SearchAnswer,
+    SearchRequest, SearchResponse, When,
 };
 
 /// A listing whose publisher has not checked it for this long may be out of date.

@@ -5,7 +5,7 @@ use chrono_tz::Europe::London;
 use serde::{Deserialize, Serialize};
 use signpost_directory::taxonomy::Taxonomy;
 use signpost_directory::{Attendance, Directory, Filters, NearQuery, NearResult};
-use signpost_postcodes::Gazetteer;
+use signpost_postcodes::{Gazetteer, Lookup, PlaceChoice};
 
 use crate::error::{Error, Result};
 
@@ -183,22 +183,103 @@ pub fn choices(dir: &Directory) -> Result<Choices> {
     })
 }
 
-/// Where a request searches from: its place (postcode first, then town), else the device.
+/// One place to offer when a typed name is ambiguous or misspelt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaceOption {
+    /// What the person reads: "St Ives (town, Cornwall)".
+    pub label: String,
+    /// What to search for to get exactly this place: "St Ives, Cornwall".
+    pub place: String,
+}
+
+/// A question back to the person: which place did they mean?
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaceQuestion {
+    /// The question alone, to show above the choices: `Which "Newcastle" did you mean?`.
+    pub question: String,
+    /// When there are more places of the name than choices: how to name one of the others.
+    pub note: Option<String>,
+    /// Everything in one sentence, choices included (the error's text).
+    pub message: String,
+    /// True when the name matched nothing and these are spelt like it.
+    pub did_you_mean: bool,
+    /// Largest places first.
+    pub choices: Vec<PlaceOption>,
+}
+
+/// What a search answers: results, or a question about the place.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SearchAnswer {
+    /// The place was found and searched from.
+    Results(SearchResponse),
+    /// The place typed could be several, or none spelt like that: choose one.
+    ChoosePlace(PlaceQuestion),
+}
+
+/// At most this many places are offered as buttons; the rest are counted.
+pub const MOST_PLACE_CHOICES: usize = 12;
+
+fn question(text: &str, choices: Vec<PlaceChoice>, did_you_mean: bool) -> PlaceQuestion {
+    let more = choices.len().saturating_sub(MOST_PLACE_CHOICES);
+    let options: Vec<PlaceOption> = choices
+        .into_iter()
+        .take(MOST_PLACE_CHOICES)
+        .map(|c| PlaceOption {
+            label: c.label(),
+            place: c.query,
+        })
+        .collect();
+    let labels = options
+        .iter()
+        .map(|o| o.label.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let (question, message) = if did_you_mean {
+        (
+            format!("Signpost knows no place called \"{text}\". Did you mean one of these?"),
+            format!("Signpost knows no place called \"{text}\". Did you mean: {labels}?"),
+        )
+    } else {
+        (
+            format!("There is more than one \"{text}\". Which did you mean?"),
+            format!("There is more than one \"{text}\". Which did you mean: {labels}?"),
+        )
+    };
+    let note = (more > 0).then(|| {
+        format!(
+            "There are {more} smaller places of that name too: type the name, a comma and the local authority, such as \"{}\".",
+            options.last().map_or(text, |o| o.place.as_str())
+        )
+    });
+    let message = match &note {
+        None => message,
+        Some(note) => format!("{message} {note}"),
+    };
+    PlaceQuestion {
+        question,
+        note,
+        message,
+        did_you_mean,
+        choices: options,
+    }
+}
+
+/// Where a request searches from: its place (a postcode, or a place name that is not
+/// ambiguous), else the device. An ambiguous or misspelt name is [`Error::ChoosePlace`].
 pub fn locate(gazetteer: &Gazetteer, req: &SearchRequest) -> Result<Origin> {
     if let Some(text) = none_if_blank(&req.place) {
-        let resolved = if signpost_postcodes::parse(text).is_ok() {
-            gazetteer
-                .resolve(text)
-                .map_err(|e| Error::Place(e.to_string()))?
-        } else {
-            gazetteer.resolve_place(text).map_err(|_| {
-                let others = gazetteer.place_alternatives(text);
-                Error::Place(if others.is_empty() {
-                    format!("\"{}\" is not a UK postcode or a place Signpost knows. Try a postcode such as BS3 4AB, or a town name.", text)
-                } else {
-                    format!("Which \"{}\"? Try one of: {}", text, others.join("; "))
-                })
-            })?
+        let resolved = match gazetteer.lookup(text) {
+            Lookup::Found(r) => r,
+            Lookup::Choose(c) => return Err(Error::ChoosePlace(question(text, c, false))),
+            Lookup::DidYouMean(c) => return Err(Error::ChoosePlace(question(text, c, true))),
+            Lookup::NotCovered(e) => return Err(Error::Place(format!("{e}."))),
+            Lookup::Unknown(e) if signpost_postcodes::parse(text).is_ok() => {
+                return Err(Error::Place(e.to_string()))
+            }
+            Lookup::Unknown(_) => return Err(Error::Place(format!(
+                "\"{text}\" is not a UK postcode or a place Signpost knows. Try a postcode such as BS3 4AB, or a town name."
+            ))),
         };
         return Ok(Origin {
             label: resolved.label,
@@ -369,4 +450,18 @@ pub fn search(
         results,
         total,
     })
+}
+
+/// Answer a search, or ask which place was meant: what the app's search command returns.
+pub fn answer(
+    dir: &Directory,
+    gazetteer: &Gazetteer,
+    req: &SearchRequest,
+    now: DateTime<Utc>,
+) -> Result<SearchAnswer> {
+    match search(dir, gazetteer, req, now) {
+        Ok(r) => Ok(SearchAnswer::Results(r)),
+        Err(Error::ChoosePlace(q)) => Ok(SearchAnswer::ChoosePlace(q)),
+        Err(e) => Err(e),
+    }
 }

@@ -1,7 +1,9 @@
 //! The app's view of the directory, against a real SQLite file.
 use chrono::{TimeZone, Utc};
 use serde_json::json;
-use signpost_browse::{calendar, detail, search, text, SearchRequest, When};
+use signpost_browse::{
+    answer, calendar, detail, search, text, Error, SearchAnswer, SearchRequest, When,
+};
 use signpost_directory::Directory;
 use signpost_postcodes::Gazetteer;
 
@@ -96,6 +98,103 @@ fn searches_from_a_postcode_or_a_town_and_flags_old_listings() {
     };
     let err = search(&d, g, &skipped, now()).unwrap_err().to_string();
     assert!(err.contains("does not exist"), "{err}");
+}
+
+fn at(place: &str) -> SearchRequest {
+    SearchRequest {
+        place: Some(place.into()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn an_ambiguous_or_misspelt_place_is_a_question_not_a_guess() {
+    let (_t, d) = directory();
+    let g = Gazetteer::embedded();
+    let Err(Error::ChoosePlace(q)) = search(&d, g, &at("Newcastle"), now()) else {
+        panic!("Newcastle is a choice")
+    };
+    assert!(!q.did_you_mean);
+    assert_eq!(
+        q.question,
+        "There is more than one \"Newcastle\". Which did you mean?"
+    );
+    assert_eq!(q.note, None);
+    assert!(q.message.starts_with("There is more than one \"Newcastle\". Which did you mean: Newcastle upon Tyne (city); Newcastle-under-Lyme (town)"), "{}", q.message);
+    assert_eq!(q.choices[0].label, "Newcastle upon Tyne (city)");
+    // Each choice's place is searched from directly.
+    for c in &q.choices {
+        let r = search(&d, g, &at(&c.place), now()).unwrap();
+        assert!(
+            r.origin
+                .label
+                .starts_with(&c.label[..c.label.find(" (").unwrap()]),
+            "{c:?}"
+        );
+    }
+    // The app's command gets the question as an answer, tagged for the UI.
+    let SearchAnswer::ChoosePlace(q) = answer(&d, g, &at("St Ives"), now()).unwrap() else {
+        panic!("St Ives is a choice")
+    };
+    let labels: Vec<&str> = q.choices.iter().map(|c| c.label.as_str()).collect();
+    assert!(
+        labels.contains(&"St Ives (town, Cornwall)")
+            && labels.contains(&"St Ives (town, Huntingdonshire)"),
+        "{labels:?}"
+    );
+    let json = serde_json::to_value(SearchAnswer::ChoosePlace(q)).unwrap();
+    assert_eq!(json["kind"], "choose-place");
+    assert_eq!(
+        json["choices"][0]["place"]
+            .as_str()
+            .unwrap()
+            .split(',')
+            .next(),
+        Some("St Ives")
+    );
+
+    let Err(Error::ChoosePlace(q)) = search(&d, g, &at("Manchestr"), now()) else {
+        panic!("Manchestr is a suggestion")
+    };
+    assert!(q.did_you_mean);
+    assert_eq!(
+        q.question,
+        "Signpost knows no place called \"Manchestr\". Did you mean one of these?"
+    );
+    assert_eq!(
+        q.message,
+        format!(
+            "Signpost knows no place called \"Manchestr\". Did you mean: {}?",
+            q.choices
+                .iter()
+                .map(|c| c.label.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    );
+    assert_eq!(q.choices[0].place, "Manchester");
+
+    let SearchAnswer::Results(r) = answer(&d, g, &at("Newcastle upon Tyne"), now()).unwrap() else {
+        panic!("a qualified name is searched from")
+    };
+    assert_eq!(r.origin.label, "Newcastle upon Tyne");
+
+    // 90 places are called Newtown: the largest 12 are offered, the others counted.
+    let Err(Error::ChoosePlace(q)) = search(&d, g, &at("Newtown"), now()) else {
+        panic!("Newtown is a choice")
+    };
+    assert_eq!(q.choices.len(), 12);
+    assert!(q
+        .note
+        .as_deref()
+        .unwrap()
+        .starts_with("There are 78 smaller places"));
+    assert!(q.message.contains(" There are 78 smaller places of that name too: type the name, a comma and the local authority, such as \"Newtown, "), "{}", q.message);
+
+    let err = search(&d, g, &at("bt1 1aa"), now())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(err, "Signpost covers postcodes in England, Wales and Scotland; BT1 1AA is in Northern Ireland, which it does not cover.");
 }
 
 #[test]

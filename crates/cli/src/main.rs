@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use signpost_directory::{
     Attendance, Directory, Filters, ImportReport, NearQuery, NearResult, Progress, Region,
 };
-use signpost_postcodes::Gazetteer;
+use signpost_postcodes::{Gazetteer, Lookup};
 
 mod caseload;
 
@@ -113,7 +113,9 @@ struct NearArgs {
     /// A UK postcode, sector or district: "BS3 4AB", "BS3 4", "BS3".
     #[arg(long, conflicts_with = "place")]
     postcode: Option<String>,
-    /// A town or place name: "Bedminster", or "Newport, Isle of Wight".
+    /// A town or place name: "Bedminster", "St Ives, Cornwall" or "Leeds, city". A name that is
+    /// several places (or none, but spelt like some) lists them on stderr, each with the
+    /// --place that finds it, and exits with status 2.
     #[arg(long)]
     place: Option<String>,
     /// Search radius in kilometres.
@@ -308,18 +310,21 @@ fn where_from(args: &NearArgs) -> Result<(f64, f64, String)> {
         return Ok((r.latitude, r.longitude, r.label));
     }
     if let Some(place) = &args.place {
-        let r = gazetteer.resolve_place(place).map_err(|e| {
-            let others = gazetteer.place_alternatives(place);
-            anyhow::anyhow!(
-                "{e}{}",
-                if others.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (known: {})", others.join("; "))
-                }
-            )
-        })?;
-        return Ok((r.latitude, r.longitude, r.label));
+        let (heading, choices) = match gazetteer.lookup(place) {
+            Lookup::Found(r) => return Ok((r.latitude, r.longitude, r.label)),
+            Lookup::Choose(c) => (format!("{place:?} is more than one place; say which:"), c),
+            Lookup::DidYouMean(c) => (format!("no place is called {place:?}; did you mean:"), c),
+            Lookup::NotCovered(e) => bail!("{e}"),
+            Lookup::Unknown(e) => bail!("{e}: not a postcode or a place Signpost knows"),
+        };
+        // Not an error but a question: the choices on stderr, and status 2.
+        let mut err = std::io::stderr().lock();
+        writeln!(err, "{heading}")?;
+        for c in choices {
+            writeln!(err, "  {}: --place {:?}", c.label(), c.query)?;
+        }
+        drop(err);
+        std::process::exit(2);
     }
     bail!("say where: --postcode, --place or --at")
 }

@@ -94,6 +94,64 @@ fn near_postcode_on_the_default_region_is_in_exact_distance_order() {
 }
 
 #[test]
+fn an_ambiguous_place_lists_the_choices_and_exits_with_status_2() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("d.db");
+    let out = signpost(&db, &["near", "--place", "Newcastle"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines[0], "\"Newcastle\" is more than one place; say which:");
+    assert_eq!(
+        lines[1],
+        "  Newcastle upon Tyne (city): --place \"Newcastle upon Tyne\""
+    );
+    assert_eq!(
+        lines[2],
+        "  Newcastle-under-Lyme (town): --place \"Newcastle-under-Lyme\""
+    );
+    assert!(
+        lines.contains(&"  Newcastle (suburb, Pen-y-bont ar Ogwr - Bridgend): --place \"Newcastle, Pen-y-bont ar Ogwr - Bridgend\""),
+        "{err}"
+    );
+
+    let out = signpost(&db, &["near", "--place", "St Ives"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("  St Ives (town, Cornwall): --place \"St Ives, Cornwall\"\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  St Ives (town, Huntingdonshire): --place \"St Ives, Huntingdonshire\"\n"),
+        "{err}"
+    );
+
+    let out = signpost(&db, &["near", "--place", "Manchestr"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("no place is called \"Manchestr\"; did you mean:\n  Manchester (city): --place \"Manchester\"\n"), "{err}");
+
+    // A qualified name resolves.
+    for (place, label) in [
+        ("Newcastle upon Tyne", " Newcastle upon Tyne"),
+        ("St Ives, Cornwall", " St Ives (Cornwall)"),
+    ] {
+        let out = ok(&signpost_default(
+            t.path(),
+            &["near", "--place", place, "--limit", "1"],
+        ));
+        assert!(out.contains(label), "{place}: {out}");
+    }
+
+    let out = signpost(&db, &["near", "--postcode", "BT1 1AA"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Signpost covers postcodes in England, Wales and Scotland; BT1 1AA is in Northern Ireland, which it does not cover"), "{err}");
+}
+
+#[test]
 fn unknown_postcodes_are_clear_errors() {
     let t = tempfile::tempdir().unwrap();
     let db = t.path().join("d.db");

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::OnceLock;
 
-use crate::error::{PostcodeError, Result};
+use crate::error::{Area, PostcodeError, Result};
 use crate::packed::PackedPostcodes;
 use crate::parse::{parse, PostcodeQuery};
 
@@ -106,14 +106,118 @@ fn table_error(what: &str, e: impl std::fmt::Display) -> PostcodeError {
     }
 }
 
+/// What kind of place a name is, largest first (OS Open Names' populated-place types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PlaceKind {
+    /// A city.
+    City,
+    /// A town.
+    Town,
+    /// A suburb or district of a town or city.
+    Suburb,
+    /// A village.
+    Village,
+    /// A hamlet.
+    Hamlet,
+    /// Any other named settlement.
+    Other,
+}
+
+impl PlaceKind {
+    fn from_code(code: &str) -> PlaceKind {
+        match code {
+            "city" => PlaceKind::City,
+            "town" => PlaceKind::Town,
+            "suburban_area" => PlaceKind::Suburb,
+            "village" => PlaceKind::Village,
+            "hamlet" => PlaceKind::Hamlet,
+            _ => PlaceKind::Other,
+        }
+    }
+
+    /// "city", "town", "suburb", "village", "hamlet" or "place".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlaceKind::City => "city",
+            PlaceKind::Town => "town",
+            PlaceKind::Suburb => "suburb",
+            PlaceKind::Village => "village",
+            PlaceKind::Hamlet => "hamlet",
+            PlaceKind::Other => "place",
+        }
+    }
+}
+
+impl std::fmt::Display for PlaceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A place name from OS Open Names, for "search by town".
 #[derive(Debug, Clone)]
 struct Place {
     name: String,
+    folded: String,
     local_authority: String,
-    rank: u8,
+    kind: PlaceKind,
     latitude: f64,
     longitude: f64,
+}
+
+/// One place a person may have meant, to offer as a choice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaceChoice {
+    /// The place's name, e.g. "St Ives".
+    pub name: String,
+    /// City, town, suburb …
+    pub kind: PlaceKind,
+    /// Its local authority (district), where the data names one: "Cornwall". OS Open Names
+    /// leaves it out for most cities and many towns that are their own authority.
+    pub local_authority: Option<String>,
+    /// What to type to get exactly this place: "St Ives, Cornwall", "Newcastle upon Tyne".
+    pub query: String,
+    /// WGS84 latitude.
+    pub latitude: f64,
+    /// WGS84 longitude.
+    pub longitude: f64,
+}
+
+impl PlaceChoice {
+    /// What a person reads: "St Ives (town, Cornwall)", "Newcastle upon Tyne (city)".
+    pub fn label(&self) -> String {
+        match &self.local_authority {
+            Some(la) => format!("{} ({}, {})", self.name, self.kind, la),
+            None => format!("{} ({})", self.name, self.kind),
+        }
+    }
+}
+
+/// What typed text turned out to be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    /// One place or postcode: search from here.
+    Found(Resolved),
+    /// Several places answer to the name: the person chooses (largest kind first).
+    Choose(Vec<PlaceChoice>),
+    /// No place has the name, but these are spelt much like it.
+    DidYouMean(Vec<PlaceChoice>),
+    /// A postcode from somewhere Signpost does not cover ([`PostcodeError::NotCovered`]).
+    NotCovered(PostcodeError),
+    /// Not a postcode or place Signpost knows, or a postcode without a location.
+    Unknown(PostcodeError),
+}
+
+/// Places loaded from the shipped table, with what finding them needs.
+struct Places {
+    all: Vec<Place>,
+    /// Folded name to indexes into `all`; a Welsh town or city is also under the English name
+    /// of its authority ("newport" for Casnewydd, of "Casnewydd - Newport").
+    by_name: HashMap<String, Vec<usize>>,
+    /// Cities and towns, for names typed as the first words of theirs ("Newcastle").
+    larger: Vec<usize>,
+    /// The keys of `by_name` by first character, for spelling suggestions.
+    by_initial: HashMap<char, Vec<String>>,
 }
 
 /// A place to name on a map.
@@ -136,7 +240,7 @@ pub struct Gazetteer {
     full_packed: &'static [u8],
     full: OnceLock<std::result::Result<PackedPostcodes, PostcodeError>>,
     places_gz: &'static [u8],
-    places: OnceLock<HashMap<String, Vec<Place>>>,
+    places: OnceLock<Places>,
 }
 
 static EMBEDDED: OnceLock<Gazetteer> = OnceLock::new();
@@ -202,6 +306,14 @@ impl Gazetteer {
     pub fn resolve(&self, input: &str) -> Result<Resolved> {
         let query = parse(input)?;
         let normalised = query.to_string();
+        let outward = match &query {
+            PostcodeQuery::Full { outward, .. }
+            | PostcodeQuery::Sector { outward, .. }
+            | PostcodeQuery::District { outward } => outward,
+        };
+        if let Some(area) = Area::of_outward(outward) {
+            return Err(PostcodeError::NotCovered { normalised, area });
+        }
         let found = match &query {
             PostcodeQuery::Full { outward, inward } => self.full_postcodes()?.get(outward, inward),
             PostcodeQuery::Sector { .. } => self.sectors.get(&normalised),
@@ -218,12 +330,12 @@ impl Gazetteer {
         }
     }
 
-    fn places(&self) -> &HashMap<String, Vec<Place>> {
+    fn places(&self) -> &Places {
         self.places.get_or_init(|| {
             let mut text = Vec::new();
             // The shipped file is checked by a test; a failure here yields an empty gazetteer.
             let _ = flate2::read::GzDecoder::new(self.places_gz).read_to_end(&mut text);
-            let mut map: HashMap<String, Vec<Place>> = HashMap::new();
+            let mut all = Vec::new();
             for record in csv::Reader::from_reader(text.as_slice())
                 .records()
                 .flatten()
@@ -234,55 +346,140 @@ impl Gazetteer {
                 ) else {
                     continue;
                 };
-                let rank = match record.get(2).unwrap_or_default() {
-                    "city" => 0,
-                    "town" => 1,
-                    "suburban_area" => 2,
-                    "village" => 3,
-                    "hamlet" => 4,
-                    _ => 5,
-                };
                 let name = record.get(0).unwrap_or_default().to_string();
-                map.entry(fold(&name)).or_default().push(Place {
+                all.push(Place {
+                    folded: fold(&name),
                     name,
-                    local_authority: record.get(1).unwrap_or_default().to_string(),
-                    rank,
+                    local_authority: record.get(1).unwrap_or_default().trim().to_string(),
+                    kind: PlaceKind::from_code(record.get(2).unwrap_or_default()),
                     latitude: lat,
                     longitude: lon,
                 });
             }
-            for places in map.values_mut() {
-                places.sort_by_key(|p| p.rank);
+            let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+            let mut larger = Vec::new();
+            for (i, p) in all.iter().enumerate() {
+                by_name.entry(p.folded.clone()).or_default().push(i);
+                if p.kind <= PlaceKind::Town {
+                    larger.push(i);
+                    // OS Open Names names some Welsh towns and cities in Welsh only; their
+                    // authority is "Welsh - English" ("Wrecsam - Wrexham").
+                    if let Some((welsh, english)) = p.local_authority.split_once(" - ") {
+                        let english = fold(english);
+                        if fold(welsh) == p.folded && english != p.folded {
+                            by_name.entry(english).or_default().push(i);
+                        }
+                    }
+                }
             }
-            map
+            let mut by_initial: HashMap<char, Vec<String>> = HashMap::new();
+            for name in by_name.keys() {
+                if let Some(c) = name.chars().next() {
+                    by_initial.entry(c).or_default().push(name.clone());
+                }
+            }
+            Places {
+                all,
+                by_name,
+                larger,
+                by_initial,
+            }
         })
     }
 
-    /// Resolve a town or place name ("Bedminster", "Newport, Isle of Wight"). Where a name is
-    /// shared, the larger kind of place wins (city, then town, suburb, village, hamlet); naming
-    /// the local authority after a comma picks one.
-    pub fn resolve_place(&self, input: &str) -> Result<Resolved> {
-        let (name, authority) = match input.split_once(',') {
-            Some((n, a)) => (n, Some(fold(a))),
-            None => (input, None),
+    /// Turn what a person typed into a place: a postcode, sector or district, or a place name
+    /// ("Bedminster", "St Ives, Cornwall", "Leeds, city").
+    ///
+    /// A place name is found, never guessed:
+    /// - one place of that name, or a city of that name whose namesakes are all smaller than
+    ///   towns ("Leeds", not the village in Kent), is [`Lookup::Found`];
+    /// - several are [`Lookup::Choose`], cities first, then towns, suburbs, villages and
+    ///   hamlets, larger places (more postcode sectors near them) first within a kind. A city or
+    ///   town whose name holds the typed words ("Newcastle upon Tyne" for "Newcastle", "Kingston
+    ///   upon Hull" for "Hull") is a candidate too, when larger than any place called exactly
+    ///   that;
+    /// - a name after a comma picks by local authority or kind;
+    /// - nothing of that name: places spelt within a few letters of it, [`Lookup::DidYouMean`].
+    pub fn lookup(&self, input: &str) -> Lookup {
+        if parse(input).is_ok() {
+            return match self.resolve(input) {
+                Ok(found) => Lookup::Found(found),
+                Err(e @ PostcodeError::NotCovered { .. }) => Lookup::NotCovered(e),
+                Err(e) => Lookup::Unknown(e),
+            };
+        }
+        let places = self.places();
+        let (name, qualifier) = match input.split_once(',') {
+            Some((n, q)) => (fold(n), Some(fold(q))),
+            None => (fold(input), None),
         };
-        let unknown = || PostcodeError::Unknown {
-            normalised: input.trim().to_string(),
-        };
-        let candidates = self.places().get(&fold(name)).ok_or_else(unknown)?;
-        let place = candidates
-            .iter()
-            .find(|p| {
-                authority
-                    .as_ref()
-                    .is_none_or(|a| fold(&p.local_authority) == *a)
+        let unknown = || {
+            Lookup::Unknown(PostcodeError::Unknown {
+                normalised: input.trim().to_string(),
             })
-            .ok_or_else(unknown)?;
-        Ok(Resolved {
-            label: format!("{} ({})", place.name, place.local_authority),
-            latitude: place.latitude,
-            longitude: place.longitude,
-        })
+        };
+        if name.is_empty() {
+            return unknown();
+        }
+        let mut candidates = self.named(&name);
+        if candidates.is_empty() {
+            let near = self.spelt_like(&name);
+            return if near.is_empty() {
+                unknown()
+            } else {
+                Lookup::DidYouMean(near)
+            };
+        }
+        if let Some(q) = &qualifier {
+            let picked: Vec<usize> = candidates
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let p = &places.all[i];
+                    fold(&p.local_authority) == *q || p.kind.as_str() == q
+                })
+                .collect();
+            if picked.is_empty() {
+                // A qualifier that fits none of them is not ignored: offer them all.
+                return Lookup::Choose(self.ranked(candidates));
+            }
+            candidates = picked;
+        }
+        let ranked = self.ranked(candidates);
+        let exact_city = |c: &PlaceChoice| c.kind == PlaceKind::City && fold(&c.name) == name;
+        let others_small = ranked[1..].iter().all(|c| c.kind > PlaceKind::Town);
+        if ranked.len() == 1 || (exact_city(&ranked[0]) && others_small) {
+            let p = &ranked[0];
+            return Lookup::Found(Resolved {
+                label: match &p.local_authority {
+                    Some(la) => format!("{} ({})", p.name, la),
+                    None => p.name.clone(),
+                },
+                latitude: p.latitude,
+                longitude: p.longitude,
+            });
+        }
+        Lookup::Choose(ranked)
+    }
+
+    /// The places a folded name may mean: those called exactly that, and cities and towns
+    /// larger than any of them whose names hold it as whole words ("Newcastle upon Tyne" for
+    /// "Newcastle", "Kingston upon Hull" for "Hull").
+    fn named(&self, name: &str) -> Vec<usize> {
+        let places = self.places();
+        let mut found: Vec<usize> = places.by_name.get(name).cloned().unwrap_or_default();
+        let largest_exact = found
+            .iter()
+            .map(|&i| places.all[i].kind)
+            .min()
+            .unwrap_or(PlaceKind::Other);
+        if largest_exact > PlaceKind::City {
+            found.extend(places.larger.iter().copied().filter(|&i| {
+                let p = &places.all[i];
+                p.kind < largest_exact && p.folded != name && has_words(&p.folded, name)
+            }));
+        }
+        found
     }
 
     /// The places inside a box (south, west, north, east), the larger kinds first (cities, then
@@ -298,9 +495,9 @@ impl Gazetteer {
     ) -> Vec<MapLabel> {
         let mut found: Vec<&Place> = self
             .places()
-            .values()
-            .flatten()
-            .filter(|p| p.rank <= 2)
+            .all
+            .iter()
+            .filter(|p| p.kind <= PlaceKind::Suburb)
             .filter(|p| {
                 (south..=north).contains(&p.latitude) && (west..=east).contains(&p.longitude)
             })
@@ -310,8 +507,8 @@ impl Gazetteer {
         let off =
             |p: &Place| (p.latitude - mid_lat).powi(2) + ((p.longitude - mid_lon) * 0.62).powi(2);
         found.sort_by(|a, b| {
-            a.rank
-                .cmp(&b.rank)
+            a.kind
+                .cmp(&b.kind)
                 .then_with(|| off(a).total_cmp(&off(b)))
                 .then_with(|| a.name.cmp(&b.name))
         });
@@ -320,23 +517,123 @@ impl Gazetteer {
             .into_iter()
             .map(|p| MapLabel {
                 name: p.name.clone(),
-                kind: ["city", "town", "suburb"][p.rank as usize],
+                kind: p.kind.as_str(),
                 latitude: p.latitude,
                 longitude: p.longitude,
             })
             .collect()
     }
 
-    /// Other places sharing a name, so a caller can say "did you mean".
-    pub fn place_alternatives(&self, name: &str) -> Vec<String> {
-        self.places()
-            .get(&fold(name))
-            .map(|v| {
-                v.iter()
-                    .map(|p| format!("{}, {}", p.name, p.local_authority))
-                    .collect()
+    /// Places in the order to offer them: kind, then size, then name.
+    fn ranked(&self, indexes: Vec<usize>) -> Vec<PlaceChoice> {
+        let places = self.places();
+        let mut scored: Vec<(PlaceKind, std::cmp::Reverse<usize>, &Place)> = indexes
+            .into_iter()
+            .map(|i| {
+                let p = &places.all[i];
+                (p.kind, std::cmp::Reverse(self.size(p)), p)
             })
-            .unwrap_or_default()
+            .collect();
+        scored.sort_by(|a, b| {
+            (a.0, a.1)
+                .cmp(&(b.0, b.1))
+                .then_with(|| a.2.name.cmp(&b.2.name))
+                .then_with(|| a.2.local_authority.cmp(&b.2.local_authority))
+        });
+        scored
+            .into_iter()
+            .map(|(_, _, p)| {
+                let mut c = choice(p);
+                // Its name alone, where that finds exactly this place.
+                if matches!(self.named(&p.folded)[..], [only] if std::ptr::eq(&places.all[only], p))
+                {
+                    c.query = p.name.clone();
+                }
+                c
+            })
+            .collect()
+    }
+
+    /// A stand-in for population: how many postcode sectors have their centre within 4 km.
+    fn size(&self, p: &Place) -> usize {
+        // 4 km in degrees of latitude, and of longitude at this latitude.
+        let dlat = 4.0 / 111.2;
+        let dlon = dlat / p.latitude.to_radians().cos().max(0.1);
+        self.sectors
+            .located()
+            .filter(|(_, (lat, lon))| {
+                let y = (lat - p.latitude) / dlat;
+                let x = (lon - p.longitude) / dlon;
+                x * x + y * y <= 1.0
+            })
+            .count()
+    }
+
+    /// Places whose names are within a few edits of `name` (optimal string alignment distance
+    /// on the folded names): 1 for names up to 4 letters, 2 up to 8, else 3. Only names with the
+    /// same first letter and a length within the allowance are measured, so this looks at a
+    /// few thousand names, not all of them.
+    fn spelt_like(&self, name: &str) -> Vec<PlaceChoice> {
+        const MOST: usize = 6;
+        let places = self.places();
+        let length = name.chars().count();
+        let allowed = match length {
+            0..=2 => return Vec::new(),
+            3..=4 => 1,
+            5..=8 => 2,
+            _ => 3,
+        };
+        let Some(first) = name.chars().next() else {
+            return Vec::new();
+        };
+        let mut near: Vec<(usize, &String)> = places
+            .by_initial
+            .get(&first)
+            .into_iter()
+            .flatten()
+            .filter_map(|folded| {
+                if folded.chars().count().abs_diff(length) > allowed {
+                    return None;
+                }
+                let d = strsim::osa_distance(name, folded);
+                (d <= allowed).then_some((d, folded))
+            })
+            .collect();
+        near.sort();
+        let Some(&(best, _)) = near.first() else {
+            return Vec::new();
+        };
+        // The closest spellings only, each with every place of that name.
+        let mut indexes = Vec::new();
+        for (_, folded) in near.into_iter().take_while(|(d, _)| *d == best) {
+            indexes.extend(places.by_name[folded].iter().copied());
+        }
+        let mut ranked = self.ranked(indexes);
+        ranked.truncate(MOST);
+        ranked
+    }
+}
+
+/// Whether `words` occurs in `name` as whole words: bounded by the ends, spaces or hyphens.
+fn has_words(name: &str, words: &str) -> bool {
+    let edge = |c: Option<char>| matches!(c, None | Some(' ' | '-'));
+    name.match_indices(words).any(|(at, _)| {
+        edge(name[..at].chars().next_back()) && edge(name[at + words.len()..].chars().next())
+    })
+}
+
+fn choice(p: &Place) -> PlaceChoice {
+    let local_authority = (!p.local_authority.is_empty()).then(|| p.local_authority.clone());
+    PlaceChoice {
+        query: match &local_authority {
+            Some(la) => format!("{}, {}", p.name, la),
+            None => format!("{}, {}", p.name, p.kind),
+        },
+        name: p.name.clone(),
+        kind: p.kind,
+        local_authority,
+        latitude: p.latitude,
+        longitude: p.longitude,
     }
 }
 
@@ -400,10 +697,13 @@ mod tests {
             g.resolve("GIR"),
             Err(PostcodeError::NoLocation { .. })
         ));
-        // Guernsey postcodes exist in ONSPD but have no location.
+        // Guernsey postcodes exist in ONSPD but have no location: not covered.
         assert!(matches!(
             g.resolve("GY1 1AA"),
-            Err(PostcodeError::NoLocation { .. })
+            Err(PostcodeError::NotCovered {
+                area: Area::Guernsey,
+                ..
+            })
         ));
         assert!(matches!(
             g.resolve("not a postcode"),
@@ -449,14 +749,175 @@ mod tests {
         assert!(t.get("BS3").unwrap().is_some());
     }
 
+    fn found(l: Lookup) -> Resolved {
+        match l {
+            Lookup::Found(r) => r,
+            other => panic!("expected one place, got {other:?}"),
+        }
+    }
+
+    fn choices(l: Lookup) -> Vec<PlaceChoice> {
+        match l {
+            Lookup::Choose(c) => c,
+            other => panic!("expected a choice, got {other:?}"),
+        }
+    }
+
     #[test]
     fn resolves_towns() {
         let g = Gazetteer::embedded();
-        let p = g.resolve_place("bedminster").unwrap();
+        let p = found(g.lookup("bedminster"));
         assert_eq!(p.label, "Bedminster (City of Bristol)");
-        let n = g.resolve_place("Newport, Telford and Wrekin").unwrap();
+        let n = found(g.lookup("Newport, Telford and Wrekin"));
         assert!((n.latitude - 52.7688).abs() < 1e-3);
-        assert!(g.place_alternatives("Newport").len() > 3);
-        assert!(g.resolve_place("Nowhereville-on-Sea").is_err());
+        assert!(choices(g.lookup("Newport")).len() > 3);
+        assert!(matches!(
+            g.lookup("Nowhereville-on-Sea"),
+            Lookup::Unknown(PostcodeError::Unknown { .. })
+        ));
+    }
+
+    #[test]
+    fn newcastle_is_a_choice_led_by_the_city_and_the_town() {
+        let g = Gazetteer::embedded();
+        let c = choices(g.lookup("Newcastle"));
+        let names: Vec<&str> = c.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names[..2], ["Newcastle upon Tyne", "Newcastle-under-Lyme"]);
+        assert_eq!(c[0].label(), "Newcastle upon Tyne (city)");
+        assert_eq!(c[0].query, "Newcastle upon Tyne");
+        // The places called exactly "Newcastle" are offered too, after the larger places.
+        let bridgend = c
+            .iter()
+            .find(|c| c.local_authority.as_deref() == Some("Pen-y-bont ar Ogwr - Bridgend"))
+            .expect("Bridgend's Newcastle is offered");
+        assert_eq!(bridgend.kind, PlaceKind::Suburb);
+        assert!(c.windows(2).all(|w| w[0].kind <= w[1].kind), "{names:?}");
+        // Each choice's query finds that place and no other.
+        for choice in &c {
+            let r = found(g.lookup(&choice.query));
+            assert_eq!(
+                (r.latitude, r.longitude),
+                (choice.latitude, choice.longitude),
+                "{}",
+                choice.query
+            );
+        }
+    }
+
+    #[test]
+    fn a_name_within_a_larger_places_name_finds_it() {
+        let g = Gazetteer::embedded();
+        assert_eq!(
+            found(g.lookup("Hull")).label,
+            "Kingston upon Hull (City of Kingston upon Hull)"
+        );
+        let c = choices(g.lookup("Southend"));
+        assert_eq!(c[0].name, "Southend-on-Sea");
+        assert!(c[1..].iter().all(|c| c.name == "Southend"));
+        // Whole words only: Basingstoke is not a Stoke.
+        assert!(choices(g.lookup("Stoke"))
+            .iter()
+            .all(|c| c.name != "Basingstoke"));
+        assert!(has_words("kingston upon hull", "hull") && !has_words("solihull", "hull"));
+        assert!(has_words("stoke-on-trent", "stoke") && !has_words("basingstoke", "stoke"));
+    }
+
+    #[test]
+    fn welsh_towns_named_in_welsh_are_found_by_their_english_names() {
+        let g = Gazetteer::embedded();
+        let r = found(g.lookup("Wrexham"));
+        assert_eq!(r.label, "Wrecsam (Wrecsam - Wrexham)");
+        let c = choices(g.lookup("Newport"));
+        assert_eq!(c[0].label(), "Casnewydd (city, Casnewydd - Newport)");
+        assert_eq!(c[0].query, "Casnewydd");
+        assert!(found(g.lookup("Merthyr Tydfil"))
+            .label
+            .starts_with("Merthyr Tudful"));
+        let Lookup::DidYouMean(c) = g.lookup("Wrexam") else {
+            panic!("expected a suggestion")
+        };
+        assert_eq!(c[0].name, "Wrecsam");
+    }
+
+    #[test]
+    fn a_qualified_name_resolves() {
+        let g = Gazetteer::embedded();
+        let r = found(g.lookup("Newcastle upon Tyne"));
+        assert_eq!(r.label, "Newcastle upon Tyne");
+        assert!((r.latitude - 54.978).abs() < 1e-3);
+        let r = found(g.lookup("newcastle-under-lyme"));
+        assert!((r.latitude - 53.0112).abs() < 1e-3);
+        let r = found(g.lookup("St Ives, Cornwall"));
+        assert_eq!(r.label, "St Ives (Cornwall)");
+        // A qualifier that fits none of the places does not pick one.
+        assert_eq!(choices(g.lookup("St Ives, Kent")).len(), 3);
+    }
+
+    #[test]
+    fn st_ives_offers_cornwall_and_huntingdonshire() {
+        let g = Gazetteer::embedded();
+        let c = choices(g.lookup("St Ives"));
+        let las: Vec<_> = c.iter().map(|c| c.local_authority.as_deref()).collect();
+        assert_eq!(c.len(), 3, "{las:?}");
+        assert!(c[..2].iter().all(|c| c.kind == PlaceKind::Town));
+        assert!(
+            las[..2].contains(&Some("Cornwall")) && las[..2].contains(&Some("Huntingdonshire"))
+        );
+        assert_eq!(las[2], Some("Dorset"));
+        assert_eq!(c[2].label(), "St Ives (village, Dorset)");
+    }
+
+    #[test]
+    fn a_city_is_not_a_choice_with_its_small_namesakes() {
+        let g = Gazetteer::embedded();
+        // Leeds is also a village in Kent, which "Leeds, Maidstone" finds.
+        assert!((found(g.lookup("Leeds")).latitude - 53.8007).abs() < 1e-3);
+        assert!((found(g.lookup("Leeds, Maidstone")).latitude - 51.2467).abs() < 1e-3);
+        assert_eq!(found(g.lookup("Manchester")).label, "Manchester");
+    }
+
+    #[test]
+    fn a_misspelling_gets_did_you_mean() {
+        let g = Gazetteer::embedded();
+        let Lookup::DidYouMean(c) = g.lookup("Manchestr") else {
+            panic!("expected a suggestion")
+        };
+        assert_eq!(c[0].name, "Manchester");
+        assert_eq!(c[0].kind, PlaceKind::City);
+        let Lookup::DidYouMean(c) = g.lookup("Birmingam") else {
+            panic!("expected a suggestion")
+        };
+        assert_eq!(c[0].name, "Birmingham");
+        assert!(matches!(g.lookup("Xqzzyvv"), Lookup::Unknown(_)));
+    }
+
+    #[test]
+    fn northern_ireland_and_the_crown_dependencies_are_not_covered() {
+        let g = Gazetteer::embedded();
+        let Lookup::NotCovered(e) = g.lookup("BT1 1AA") else {
+            panic!("expected not covered")
+        };
+        assert_eq!(
+            e.to_string(),
+            "Signpost covers postcodes in England, Wales and Scotland; BT1 1AA is in Northern Ireland, which it does not cover"
+        );
+        // Sectors and districts too, though the tables hold Northern Ireland's.
+        for (input, area) in [
+            ("bt1", Area::NorthernIreland),
+            ("BT1 1", Area::NorthernIreland),
+            ("GY1 1AA", Area::Guernsey),
+            ("JE2 3AB", Area::Jersey),
+            ("IM1 1AA", Area::IsleOfMan),
+        ] {
+            assert!(
+                matches!(g.lookup(input), Lookup::NotCovered(PostcodeError::NotCovered { area: a, .. }) if a == area),
+                "{input}"
+            );
+        }
+        assert!(matches!(
+            g.lookup("ZZ99 9ZZ"),
+            Lookup::Unknown(PostcodeError::Unknown { .. })
+        ));
+        assert_eq!(found(g.lookup("SW1A 1AA")).label, "SW1A 1AA");
     }
 }

@@ -6,8 +6,9 @@
 //! the network: the tables are compiled into the binary (see [`Gazetteer::embedded`]).
 //!
 //! An unknown postcode, or a known one that has no location (the non-geographic districts such as
-//! `GIR`, or the Channel Islands, which ONSPD gives no grid reference), is an error. We never
-//! guess, and never return `0,0`.
+//! `GIR`), is an error; so is one from Northern Ireland, the Channel Islands or the Isle of Man,
+//! which Signpost does not cover ([`PostcodeError::NotCovered`]). We never guess, and never
+//! return `0,0`. A place name that several places share is a choice ([`Gazetteer::lookup`]).
 //!
 //! ```
 //! let g = signpost_postcodes::Gazetteer::embedded();
@@ -21,7 +22,7 @@ mod gazetteer;
 mod packed;
 mod parse;
 
-pub use error::{PostcodeError, Result};
-pub use gazetteer::{CentroidTable, Gazetteer, MapLabel, Resolved};
+pub use error::{Area, PostcodeError, Result};
+pub use gazetteer::{CentroidTable, Gazetteer, Lookup, MapLabel, PlaceChoice, PlaceKind, Resolved};
 pub use packed::{pack_postcodes, PackStats, PackedPostcodes};
 pub use parse::{parse, PostcodeQuery};
