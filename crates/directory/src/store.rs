@@ -336,6 +336,15 @@ impl Resync<'_> {
     }
 }
 
+/// Read-only directories opened together on one file (a server's readers): the search index
+/// they share now, and when it was made. When one of them sees that the data changed, it makes
+/// a new one unless another reader already made one after that moment; the old index goes
+/// when the last reader using it moves on.
+#[derive(Default)]
+struct ReaderGroup {
+    latest: Mutex<(Option<std::time::Instant>, Arc<SharedIndex>)>,
+}
+
 /// A search index that read-only directories on one file share: a server's readers build it
 /// once between them, not once each (it is tens of megabytes at 100k listings).
 #[derive(Default)]
@@ -363,6 +372,11 @@ pub struct Directory {
     publishing: bool,
     /// Counts the ORUK lists report, for the data as it was last counted.
     pub(crate) totals: crate::catalogue::Totals,
+    /// The readers this one was opened with (see [`Directory::open_readers`]).
+    group: Option<Arc<ReaderGroup>>,
+    /// The state of the data when the index in use was chosen (see
+    /// [`Directory::refresh_index`]).
+    seen: Option<DataVersion>,
 }
 
 impl Directory {
@@ -384,6 +398,8 @@ impl Directory {
             index: Arc::default(),
             publishing: false,
             totals: Default::default(),
+            group: None,
+            seen: None,
         })
     }
 
@@ -404,6 +420,8 @@ impl Directory {
             index: Arc::default(),
             publishing: false,
             totals: Default::default(),
+            group: None,
+            seen: None,
         })
     }
 
@@ -411,18 +429,61 @@ impl Directory {
     /// readers, sharing one search index. SQLite refuses any write through them; nothing is
     /// migrated or seeded, so the file must already have been opened by [`Directory::open`] or
     /// [`Directory::open_publisher`]. With WAL, they read while a writer writes.
+    ///
+    /// Other connections and processes go on writing; call [`Directory::refresh_index`] before
+    /// each use so searches see what they wrote.
     pub fn open_readers(path: &Path, count: usize) -> Result<Vec<Directory>> {
-        let index = Arc::<SharedIndex>::default();
+        let group = Arc::<ReaderGroup>::default();
+        let index = group
+            .latest
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .1
+            .clone();
         (0..count)
             .map(|_| {
-                Ok(Directory {
+                let mut d = Directory {
                     conn: db::open_read_only(path)?,
                     index: index.clone(),
                     publishing: false,
                     totals: Default::default(),
-                })
+                    group: Some(group.clone()),
+                    seen: None,
+                };
+                d.seen = Some(d.data_version()?);
+                Ok(d)
             })
             .collect()
+    }
+
+    /// Make sure the search index reflects every commit made before this call, by any
+    /// connection or process: when the data changed since the index in use was chosen, take
+    /// one made after this moment (building it on first use). Cheap when nothing changed: one
+    /// look at the write-ahead log's header. Returns whether the data had changed.
+    pub fn refresh_index(&mut self) -> Result<bool> {
+        let now = self.data_version()?;
+        let changed = self.seen.is_some_and(|seen| seen != now);
+        self.seen = Some(now);
+        if !changed {
+            return Ok(false);
+        }
+        let noticed = std::time::Instant::now();
+        match &self.group {
+            Some(group) => {
+                let mut latest = group
+                    .latest
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                // Made after this reader saw the change, another reader's new index holds it.
+                if latest.0.is_none_or(|made| made < noticed) {
+                    *latest = (Some(std::time::Instant::now()), Arc::default());
+                }
+                self.index = latest.1.clone();
+            }
+            None => self.index = Arc::default(),
+        }
+        self.totals = Default::default();
+        Ok(true)
     }
 
     /// Open a feed's directory: like [`Directory::open`], and every change it makes is published

@@ -191,11 +191,17 @@ impl AppState {
             Lane::Oruk => &readers.oruk,
             Lane::Sync => &readers.sync,
         };
-        let reader = pool
+        let mut reader = pool
             .get()
             .await
             .map_err(|e| ApiError::Internal(format!("{lane:?} readers: {e}")))?;
-        blocking(move || f(&reader)).await
+        blocking(move || {
+            // What another process imported, or a moderator approved, since the index in use
+            // was made is searched too.
+            reader.refresh_index()?;
+            f(&reader)
+        })
+        .await
     }
 
     /// [`AppState::read`] for the ORUK API.

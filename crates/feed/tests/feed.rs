@@ -1337,3 +1337,60 @@ fn deleting_several_listings_is_one_changeset() {
     deletes.sort();
     assert_eq!(deletes, ["a", "c"]);
 }
+
+/// A listing imported by another process while the server runs (or approved by a moderator)
+/// is found by proximity searches at once: the readers' shared search index is replaced when
+/// the data changes, not kept until a restart.
+#[test]
+fn a_listing_imported_while_serving_is_found_near_its_place() {
+    let t = tempfile::tempdir().unwrap();
+    let data = published(&t);
+    let server = Server::start(&data);
+    let near = "/service_at_locations?postcode=NR20&proximity=3000&per_page=100";
+    let ids = |v: &Value| -> Vec<String> {
+        v["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["service_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, _, before) = server.get(near);
+    let before_ids = ids(&before);
+    assert!(!before_ids.contains(&"new-near-nr20".to_string()));
+    // Several requests, so every reader has built and used the index before the change.
+    for _ in 0..8 {
+        assert_eq!(ids(&server.get(near).2), before_ids);
+    }
+
+    let file = t.path().join("new.json");
+    std::fs::write(
+        &file,
+        serde_json::to_vec(&json!([{
+            "id": "new-near-nr20", "name": "New walking group", "status": "active",
+            "attributes": [{"taxonomy_term_id": "signpost:access:drop-in"}],
+            "service_at_locations": [{"id": "new-near-nr20-sal", "location": {
+                "id": "new-near-nr20-loc", "latitude": 52.7212, "longitude": 0.9791}}]
+        }]))
+        .unwrap(),
+    )
+    .unwrap();
+    let out = feed(&data, &["import", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for _ in 0..8 {
+        let (status, _, after) = server.get(near);
+        assert_eq!(status, 200);
+        let after_ids = ids(&after);
+        assert_eq!(
+            after_ids.first().map(String::as_str),
+            Some("new-near-nr20"),
+            "nearest first"
+        );
+        assert_eq!(after_ids.len(), before_ids.len() + 1);
+        assert_eq!(after["total_items"].as_u64(), Some(after_ids.len() as u64));
+    }
+}
