@@ -344,6 +344,15 @@ fn detail_save_print_calendar_and_report() {
 
         // Report a problem: queued locally and visible as waiting.
         click(&app, "details.report summary").await;
+        // Nothing is chosen in advance: sending without a choice asks for one.
+        let preset = js(
+            &app,
+            "return document.querySelector('#report-closed').checked || document.querySelector('#report-wrong').checked",
+        )
+        .await;
+        assert_eq!(preset, false, "no answer is ticked in advance");
+        click(&app, "#report-send").await;
+        wait_for_text(&app, "#report-status", "Choose what is wrong").await;
         click(&app, "#report-wrong").await;
         find(&app, "#report-comment")
             .await

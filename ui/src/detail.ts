@@ -66,8 +66,8 @@ function nearLine(serviceId: string): HTMLElement | null {
 
 function reportForm(d: Detail): HTMLElement {
   const status = el("p", { role: "status", "aria-live": "polite", id: "report-status" });
+  // Nothing is chosen for the person: a report says what they saw, not a default.
   const closed = el("input", { type: "radio", name: "kind", value: "closed", id: "report-closed" });
-  closed.checked = true;
   const wrong = el("input", { type: "radio", name: "kind", value: "wrong-details", id: "report-wrong" });
   const comment = el("textarea", { id: "report-comment", name: "comment", rows: 3, maxlength: 2000 });
   const form = el(
@@ -76,6 +76,11 @@ function reportForm(d: Detail): HTMLElement {
       id: "report-form",
       onsubmit: async (e: Event) => {
         e.preventDefault();
+        if (!closed.checked && !wrong.checked) {
+          status.textContent = "Choose what is wrong: it has closed, or its details are wrong.";
+          closed.focus();
+          return;
+        }
         try {
           await api.reportProblem(d.service_id, wrong.checked ? "wrong-details" : "closed", comment.value);
           status.textContent =
