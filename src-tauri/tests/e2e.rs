@@ -59,9 +59,18 @@ fn postcode_search_and_every_filter() {
         choose(&app, "#f-domain", "health-and-social-care").await;
         assert_eq!(result_names(&app).await, ["Wellbeing Clinic"]);
         choose(&app, "#f-domain", "").await;
-        choose(&app, "#f-interest", "music").await;
+        toggle(&app, "#f-interest-music").await;
         assert_eq!(result_names(&app).await, ["Southville Community Choir"]);
-        choose(&app, "#f-interest", "").await;
+        // Several interests: any of them matches (a connector's "music or walking").
+        toggle(&app, "#f-interest-walking").await;
+        let either = result_names(&app).await;
+        assert!(
+            either.contains(&"Southville Community Choir".to_string())
+                && either.contains(&"Bedminster Walking Group".to_string()),
+            "{either:?}"
+        );
+        toggle(&app, "#f-interest-music").await;
+        toggle(&app, "#f-interest-walking").await;
         choose(&app, "#f-language", "Urdu").await;
         assert_eq!(result_names(&app).await, ["Southville Community Choir"]);
         choose(&app, "#f-language", "").await;
@@ -965,7 +974,7 @@ fn sync_from_a_real_feed_shows_progress_and_new_listings() {
 
         click(&app, "a[data-tab=near]").await;
         search_for(&app, "BS3").await;
-        choose(&app, "#f-interest", "nature").await;
+        toggle(&app, "#f-interest-nature").await;
         let names = result_names(&app).await;
         assert!(
             !names.is_empty() && names.iter().all(|n| n.starts_with("Allotment Club")),
@@ -1273,7 +1282,7 @@ fn a_sync_cut_part_way_keeps_and_shows_what_arrived() {
         // What arrived is searchable at once, without a restart.
         click(&app, "a[data-tab=near]").await;
         search_for(&app, "BS3").await;
-        choose(&app, "#f-interest", "nature").await;
+        toggle(&app, "#f-interest-nature").await;
         let names = result_names(&app).await;
         assert!(
             !names.is_empty() && names.iter().all(|n| n.starts_with("Allotment Club")),

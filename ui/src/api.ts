@@ -14,6 +14,8 @@ export interface SearchRequest {
   no_referral: boolean;
   domain?: string | null;
   interest?: string | null;
+  /** Any of these interests. */
+  interests?: string[];
   free: boolean;
   wheelchair: boolean;
   language?: string | null;

@@ -17,7 +17,7 @@ function checkbox(name: keyof SearchRequest, label: string, hint?: string): HTML
 }
 
 function select(
-  name: "domain" | "interest" | "language" | "attendance",
+  name: "domain" | "language" | "attendance",
   label: string,
   anyLabel: string,
   options: { code: string; label: string }[],
@@ -31,6 +31,29 @@ function select(
     void runSearch();
   });
   return el("div", { class: "field" }, el("label", { for: s.id }, label), s);
+}
+
+/** Interests as ticks, so a connector can ask for "walking or reading": any ticked matches. */
+function interestsField(options: { code: string; label: string }[]): HTMLElement {
+  // A search kept from before several could be chosen carries its one interest.
+  if (state.search.interest) {
+    state.search.interests = [...new Set([...(state.search.interests ?? []), state.search.interest])];
+    state.search.interest = "";
+  }
+  const chosen = new Set(state.search.interests ?? []);
+  const boxes = options.map((o) => {
+    const input = el("input", { type: "checkbox", id: `f-interest-${o.code}`, value: o.code });
+    input.checked = chosen.has(o.code);
+    input.addEventListener("change", () => {
+      if (input.checked) chosen.add(o.code);
+      else chosen.delete(o.code);
+      state.search.interests = options.map((x) => x.code).filter((code) => chosen.has(code));
+      void runSearch();
+    });
+    return el("div", { class: "check" }, input, el("label", { for: input.id }, o.label));
+  });
+  return el("fieldset", { class: "field interests", id: "f-interests" },
+    el("legend", {}, "Interests ", el("span", { class: "hint" }, "(any of these)")), ...boxes);
 }
 
 function whenField(): HTMLElement {
@@ -263,7 +286,7 @@ function placeQuestion(q: PlaceQuestion): HTMLElement {
 
 /** Whether any filter narrows the search (so an empty answer can be blamed on them). */
 function filtersInUse(s: typeof state.search): boolean {
-  return s.no_referral || s.free || s.wheelchair || Boolean(s.domain) || Boolean(s.interest) ||
+  return s.no_referral || s.free || s.wheelchair || Boolean(s.domain) || Boolean(s.interest) || Boolean(s.interests?.length) ||
     Boolean(s.language) || Boolean(s.attendance) || Boolean(s.text?.trim()) || s.when.kind !== "any";
 }
 
@@ -366,7 +389,7 @@ export function renderNear(main: HTMLElement): void {
       { class: "selects" },
       whenField(),
       select("domain", "Kind of support", "Any", c?.domains ?? []),
-      select("interest", "Interest", "Any", c?.interests ?? []),
+      interestsField(c?.interests ?? []),
       select("language", "Language", "Any", c?.languages ?? []),
       select("attendance", "Online or in person", "Either", c?.attendance ?? []),
       radiusField(),

@@ -12,6 +12,7 @@ export const emptySearch = (): SearchRequest => ({
   no_referral: false,
   domain: "",
   interest: "",
+  interests: [],
   free: false,
   wheelchair: false,
   language: "",

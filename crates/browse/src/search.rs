@@ -44,8 +44,10 @@ pub struct SearchRequest {
     pub no_referral: bool,
     /// CMHF domain code.
     pub domain: Option<String>,
-    /// Interest code.
+    /// Interest code (kept for searches saved before several could be chosen).
     pub interest: Option<String>,
+    /// Interest codes: a listing with any of them matches.
+    pub interests: Vec<String>,
     /// Only free.
     pub free: bool,
     /// Only wheelchair accessible.
@@ -357,7 +359,20 @@ pub fn query(
             filters: Filters {
                 no_referral: req.no_referral,
                 domains: one(&req.domain),
-                interests: one(&req.interest),
+                interests: {
+                    let mut all = one(&req.interest);
+                    for code in req
+                        .interests
+                        .iter()
+                        .map(|c| c.trim())
+                        .filter(|c| !c.is_empty())
+                    {
+                        if !all.iter().any(|a| a == code) {
+                            all.push(code.to_string());
+                        }
+                    }
+                    all
+                },
                 free: req.free,
                 wheelchair: req.wheelchair,
                 languages: one(&req.language),
