@@ -89,20 +89,37 @@ fn postcode_search_and_every_filter() {
             .await
             .unwrap();
         choose(&app, "#f-when", "at").await;
+        // Those on then, then those that do not say when they run (not dropped), marked so.
+        let then = result_names(&app).await;
         assert_eq!(
-            result_names(&app).await,
+            then[..2],
             ["Bedminster Walking Group", "Evening Listening Line"]
         );
+        assert!(then.contains(&"Wellbeing Clinic".to_string()), "{then:?}");
+        let untimed = js(
+            &app,
+            "return [...document.querySelectorAll('#results .result')].slice(2).every(r => r.textContent.includes('Times not given'))",
+        )
+        .await;
+        assert_eq!(untimed, true, "{then:?}");
         choose(&app, "#f-when", "open-now").await;
         let open_now = result_names(&app).await;
         assert!(
             open_now.contains(&"Evening Listening Line".to_string()),
             "{open_now:?}"
         );
+        // No hours: never said to be open, only listed after those that are, as unknown.
+        let clinic = js(
+            &app,
+            "const r = [...document.querySelectorAll('#results .result')].find(r => r.textContent.includes('Wellbeing Clinic')); return r ? r.textContent : ''",
+        )
+        .await;
+        let clinic = clinic.as_str().unwrap_or_default();
         assert!(
-            !open_now.contains(&"Wellbeing Clinic".to_string()),
-            "no hours, never open"
+            clinic.contains("Times not given") && !clinic.contains("Open now"),
+            "{clinic}"
         );
+        assert_eq!(open_now[0], "Evening Listening Line", "{open_now:?}");
         choose(&app, "#f-when", "any").await;
 
         let before = searches(&app).await;

@@ -427,8 +427,34 @@ pub fn search(
 ) -> Result<SearchResponse> {
     let origin = locate(gazetteer, req)?;
     let (q, at) = query(req, &origin, now)?;
-    let results: Vec<ResultRow> = dir
-        .near(&q, at)?
+    let mut rows = dir.near(&q, at)?;
+    let mut total = if rows.len() >= q.limit {
+        dir.search_all(&q)?.len()
+    } else {
+        rows.len()
+    };
+    if q.filters.open_at.is_some() {
+        // A listing that does not say when it runs is not dropped by a time filter: it may
+        // well be on then. Such listings follow the timed matches, nearest first, each saying
+        // "Times not given".
+        let mut loose = q.clone();
+        loose.filters.open_at = None;
+        let mut untimed = Vec::new();
+        for hit in dir.search_all(&loose)? {
+            if !dir.has_times(&hit)? {
+                untimed.push(hit);
+            }
+        }
+        untimed.sort_by(|a, b| {
+            a.distance_m
+                .total_cmp(&b.distance_m)
+                .then(a.service.cmp(&b.service))
+        });
+        total += untimed.len();
+        untimed.truncate(q.limit.saturating_sub(rows.len()));
+        rows.extend(dir.describe_hits(&untimed, at)?);
+    }
+    let results: Vec<ResultRow> = rows
         .into_iter()
         .map(|r| {
             let stale = may_be_out_of_date(r.assured_date.as_deref(), now);
@@ -454,11 +480,6 @@ pub fn search(
             }
         })
         .collect();
-    let total = if results.len() >= q.limit {
-        dir.search_all(&q)?.len()
-    } else {
-        results.len()
-    };
     Ok(SearchResponse {
         origin,
         radius_km: q.radius_m / 1000.0,

@@ -209,13 +209,25 @@ fn a_chosen_time_filters_by_the_schedule() {
         ..Default::default()
     };
     // First Monday of December 2026 is the 7th; the 14th is the second Monday.
+    // The walk is on then; the old club does not say when it runs, so it follows, marked,
+    // rather than being dropped.
     let open = search(&d, g, &at("2026-12-07T10:15"), now()).unwrap();
-    assert_eq!(open.results.len(), 1);
-    assert_eq!(open.results[0].opening_text, "Open then");
-    assert!(search(&d, g, &at("2026-12-14T10:15"), now())
-        .unwrap()
+    let rows: Vec<(&str, &str)> = open
         .results
-        .is_empty());
+        .iter()
+        .map(|r| (r.service_id.as_str(), r.opening_text.as_str()))
+        .collect();
+    assert_eq!(rows, [("walk", "Open then"), ("old", "Times not given")]);
+    assert_eq!(open.total, 2);
+    // A week later the walk is not on: only the listing whose times are unknown is left.
+    let later = search(&d, g, &at("2026-12-14T10:15"), now()).unwrap();
+    let ids: Vec<&str> = later
+        .results
+        .iter()
+        .map(|r| r.service_id.as_str())
+        .collect();
+    assert_eq!(ids, ["old"]);
+    assert_eq!(later.results[0].opening_text, "Times not given");
 }
 
 #[test]

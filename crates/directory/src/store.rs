@@ -945,7 +945,9 @@ impl Directory {
         self.describe_hits(&hits, now)
     }
 
-    fn describe_hits(&self, hits: &[Hit], now: DateTime<Utc>) -> Result<Vec<NearResult>> {
+    /// What a result row shows for each hit (names, postcode, `open_now` at `now`, the next
+    /// session), in the order given.
+    pub fn describe_hits(&self, hits: &[Hit], now: DateTime<Utc>) -> Result<Vec<NearResult>> {
         let index = self.index()?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT s.id, s.name, o.name, l.id,
