@@ -869,13 +869,7 @@ fn a_report_reaches_the_feed_once_and_its_answer_comes_back() {
     let feed_db = feed_dir.path().join("feed.db");
     allotment_feed(&feed_db);
     let moderation = feed_dir.path().join("moderation.db");
-    let app_state = signpost_feed::AppState::new(Directory::open(&feed_db).unwrap())
-        .with_moderation(signpost_moderation::Moderation::open(&moderation).unwrap());
-    let feed = signpost_feed::Background::serve(
-        "127.0.0.1:0".parse().unwrap(),
-        signpost_feed::router(app_state),
-    )
-    .unwrap();
+    let feed = moderated_feed(&feed_db, &moderation);
     run(async {
         let app = launch(data_with_fixture()).await;
         search_for(&app, "BS3 1QG").await;
@@ -1204,6 +1198,16 @@ async fn set_feed_address(app: &App, feed: &signpost_feed::Background) {
     wait_for_text(app, "#setting-feed_url-status", "Saved.").await;
 }
 
+/// The real feed server for `feed_db`, taking submissions into `moderation`, on 127.0.0.1 and
+/// a random port. The directory is opened as a publisher, as `signpost-feed serve` opens it,
+/// so what moderators approve reaches the changeset log that apps sync from.
+pub(crate) fn moderated_feed(feed_db: &Path, moderation: &Path) -> signpost_feed::Background {
+    let state = signpost_feed::AppState::new(Directory::open_publisher(feed_db).unwrap())
+        .with_moderation(signpost_moderation::Moderation::open(moderation).unwrap());
+    signpost_feed::Background::serve("127.0.0.1:0".parse().unwrap(), signpost_feed::router(state))
+        .unwrap()
+}
+
 /// The moderator's password in tests that approve in the web queue.
 const MODERATOR_PASSWORD: &str = "a long moderator password";
 
@@ -1355,13 +1359,7 @@ fn a_saved_listing_shows_as_closed_after_its_closure_is_approved() {
     let feed_db = feed_dir.path().join("feed.db");
     allotment_feed(&feed_db);
     let moderation = feed_dir.path().join("moderation.db");
-    let app_state = signpost_feed::AppState::new(Directory::open(&feed_db).unwrap())
-        .with_moderation(signpost_moderation::Moderation::open(&moderation).unwrap());
-    let feed = signpost_feed::Background::serve(
-        "127.0.0.1:0".parse().unwrap(),
-        signpost_feed::router(app_state),
-    )
-    .unwrap();
+    let feed = moderated_feed(&feed_db, &moderation);
     run(async {
         let app = launch(data_with_fixture()).await;
         click(&app, "a[data-tab=settings]").await;

@@ -80,7 +80,7 @@ fn a_submit_killed_30_times_is_neither_lost_nor_duplicated() {
     let feed_db = feed_dir.path().join("feed.db");
     Directory::open_publisher(&feed_db).unwrap();
     let moderation = feed_dir.path().join("moderation.db");
-    let state = signpost_feed::AppState::new(Directory::open(&feed_db).unwrap())
+    let state = signpost_feed::AppState::new(Directory::open_publisher(&feed_db).unwrap())
         .with_moderation(signpost_moderation::Moderation::open(&moderation).unwrap());
     // Every answer is held back a moment after the feed has stored what it answers, so many
     // kills land between the feed keeping an item and the app recording that it did.
