@@ -53,6 +53,25 @@ fn postcode_search_and_every_filter() {
         );
         toggle(&app, "#f-wheelchair").await;
         assert_eq!(result_names(&app).await, ["Bedminster Walking Group"]);
+        // The free ones that do not say whether they are step-free are counted, and shown after
+        // on request, marked.
+        let note = text(&app, "#unstated-note").await;
+        assert!(note.starts_with("2 more places do not say"), "{note}");
+        toggle(&app, "#include-unstated").await;
+        assert_eq!(
+            result_names(&app).await,
+            [
+                "Bedminster Walking Group",
+                "Wellbeing Clinic",
+                "Evening Listening Line"
+            ]
+        );
+        let marked = js(
+            &app,
+            "return [...document.querySelectorAll('#results .result')].map(r => r.textContent.includes('Step-free access not stated'))",
+        )
+        .await;
+        assert_eq!(marked, json!([false, true, true]));
         toggle(&app, "#f-wheelchair").await;
         toggle(&app, "#f-free").await;
 

@@ -18,6 +18,8 @@ export interface SearchRequest {
   interests?: string[];
   free: boolean;
   wheelchair: boolean;
+  /** With `wheelchair`: also list the matches that do not say. */
+  include_unstated?: boolean;
   language?: string | null;
   attendance?: string | null;
   when: When;
@@ -43,11 +45,14 @@ export interface ResultRow {
   in_person: boolean;
   online: boolean;
   postcode: string | null;
+  step_free_not_stated: boolean;
 }
 
 export interface SearchResponse {
   origin: { label: string; latitude: number; longitude: number };
   radius_km: number;
+  /** With the wheelchair filter: how many more do not say whether they have step-free access. */
+  unstated: number;
   results: ResultRow[];
   /** How many match within the radius in all. */
   total: number;

@@ -143,6 +143,7 @@ function resultItem(r: ResultRow): HTMLElement {
       r.no_referral ? badge("No referral needed", "noref") : null,
       r.online ? badge("Online", "online") : null,
       r.may_be_out_of_date ? badge("May be out of date", "stale") : null,
+      r.step_free_not_stated ? badge("Step-free access not stated", "stale") : null,
     ),
     el("button", {
       type: "button", class: "link-button save", id: saveId,
@@ -173,6 +174,7 @@ let searchSerial = 0;
 export async function runSearch(more = false): Promise<void> {
   if (!resultsBox || !statusLine) return;
   if (!more) state.search.limit = 50;
+  if (!state.search.wheelchair) state.search.include_unstated = false;
   const started = performance.now();
   const serial = ++searchSerial;
   const hasWhere = Boolean(state.search.place?.trim()) || state.search.latitude != null;
@@ -235,6 +237,17 @@ function paintResults(): void {
       : answer.total > n
         ? `Nearest ${n} of ${answer.total} places ${within}.`
         : `${n} ${n === 1 ? "place" : "places"} ${within}, nearest first.`;
+  if (answer.unstated > 0) {
+    // Most listings do not say whether they are step-free: the person decides whether to see them.
+    const also = el("button", { type: "button", id: "include-unstated", class: "secondary" },
+      `Also show ${answer.unstated} that do not say`);
+    also.addEventListener("click", () => {
+      state.search.include_unstated = true;
+      void runSearch();
+    });
+    resultsBox.append(el("p", { class: "unstated", id: "unstated-note" },
+      `${answer.unstated} more ${answer.unstated === 1 ? "place does" : "places do"} not say whether ${answer.unstated === 1 ? "it has" : "they have"} step-free access. `, also));
+  }
   if (state.resultsView === "map") {
     const box = el("div", { class: "map-box" });
     resultsBox.append(box);

@@ -15,6 +15,7 @@ export const emptySearch = (): SearchRequest => ({
   interests: [],
   free: false,
   wheelchair: false,
+  include_unstated: false,
   language: "",
   attendance: "",
   when: { kind: "any" },

@@ -52,6 +52,9 @@ pub struct SearchRequest {
     pub free: bool,
     /// Only wheelchair accessible.
     pub wheelchair: bool,
+    /// With `wheelchair`: also list, after those that state step-free access, the matches that
+    /// do not say (most listings do not).
+    pub include_unstated: bool,
     /// Language name or code.
     pub language: Option<String>,
     /// `in-person` or `online`.
@@ -112,6 +115,9 @@ pub struct ResultRow {
     pub online: bool,
     /// Postcode of the location, if known.
     pub postcode: Option<String>,
+    /// Listed though it does not say whether it has step-free access (the person asked to
+    /// include such listings).
+    pub step_free_not_stated: bool,
 }
 
 /// The answer to a [`SearchRequest`].
@@ -121,6 +127,9 @@ pub struct SearchResponse {
     pub origin: Origin,
     /// The radius used, km.
     pub radius_km: f64,
+    /// With the wheelchair filter on: how many more match every other filter but do not say
+    /// whether they have step-free access (0 once they are included).
+    pub unstated: usize,
     /// Nearest first.
     pub results: Vec<ResultRow>,
     /// How many match within the radius in all (more than `results` holds when the limit cut
@@ -454,9 +463,36 @@ pub fn search(
         untimed.truncate(q.limit.saturating_sub(rows.len()));
         rows.extend(dir.describe_hits(&untimed, at)?);
     }
+    let stated = rows.len();
+    let mut unstated = 0;
+    if req.wheelchair {
+        // Most listings do not say whether they have step-free access: say how many, and on
+        // request list them after those that do.
+        let mut loose = q.clone();
+        loose.filters.wheelchair = false;
+        let index = dir.index()?;
+        let mut silent: Vec<_> = dir
+            .search_all(&loose)?
+            .into_iter()
+            .filter(|h| !index.service(h.service).wheelchair)
+            .collect();
+        if req.include_unstated {
+            silent.sort_by(|a, b| {
+                a.distance_m
+                    .total_cmp(&b.distance_m)
+                    .then(a.service.cmp(&b.service))
+            });
+            total += silent.len();
+            silent.truncate(q.limit.saturating_sub(rows.len()));
+            rows.extend(dir.describe_hits(&silent, at)?);
+        } else {
+            unstated = silent.len();
+        }
+    }
     let results: Vec<ResultRow> = rows
         .into_iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             let stale = may_be_out_of_date(r.assured_date.as_deref(), now);
             ResultRow {
                 opening_text: opening_text(&r, at == now),
@@ -477,12 +513,14 @@ pub fn search(
                 in_person: r.in_person,
                 online: r.online,
                 postcode: r.postcode,
+                step_free_not_stated: i >= stated,
             }
         })
         .collect();
     Ok(SearchResponse {
         origin,
         radius_km: q.radius_m / 1000.0,
+        unstated,
         results,
         total,
     })

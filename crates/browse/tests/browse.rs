@@ -198,6 +198,32 @@ fn an_ambiguous_or_misspelt_place_is_a_question_not_a_guess() {
 }
 
 #[test]
+fn listings_that_do_not_say_they_are_step_free_are_counted_and_shown_on_request() {
+    let (_t, d) = directory();
+    let g = Gazetteer::embedded();
+    let mut req = SearchRequest {
+        place: Some("BS3".into()),
+        wheelchair: true,
+        ..Default::default()
+    };
+    let strict = search(&d, g, &req, now()).unwrap();
+    assert!(strict.results.is_empty());
+    assert_eq!(
+        strict.unstated, 2,
+        "neither fixture listing states step-free access"
+    );
+    req.include_unstated = true;
+    let all = search(&d, g, &req, now()).unwrap();
+    let rows: Vec<(&str, bool)> = all
+        .results
+        .iter()
+        .map(|r| (r.service_id.as_str(), r.step_free_not_stated))
+        .collect();
+    assert_eq!(rows, [("walk", true), ("old", true)]);
+    assert_eq!((all.unstated, all.total), (0, 2));
+}
+
+#[test]
 fn a_chosen_time_filters_by_the_schedule() {
     let (_t, d) = directory();
     let g = Gazetteer::embedded();
