@@ -121,6 +121,22 @@ fn postcode_search_and_every_filter() {
         )
         .await;
         assert_eq!(untimed, true, "{then:?}");
+        // A connector's question: Tuesday mornings this week.
+        choose(&app, "#f-when", "this-week").await;
+        toggle(&app, "#f-day-tue").await;
+        toggle(&app, "#f-part-morning").await;
+        let tuesday = result_names(&app).await;
+        assert!(
+            tuesday.contains(&"Bedminster Walking Group".to_string()),
+            "{tuesday:?}"
+        );
+        toggle(&app, "#f-part-morning").await;
+        toggle(&app, "#f-part-afternoon").await;
+        let afternoon = result_names(&app).await;
+        assert!(
+            !afternoon.contains(&"Bedminster Walking Group".to_string()),
+            "the walk is 10:00 to 12:00: {afternoon:?}"
+        );
         choose(&app, "#f-when", "open-now").await;
         let open_now = result_names(&app).await;
         assert!(

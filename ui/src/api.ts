@@ -3,7 +3,11 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
-export type When = { kind: "any" } | { kind: "open-now" } | { kind: "at"; local: string };
+export type When =
+  | { kind: "any" }
+  | { kind: "open-now" }
+  | { kind: "at"; local: string }
+  | { kind: "this-week"; days: string[]; parts: string[] };
 
 export interface SearchRequest {
   place?: string | null;

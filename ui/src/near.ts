@@ -62,9 +62,33 @@ function whenField(): HTMLElement {
     s,
     el("option", { value: "any" }, "Any time"),
     el("option", { value: "open-now" }, "Open now"),
+    el("option", { value: "this-week" }, "This week, on days and times…"),
     el("option", { value: "at" }, "Open on a day and time…"),
   );
   s.value = state.search.when.kind;
+  // This week: which days, which parts of the day (none ticked means any).
+  const chosenDays = new Set(state.search.when.kind === "this-week" ? state.search.when.days : []);
+  const chosenParts = new Set(state.search.when.kind === "this-week" ? state.search.when.parts : []);
+  const applyWeek = () => {
+    state.search.when = { kind: "this-week", days: DAYS.map(([code]) => code).filter((c) => chosenDays.has(c)), parts: PARTS.map(([code]) => code).filter((c) => chosenParts.has(c)) };
+    void runSearch();
+  };
+  const tick = (prefix: string, code: string, label: string, chosen: Set<string>) => {
+    const input = el("input", { type: "checkbox", id: `f-${prefix}-${code}`, value: code });
+    input.checked = chosen.has(code);
+    input.addEventListener("change", () => {
+      if (input.checked) chosen.add(code);
+      else chosen.delete(code);
+      applyWeek();
+    });
+    return el("div", { class: "check" }, input, el("label", { for: input.id }, label));
+  };
+  const weekWrap = el("div", { class: "when-week" },
+    el("fieldset", { class: "field interests", id: "f-days" }, el("legend", {}, "Days ", el("span", { class: "hint" }, "(any ticked)")),
+      ...DAYS.map(([code, label]) => tick("day", code, label, chosenDays))),
+    el("fieldset", { class: "field interests", id: "f-parts" }, el("legend", {}, "Part of the day"),
+      ...PARTS.map(([code, label]) => tick("part", code, label, chosenParts))));
+  weekWrap.hidden = s.value !== "this-week";
   const at = el("input", { type: "datetime-local", id: "f-when-at", name: "when-at" });
   const atLabel = el("label", { for: at.id }, "Day and time");
   const atWrap = el("div", { class: "field when-at" }, atLabel, at);
@@ -72,6 +96,11 @@ function whenField(): HTMLElement {
   atWrap.hidden = s.value !== "at";
   const apply = () => {
     atWrap.hidden = s.value !== "at";
+    weekWrap.hidden = s.value !== "this-week";
+    if (s.value === "this-week") {
+      applyWeek();
+      return;
+    }
     if (s.value === "at") {
       if (!at.value) return; // wait for a time to be chosen
       state.search.when = { kind: "at", local: at.value };
@@ -82,8 +111,11 @@ function whenField(): HTMLElement {
   };
   s.addEventListener("change", apply);
   at.addEventListener("change", apply);
-  return el("div", { class: "field-group" }, el("div", { class: "field" }, el("label", { for: s.id }, "When"), s), atWrap);
+  return el("div", { class: "field-group" }, el("div", { class: "field" }, el("label", { for: s.id }, "When"), s), weekWrap, atWrap);
 }
+
+const DAYS: [string, string][] = [["mon", "Mon"], ["tue", "Tue"], ["wed", "Wed"], ["thu", "Thu"], ["fri", "Fri"], ["sat", "Sat"], ["sun", "Sun"]];
+const PARTS: [string, string][] = [["morning", "Morning"], ["afternoon", "Afternoon"], ["evening", "Evening"]];
 
 function radiusField(): HTMLElement {
   const s = el("select", { id: "f-radius", name: "radius" });

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Europe::London;
 use serde::{Deserialize, Serialize};
 use signpost_directory::taxonomy::Taxonomy;
-use signpost_directory::{Attendance, Directory, Filters, NearQuery, NearResult};
+use signpost_directory::{Attendance, Directory, Filters, NearQuery, NearResult, WeekTimes};
 use signpost_postcodes::{Gazetteer, Lookup, PlaceChoice};
 
 use crate::error::{Error, Result};
@@ -23,6 +23,14 @@ pub enum When {
     At {
         /// The local date and time.
         local: String,
+    },
+    /// Meets in the coming week on one of these days (`mon` … `sun`), in one of these
+    /// parts of the day (`morning`, `afternoon`, `evening`); none given means any.
+    ThisWeek {
+        /// Weekdays.
+        days: Vec<String>,
+        /// Parts of the day.
+        parts: Vec<String>,
     },
 }
 
@@ -330,6 +338,30 @@ fn parse_local(text: &str) -> Result<DateTime<Utc>> {
         })
 }
 
+/// "Tuesday or Thursday mornings, this week" as the directory's filter: from now to the end of
+/// the same weekday next week, so every weekday comes once after now even when today's session
+/// has passed. An unknown day or part of the day is an error naming it.
+pub fn week_times(days: &[String], parts: &[String], now: DateTime<Utc>) -> Result<WeekTimes> {
+    let mut w = WeekTimes {
+        from: now,
+        days: 8,
+        weekdays: 0,
+        parts: 0,
+    };
+    for d in days.iter().filter(|d| !d.trim().is_empty()) {
+        w.weekdays |= WeekTimes::weekday_bit(d)
+            .ok_or_else(|| Error::Request(format!("\"{d}\" is not a day of the week")))?;
+    }
+    for p in parts.iter().filter(|p| !p.trim().is_empty()) {
+        w.parts |= WeekTimes::part_bit(p).ok_or_else(|| {
+            Error::Request(format!(
+                "\"{p}\" is not a part of the day: morning, afternoon or evening"
+            ))
+        })?;
+    }
+    Ok(w)
+}
+
 /// Build the directory query for a request, and the instant "open" is judged at.
 pub fn query(
     req: &SearchRequest,
@@ -337,9 +369,13 @@ pub fn query(
     now: DateTime<Utc>,
 ) -> Result<(NearQuery, DateTime<Utc>)> {
     let open_at = match &req.when {
-        When::Any => None,
+        When::Any | When::ThisWeek { .. } => None,
         When::OpenNow => Some(now),
         When::At { local } => Some(parse_local(local)?),
+    };
+    let meets_in = match &req.when {
+        When::ThisWeek { days, parts } => Some(week_times(days, parts, now)?),
+        _ => None,
     };
     let radius_km = req.radius_km.unwrap_or(10.0);
     if !(radius_km.is_finite() && radius_km > 0.0 && radius_km <= 500.0) {
@@ -387,6 +423,7 @@ pub fn query(
                 languages: one(&req.language),
                 attendance,
                 open_at,
+                meets_in,
                 text: none_if_blank(&req.text).map(str::to_string),
             },
             today: Some(now.date_naive()),
@@ -442,12 +479,13 @@ pub fn search(
     } else {
         rows.len()
     };
-    if q.filters.open_at.is_some() {
+    if q.filters.open_at.is_some() || q.filters.meets_in.is_some() {
         // A listing that does not say when it runs is not dropped by a time filter: it may
         // well be on then. Such listings follow the timed matches, nearest first, each saying
         // "Times not given".
         let mut loose = q.clone();
         loose.filters.open_at = None;
+        loose.filters.meets_in = None;
         let mut untimed = Vec::new();
         for hit in dir.search_all(&loose)? {
             if !dir.has_times(&hit)? {

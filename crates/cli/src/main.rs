@@ -46,7 +46,7 @@ enum Command {
         max_file_mb: u64,
     },
     /// List what is near a point, postcode or place.
-    Near(NearArgs),
+    Near(Box<NearArgs>),
     /// Show one listing in full.
     Show {
         /// The listing's id.
@@ -148,6 +148,12 @@ struct NearArgs {
     /// Only listings open at a UK local date and time, e.g. "2026-11-24 10:00".
     #[arg(long, value_name = "DATETIME")]
     open_at: Option<String>,
+    /// Only listings meeting in the coming week on one of these days, e.g. `tue,thu`.
+    #[arg(long, value_delimiter = ',', value_name = "DAYS")]
+    days: Vec<String>,
+    /// With or without --days: only sessions in this part of the day (repeat for several).
+    #[arg(long, value_name = "PART", value_parser = ["morning", "afternoon", "evening"])]
+    part_of_day: Vec<String>,
     /// Words to find in the name, description, organization or categories.
     #[arg(long)]
     text: Option<String>,
@@ -340,6 +346,15 @@ fn near(db: &Option<PathBuf>, args: NearArgs) -> Result<()> {
     if !(args.radius_km.is_finite() && args.radius_km > 0.0) {
         bail!("--radius-km must be a positive number of kilometres");
     }
+    let meets_in = if args.days.is_empty() && args.part_of_day.is_empty() {
+        None
+    } else {
+        Some(signpost_browse::search::week_times(
+            &args.days,
+            &args.part_of_day,
+            now,
+        )?)
+    };
     let query = NearQuery {
         latitude,
         longitude,
@@ -353,6 +368,7 @@ fn near(db: &Option<PathBuf>, args: NearArgs) -> Result<()> {
             wheelchair: args.wheelchair,
             languages: args.language,
             open_at,
+            meets_in,
             text: args.text,
             attendance: args.attendance.map(|a| match a {
                 AttendanceArg::InPerson => Attendance::InPerson,
@@ -545,7 +561,7 @@ fn main() -> Result<()> {
                 );
             }
         }
-        Command::Near(args) => near(&cli.db, args)?,
+        Command::Near(args) => near(&cli.db, *args)?,
         Command::Caseload(args) => caseload::run(args)?,
         Command::Show { id, json } => show(&cli.db, &id, json)?,
         Command::Stats => {

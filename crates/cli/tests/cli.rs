@@ -973,3 +973,43 @@ fn a_gzip_bomb_is_refused_in_bounded_memory() {
         "nothing was imported"
     );
 }
+
+#[test]
+fn near_takes_days_of_the_week_and_parts_of_the_day() {
+    let t = tempfile::tempdir().unwrap();
+    let ids = |args: &[&str]| -> std::collections::BTreeSet<String> {
+        let mut all = vec!["near", "--postcode", "NR20", "--limit", "500", "--json"];
+        all.extend_from_slice(args);
+        let rows: Vec<Value> =
+            serde_json::from_str(&ok(&signpost_default(t.path(), &all))).unwrap();
+        rows.iter()
+            .map(|r| r["service_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let everything = ids(&[]);
+    let mut some_day = std::collections::BTreeSet::new();
+    let mut days_with_any = 0;
+    for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+        let on = ids(&["--days", day]);
+        assert!(on.is_subset(&everything), "{day}");
+        days_with_any += usize::from(!on.is_empty());
+        some_day.extend(on);
+    }
+    // Mobile libraries call on particular days, some only every four weeks: some day of the
+    // coming week has a call.
+    assert!(days_with_any >= 1, "{days_with_any}");
+    assert_eq!(ids(&["--days", "mon,tue,wed,thu,fri,sat,sun"]), some_day);
+    let mornings = ids(&["--days", "tue,thu", "--part-of-day", "morning"]);
+    let tue_thu = ids(&["--days", "tue,thu"]);
+    assert!(mornings.is_subset(&tue_thu));
+    let bad = signpost_default(
+        t.path(),
+        &["near", "--postcode", "NR20", "--days", "someday"],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("\"someday\" is not a day of the week"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

@@ -49,7 +49,7 @@ pub use catalogue::{ListQuery, OrukPage, Page, Proximity, ServiceQuery};
 pub use error::{Error, RecordError, Result};
 pub use freshness::may_be_out_of_date;
 pub use region::Region;
-pub use search::{Filters, Hit, NearQuery};
+pub use search::{Filters, Hit, NearQuery, WeekTimes};
 pub use store::{
     ChangesetInfo, DataVersion, Directory, Freshness, ImportReport, ListingDetail, NearResult,
     Progress, Resync, SnapshotInfo, Stats, SyncCursor,

@@ -52,8 +52,60 @@ pub struct Filters {
     pub attendance: Option<Attendance>,
     /// Only those open at this instant.
     pub open_at: Option<DateTime<Utc>>,
+    /// Only those with a session starting on these days, in these parts of the day, soon.
+    pub meets_in: Option<WeekTimes>,
     /// Words to match in name, description, organization and taxonomy terms.
     pub text: Option<String>,
+}
+
+/// "Tuesday or Thursday mornings, this week": a session must start within `days` days of
+/// `from`, on one of the weekdays and in one of the parts of the day asked for (UK time). An
+/// empty set of weekdays or of parts means any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeekTimes {
+    /// Where the window starts (its local day).
+    pub from: DateTime<Utc>,
+    /// How many local days it covers, `from`'s day first.
+    pub days: u32,
+    /// Weekdays: bit 0 Monday … bit 6 Sunday.
+    pub weekdays: u8,
+    /// Parts of the day: bit 0 morning (before 12:00), bit 1 afternoon (12:00 to 17:00), bit 2
+    /// evening (from 17:00).
+    pub parts: u8,
+}
+
+impl WeekTimes {
+    /// The bit of a weekday given as `mon` … `sun` (or a longer name), if it is one.
+    pub fn weekday_bit(word: &str) -> Option<u8> {
+        let w = word.trim().to_ascii_lowercase();
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            .iter()
+            .position(|d| w.starts_with(d) && w.len() >= 3)
+            .map(|i| 1 << i)
+    }
+
+    /// The bit of a part of the day, `morning`, `afternoon` or `evening`, if it is one.
+    pub fn part_bit(word: &str) -> Option<u8> {
+        ["morning", "afternoon", "evening"]
+            .iter()
+            .position(|p| word.trim().eq_ignore_ascii_case(p))
+            .map(|i| 1 << i)
+    }
+
+    /// Whether a session starting at `start` is one asked for.
+    pub fn takes(&self, start: DateTime<Utc>) -> bool {
+        use chrono::{Datelike, Timelike};
+        let local = start.with_timezone(&chrono_tz::Europe::London);
+        let day = 1u8 << local.weekday().num_days_from_monday();
+        let minute = local.hour() * 60 + local.minute();
+        let part = match minute {
+            0..720 => 1u8,
+            720..1020 => 2,
+            _ => 4,
+        };
+        (self.weekdays == 0 || self.weekdays & day != 0)
+            && (self.parts == 0 || self.parts & part != 0)
+    }
 }
 
 /// A near-me query.
@@ -187,6 +239,7 @@ struct Compiled {
     attendance: u8,
     languages: Option<Vec<u32>>,
     open_at: Option<DateTime<Utc>>,
+    meets_in: Option<WeekTimes>,
     text: Option<TextMatches>,
 }
 
@@ -421,7 +474,7 @@ impl SearchIndex {
                 Some(matches)
             }
         };
-        if f.open_at.is_some() {
+        if f.open_at.is_some() || f.meets_in.is_some() {
             self.schedules(conn)?;
         }
         Ok(Compiled {
@@ -438,6 +491,7 @@ impl SearchIndex {
                     .collect()
             }),
             open_at: f.open_at,
+            meets_in: f.meets_in,
             text,
         })
     }
@@ -457,7 +511,9 @@ impl SearchIndex {
     }
 
     fn point_passes(&self, p: &IndexedPoint, c: &Compiled) -> bool {
-        let Some(t) = c.open_at else { return true };
+        if c.open_at.is_none() && c.meets_in.is_none() {
+            return true;
+        }
         let Some(sched) = self.schedules.get() else {
             return false;
         };
@@ -466,7 +522,16 @@ impl SearchIndex {
                 .by_service
                 .get(&self.services[p.service as usize].rowid)
         });
-        list.is_some_and(|l| schedule::open_at(l, t) == Some(true))
+        let Some(list) = list else { return false };
+        c.open_at
+            .is_none_or(|t| schedule::open_at(list, t) == Some(true))
+            && c.meets_in.is_none_or(|w| {
+                list.iter().any(|s| {
+                    s.sessions_from(w.from, w.days)
+                        .into_iter()
+                        .any(|(start, _)| w.takes(start))
+                })
+            })
     }
 
     /// The most selective facet tree usable for these filters, if it is worth using.

@@ -168,3 +168,91 @@ fn real_timetables_across_the_clock_changes() {
     assert!(checked > 1400, "{checked}");
     assert!(sessions > 1000, "{sessions}");
 }
+
+/// "Tuesday mornings this week": a session must start in the window, on a day and in a part of
+/// the day asked for (UK time); a fortnightly one off this week, or one in the evening, is not.
+#[test]
+fn days_and_parts_of_the_day_this_week() {
+    use signpost_directory::{Directory, Filters, NearQuery, WeekTimes};
+    let t = tempfile::tempdir().unwrap();
+    let mut d = Directory::open(&t.path().join("d.db")).unwrap();
+    let listing = |id: &str, rule: serde_json::Value| {
+        serde_json::json!({"id": id, "name": id, "status": "active",
+            "schedules": [rule],
+            "service_at_locations": [{"id": format!("{id}-sal"), "location": {"id": format!("{id}-loc"), "latitude": 51.44, "longitude": -2.60}}]})
+    };
+    let records = vec![
+        listing(
+            "tue-morning",
+            serde_json::json!({"freq": "WEEKLY", "byday": "TU", "opens_at": "10:00", "closes_at": "11:00", "dtstart": "2026-01-06"}),
+        ),
+        listing(
+            "tue-evening",
+            serde_json::json!({"freq": "WEEKLY", "byday": "TU", "opens_at": "19:00", "closes_at": "21:00", "dtstart": "2026-01-06"}),
+        ),
+        // Every other Tuesday, from 1 December: not on the 8th.
+        listing(
+            "tue-fortnightly",
+            serde_json::json!({"freq": "WEEKLY", "interval": 2, "byday": "TU", "opens_at": "09:30", "closes_at": "11:00", "dtstart": "2026-12-01"}),
+        ),
+        listing(
+            "thu-afternoon",
+            serde_json::json!({"freq": "WEEKLY", "byday": "TH", "opens_at": "14:00", "closes_at": "15:00", "dtstart": "2026-01-01"}),
+        ),
+    ];
+    let r = d
+        .import_sources(vec![("t".into(), records)], &mut |_| {})
+        .unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    // Wednesday 2 December 2026: the week ahead holds Tuesday the 8th, not the 1st.
+    let from = London
+        .with_ymd_and_hms(2026, 12, 2, 9, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    let found = |weekdays: &[&str], parts: &[&str]| {
+        let w = WeekTimes {
+            from,
+            days: 7,
+            weekdays: weekdays
+                .iter()
+                .map(|d| WeekTimes::weekday_bit(d).unwrap())
+                .fold(0, |a, b| a | b),
+            parts: parts
+                .iter()
+                .map(|p| WeekTimes::part_bit(p).unwrap())
+                .fold(0, |a, b| a | b),
+        };
+        let mut q = NearQuery::at(51.44, -2.60);
+        q.filters = Filters {
+            meets_in: Some(w),
+            ..Filters::default()
+        };
+        let mut ids: Vec<String> = d
+            .near(&q, from)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.service_id)
+            .collect();
+        let mut brute: Vec<String> = d
+            .near_brute_force(&q, from)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.service_id)
+            .collect();
+        ids.sort();
+        brute.sort();
+        assert_eq!(ids, brute, "the index and the scan agree");
+        ids
+    };
+    assert_eq!(found(&["tue"], &["morning"]), ["tue-morning"]);
+    assert_eq!(found(&["tue"], &[]), ["tue-evening", "tue-morning"]);
+    assert_eq!(found(&[], &["afternoon"]), ["thu-afternoon"]);
+    assert_eq!(
+        found(&["tue", "thu"], &["morning", "afternoon"]),
+        ["thu-afternoon", "tue-morning"]
+    );
+    assert!(found(&["mon"], &[]).is_empty());
+    assert_eq!(WeekTimes::weekday_bit("Tuesday"), Some(2));
+    assert_eq!(WeekTimes::weekday_bit("tu"), None);
+    assert_eq!(WeekTimes::part_bit("night"), None);
+}

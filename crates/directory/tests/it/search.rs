@@ -154,6 +154,7 @@ fn filters() -> impl Strategy<Value = Filters> {
                         Utc.with_ymd_and_hms(2026, 11, 23, 0, 15, 0).unwrap()
                             + chrono::Duration::hours(h as i64)
                     }),
+                    meets_in: None,
                     text: word.map(|w| WORDS[w].to_string()),
                     attendance: online.map(|o| {
                         if o {
@@ -748,6 +749,7 @@ fn varied_filters() -> impl Strategy<Value = (Filters, bool)> {
                     }),
                     // Open now (at the `now` of the query), or at another instant.
                     open_at: open.and_then(|(now, t)| (!now).then_some(t)),
+                    meets_in: None,
                     text: text.map(|t| QUERY_TEXTS[t].to_string()),
                 };
                 (filters, open.is_some_and(|(now, _)| now))
