@@ -24,10 +24,13 @@ fn ms(d: Duration) -> String {
 }
 
 fn people(n: usize, rng: &mut StdRng) -> Vec<PersonDetails> {
-    let mut districts: Vec<String> = signpost_postcodes::Gazetteer::embedded()
+    let gazetteer = signpost_postcodes::Gazetteer::embedded();
+    // Only districts a home area can be (Northern Ireland's are not covered).
+    let mut districts: Vec<String> = gazetteer
         .districts()
         .located()
         .map(|(k, _)| k.to_string())
+        .filter(|k| gazetteer.resolve(k).is_ok())
         .collect();
     // The table is a hash map: sorted, the same seed gives the same people.
     districts.sort();
