@@ -464,6 +464,25 @@ fn opening_text(r: &NearResult, asked_now: bool) -> String {
     }
 }
 
+/// Add `hits` after `rows`, nearest first (ties in the directory's order), as many as fit
+/// within `limit`: the listings a filter could not judge, after those it matched.
+fn append_nearest_first(
+    dir: &Directory,
+    rows: &mut Vec<NearResult>,
+    mut hits: Vec<signpost_directory::Hit>,
+    limit: usize,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    hits.sort_by(|a, b| {
+        a.distance_m
+            .total_cmp(&b.distance_m)
+            .then(a.service.cmp(&b.service))
+    });
+    hits.truncate(limit.saturating_sub(rows.len()));
+    rows.extend(dir.describe_hits(&hits, at)?);
+    Ok(())
+}
+
 /// Answer a search from the local directory.
 pub fn search(
     dir: &Directory,
@@ -492,14 +511,8 @@ pub fn search(
                 untimed.push(hit);
             }
         }
-        untimed.sort_by(|a, b| {
-            a.distance_m
-                .total_cmp(&b.distance_m)
-                .then(a.service.cmp(&b.service))
-        });
         total += untimed.len();
-        untimed.truncate(q.limit.saturating_sub(rows.len()));
-        rows.extend(dir.describe_hits(&untimed, at)?);
+        append_nearest_first(dir, &mut rows, untimed, q.limit, at)?;
     }
     let stated = rows.len();
     let mut unstated = 0;
@@ -509,20 +522,14 @@ pub fn search(
         let mut loose = q.clone();
         loose.filters.wheelchair = false;
         let index = dir.index()?;
-        let mut silent: Vec<_> = dir
+        let silent: Vec<_> = dir
             .search_all(&loose)?
             .into_iter()
             .filter(|h| !index.service(h.service).wheelchair)
             .collect();
         if req.include_unstated {
-            silent.sort_by(|a, b| {
-                a.distance_m
-                    .total_cmp(&b.distance_m)
-                    .then(a.service.cmp(&b.service))
-            });
             total += silent.len();
-            silent.truncate(q.limit.saturating_sub(rows.len()));
-            rows.extend(dir.describe_hits(&silent, at)?);
+            append_nearest_first(dir, &mut rows, silent, q.limit, at)?;
         } else {
             unstated = silent.len();
         }
