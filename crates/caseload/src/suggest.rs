@@ -275,7 +275,7 @@ pub fn suggest(
             // Sorted by bound, so none after it can either.
             break;
         }
-        consider(dir, person, &wants, &hit, now, options, &mut best)?;
+        enter(dir, person, &wants, &hit, bound, now, options, &mut best)?;
     }
     best.into_iter()
         .map(|(s, hit)| name(dir, &hit, s))
@@ -298,8 +298,7 @@ fn cannot_enter(best: &[(Suggestion, Hit)], limit: usize, bound: Bound) -> bool 
         || ((bound.0, bound.1) == (worst.0, worst.1) && (bound.2, bound.3) >= (worst.2, worst.3))
 }
 
-/// Weigh one candidate: assessed only when its bound could enter the list, then kept in rank
-/// order.
+/// Weigh one candidate: its bound from [`quick`], then [`enter`].
 fn consider(
     dir: &Directory,
     person: &Person,
@@ -309,19 +308,31 @@ fn consider(
     options: Options,
     best: &mut Vec<(Suggestion, Hit)>,
 ) -> Result<()> {
-    // What is known without reading schedules bounds the rank from below: a candidate that
-    // cannot beat the worst of a full list is not looked at further.
     let Some((misses, matched)) = quick(dir, wants, hit)? else {
         return Ok(());
     };
-    if cannot_enter(
-        best,
-        options.limit,
-        (misses, Reverse(matched), hit.distance_m, hit.service),
-    ) {
+    let bound = (misses, Reverse(matched), hit.distance_m, hit.service);
+    enter(dir, person, wants, hit, bound, now, options, best)
+}
+
+/// Assess a candidate whose bound is known, and keep it in rank order if it makes the list.
+/// What is known without reading schedules bounds the rank from below: a candidate that
+/// cannot beat the worst of a full list is not looked at further.
+#[allow(clippy::too_many_arguments)]
+fn enter(
+    dir: &Directory,
+    person: &Person,
+    wants: &Wants,
+    hit: &Hit,
+    bound: Bound,
+    now: DateTime<Utc>,
+    options: Options,
+    best: &mut Vec<(Suggestion, Hit)>,
+) -> Result<()> {
+    if cannot_enter(best, options.limit, bound) {
         return Ok(());
     }
-    if let Some(s) = assess_unnamed(dir, person, wants, hit, now, options.horizon_days)? {
+    if let Some(s) = assess_unnamed(dir, person, wants, hit, bound.0, now, options.horizon_days)? {
         let at = best.partition_point(|(b, _)| by_rank(b, &s).is_lt());
         best.insert(at, (s, *hit));
         best.truncate(options.limit);
@@ -365,27 +376,29 @@ pub fn assess(
     now: DateTime<Utc>,
     horizon_days: u32,
 ) -> Result<Option<Suggestion>> {
-    match assess_unnamed(dir, person, wants, hit, now, horizon_days)? {
+    let Some(known) = quick(dir, wants, hit)? else {
+        return Ok(None);
+    };
+    match assess_unnamed(dir, person, wants, hit, known.0, now, horizon_days)? {
         Some(s) => name(dir, hit, s).map(Some),
         None => Ok(None),
     }
 }
 
-/// [`assess`] without the listing's names and content hash.
+/// [`assess`] without the listing's names and content hash, for a candidate [`quick`] kept
+/// with `misses` already known.
 fn assess_unnamed(
     dir: &Directory,
     person: &Person,
     wants: &Wants,
     hit: &Hit,
+    misses: u8,
     now: DateTime<Utc>,
     horizon_days: u32,
 ) -> Result<Option<Suggestion>> {
     if hit.distance_m > person.travel_m() {
         return Ok(None);
     }
-    let Some((misses, _)) = quick(dir, wants, hit)? else {
-        return Ok(None);
-    };
     let index = dir.index()?;
     let entry: &ServiceEntry = index.service(hit.service);
     let tax = Taxonomy::signpost();
