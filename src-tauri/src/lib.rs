@@ -11,6 +11,7 @@ mod caseload_commands;
 mod command_names;
 mod commands;
 mod printing;
+mod region_commands;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -118,6 +119,10 @@ pub fn builder<R: tauri::Runtime>(
             commands::group_submissions,
             commands::set_setting,
             commands::sync_now,
+            region_commands::regions,
+            region_commands::region_add,
+            region_commands::region_add_file,
+            region_commands::region_remove,
             caseload_commands::caseload_status,
             caseload_commands::caseload_create,
             caseload_commands::caseload_unlock,

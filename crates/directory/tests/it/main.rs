@@ -5,6 +5,7 @@ mod catalogue;
 mod import;
 mod migrations;
 mod reference;
+mod regions;
 mod schedules;
 mod search;
 mod sync;
