@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use geo::{Distance, Haversine, Point};
 use rusqlite::Connection;
 
@@ -207,6 +207,16 @@ pub struct ServiceEntry {
 struct Schedules {
     by_service: HashMap<i64, Vec<Schedule>>,
     by_sal: HashMap<i64, Vec<Schedule>>,
+}
+
+impl Schedules {
+    /// The schedules at a place: its own if it has any, else its service's.
+    fn at(&self, sal_rowid: i64, service_rowid: i64) -> &[Schedule] {
+        self.by_sal
+            .get(&sal_rowid)
+            .or_else(|| self.by_service.get(&service_rowid))
+            .map_or(&[], Vec::as_slice)
+    }
 }
 
 impl ServiceEntry {
@@ -407,6 +417,9 @@ impl SearchIndex {
             self.facet_tree(*facet);
         }
         self.schedules(conn)?;
+        for day in 0..7 {
+            self.facet_tree(Facet::OnWeekday(day));
+        }
         self.row_texts(conn)?;
         Ok(())
     }
@@ -421,10 +434,29 @@ impl SearchIndex {
     }
 
     fn facet_size(&self, facet: Facet) -> usize {
-        self.facet_counts.get(&facet).copied().unwrap_or(0)
+        match facet {
+            // Known once its tree is built (it needs the schedules).
+            Facet::OnWeekday(_) => self.facet_tree(facet).size(),
+            _ => self.facet_counts.get(&facet).copied().unwrap_or(0),
+        }
     }
 
     fn facet_tree(&self, facet: Facet) -> std::sync::Arc<spatial::PointTree> {
+        if let Facet::OnWeekday(day) = facet {
+            let day = Weekday::try_from(day).expect("a weekday number");
+            // Built only by `warm` and by a search with a time, both after loading the
+            // schedules; a tree built without them would be cached empty.
+            let sched = self
+                .schedules
+                .get()
+                .expect("schedules are loaded before a weekday tree is built");
+            return self.spatial.facet_tree(facet, |p| {
+                sched
+                    .at(p.sal_rowid, self.services[p.service as usize].rowid)
+                    .iter()
+                    .any(|s| s.may_be_open_on(day))
+            });
+        }
         self.spatial.facet_tree(facet, |p| {
             has_facet(&self.services[p.service as usize], facet)
         })
@@ -564,12 +596,7 @@ impl SearchIndex {
         let Some(sched) = self.schedules.get() else {
             return false;
         };
-        let list = sched.by_sal.get(&p.sal_rowid).or_else(|| {
-            sched
-                .by_service
-                .get(&self.services[p.service as usize].rowid)
-        });
-        let Some(list) = list else { return false };
+        let list = sched.at(p.sal_rowid, self.services[p.service as usize].rowid);
         c.open_at
             .is_none_or(|m| schedule::open_at_moment(list, &m) == Some(true))
             && c.meets_in.is_none_or(|w| {
@@ -605,6 +632,9 @@ impl SearchIndex {
         }
         if let Some([l]) = c.languages.as_deref() {
             candidates.push(Facet::Language(*l));
+        }
+        if let Some(m) = &c.open_at {
+            candidates.push(Facet::OnWeekday(m.weekday().num_days_from_monday() as u8));
         }
         candidates
             .into_iter()
@@ -826,16 +856,11 @@ impl SearchIndex {
         now: DateTime<Utc>,
         days: u32,
     ) -> Result<Option<Vec<crate::store::Session>>> {
-        let sched = self.schedules(conn)?;
-        let p = &self.spatial.points[hit.point as usize];
-        let list = sched.by_sal.get(&p.sal_rowid).or_else(|| {
-            sched
-                .by_service
-                .get(&self.services[hit.service as usize].rowid)
-        });
-        let timed: Vec<&Schedule> = list
-            .map(|l| l.iter().filter(|s| s.has_hours()).collect())
-            .unwrap_or_default();
+        let timed: Vec<&Schedule> = self
+            .schedules_at(conn, hit)?
+            .iter()
+            .filter(|s| s.has_hours())
+            .collect();
         if timed.is_empty() {
             return Ok(None);
         }
@@ -861,14 +886,10 @@ impl SearchIndex {
     /// The schedules that apply at a hit's place, from memory: the place's own if it has any,
     /// else its service's (empty when neither has one that can be placed on a calendar).
     pub fn schedules_at(&self, conn: &Connection, hit: &Hit) -> Result<&[Schedule]> {
-        let sched = self.schedules(conn)?;
         let p = &self.spatial.points[hit.point as usize];
-        let list = sched.by_sal.get(&p.sal_rowid).or_else(|| {
-            sched
-                .by_service
-                .get(&self.services[hit.service as usize].rowid)
-        });
-        Ok(list.map_or(&[], Vec::as_slice))
+        Ok(self
+            .schedules(conn)?
+            .at(p.sal_rowid, self.services[hit.service as usize].rowid))
     }
 
     /// The entry of the service stored at `rowid`, if it is indexed.
@@ -1176,5 +1197,7 @@ fn has_facet(s: &ServiceEntry, facet: Facet) -> bool {
         Facet::Domain(i) => s.domains & (1 << i) != 0,
         Facet::Interest(i) => s.interests & (1 << i) != 0,
         Facet::Language(l) => s.languages.contains(&l),
+        // A place's, not a service's: see `SearchIndex::facet_tree`.
+        Facet::OnWeekday(_) => false,
     }
 }

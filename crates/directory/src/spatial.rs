@@ -78,6 +78,10 @@ pub enum Facet {
     Wheelchair,
     /// Language by interned id.
     Language(u32),
+    /// A place whose schedules may have it open on this local weekday (0 = Monday), counting
+    /// a session that runs past midnight from the day before: what "open now" walks, instead
+    /// of every place (built once the schedules are loaded).
+    OnWeekday(u8),
 }
 
 /// One indexed (service, location) pair.
