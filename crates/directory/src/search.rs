@@ -266,6 +266,10 @@ struct Compiled {
 struct TextMatches {
     bits: Vec<u64>,
     list: Vec<u32>,
+    /// The matching services' points, for a set too large to search directly: built the
+    /// second time the same words are asked (a word asked once need not pay for it).
+    tree: OnceLock<spatial::PointTree>,
+    asked: std::sync::atomic::AtomicU32,
 }
 
 impl TextMatches {
@@ -516,6 +520,7 @@ impl SearchIndex {
             Some(matches)
         };
         if let Some(m) = remembered(&words) {
+            m.asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return Ok(m);
         }
         let mut stmt =
@@ -523,6 +528,8 @@ impl SearchIndex {
         let mut matches = TextMatches {
             bits: vec![0; self.services.len() / 64 + 1],
             list: Vec::new(),
+            tree: OnceLock::new(),
+            asked: Default::default(),
         };
         let mut rows = stmt.query([&words])?;
         while let Some(r) = rows.next()? {
@@ -642,6 +649,20 @@ impl SearchIndex {
             .filter(|f| self.facet_size(*f) * 2 < self.point_count())
     }
 
+    /// The tree of a text's matches, once the same words have been asked again.
+    fn text_tree<'t>(&self, t: &'t TextMatches) -> Option<&'t spatial::PointTree> {
+        if t.asked.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            return t.tree.get();
+        }
+        Some(t.tree.get_or_init(|| {
+            self.spatial.tree_of(
+                t.list
+                    .iter()
+                    .flat_map(|&slot| self.services[slot as usize].points.clone()),
+            )
+        }))
+    }
+
     /// Exact k-nearest services within the radius that pass every filter, nearest first
     /// (ties by service rowid).
     pub fn search(&self, conn: &Connection, q: &NearQuery) -> Result<Vec<Hit>> {
@@ -663,7 +684,12 @@ impl SearchIndex {
             return Ok(self.search_within(&t.list, &c, origin, r2, q.limit, q.day()));
         }
         let facet_tree = self.best_facet(&q.filters, &c).map(|f| self.facet_tree(f));
-        let tree = facet_tree.as_deref().unwrap_or(self.spatial.all());
+        let text_tree = c.text.as_ref().and_then(|t| self.text_tree(t));
+        let tree = match (text_tree, facet_tree.as_deref()) {
+            (Some(t), Some(f)) if f.size() < t.size() => f,
+            (Some(t), _) => t,
+            (None, f) => f.unwrap_or(self.spatial.all()),
+        };
         let mut hits: Vec<(f64, Hit)> = Vec::with_capacity(q.limit + 1);
         // Service -> its hit's position in `hits`, or None when the service fails the filters.
         // Services with several locations seen so far: their hit's position in `hits`, or

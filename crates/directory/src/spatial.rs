@@ -128,6 +128,17 @@ impl SpatialIndex {
         &self.all
     }
 
+    /// A tree over the given points (positions in `points`).
+    pub fn tree_of(&self, points: impl Iterator<Item = u32>) -> PointTree {
+        let entries: Vec<TreePoint> = points
+            .map(|i| {
+                let p = &self.points[i as usize];
+                GeomWithData::new(unit_vector(p.latitude, p.longitude), i)
+            })
+            .collect();
+        RTree::bulk_load_with_params(entries)
+    }
+
     /// The tree over the points for which `member` is true, built on first use of `facet`.
     pub fn facet_tree(
         &self,
