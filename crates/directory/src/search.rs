@@ -440,12 +440,27 @@ impl SearchIndex {
     fn facet_size(&self, facet: Facet) -> usize {
         match facet {
             // Known once its tree is built (it needs the schedules).
-            Facet::OnWeekday(_) => self.facet_tree(facet).size(),
+            Facet::OnWeekday(_) | Facet::OpenInHour(_) => self.facet_tree(facet).size(),
             _ => self.facet_counts.get(&facet).copied().unwrap_or(0),
         }
     }
 
     fn facet_tree(&self, facet: Facet) -> std::sync::Arc<spatial::PointTree> {
+        if let Facet::OpenInHour(hour_of_week) = facet {
+            let day = Weekday::try_from(hour_of_week / 24).expect("a weekday number");
+            let hour = hour_of_week % 24;
+            let within = self.facet_tree(Facet::OnWeekday(hour_of_week / 24));
+            let sched = self
+                .schedules
+                .get()
+                .expect("schedules are loaded before an hour's tree is built");
+            return self.spatial.facet_tree_within(facet, &within, |p| {
+                sched
+                    .at(p.sal_rowid, self.services[p.service as usize].rowid)
+                    .iter()
+                    .any(|s| s.may_be_open_in_hour(day, hour))
+            });
+        }
         if let Facet::OnWeekday(day) = facet {
             let day = Weekday::try_from(day).expect("a weekday number");
             // Built only by `warm` and by a search with a time, both after loading the
@@ -641,7 +656,12 @@ impl SearchIndex {
             candidates.push(Facet::Language(*l));
         }
         if let Some(m) = &c.open_at {
-            candidates.push(Facet::OnWeekday(m.weekday().num_days_from_monday() as u8));
+            let day = m.weekday().num_days_from_monday() as u8;
+            candidates.push(if m.is_regular() {
+                Facet::OpenInHour(day * 24 + m.hour())
+            } else {
+                Facet::OnWeekday(day)
+            });
         }
         candidates
             .into_iter()
@@ -1224,6 +1244,6 @@ fn has_facet(s: &ServiceEntry, facet: Facet) -> bool {
         Facet::Interest(i) => s.interests & (1 << i) != 0,
         Facet::Language(l) => s.languages.contains(&l),
         // A place's, not a service's: see `SearchIndex::facet_tree`.
-        Facet::OnWeekday(_) => false,
+        Facet::OnWeekday(_) | Facet::OpenInHour(_) => false,
     }
 }

@@ -79,9 +79,12 @@ pub enum Facet {
     /// Language by interned id.
     Language(u32),
     /// A place whose schedules may have it open on this local weekday (0 = Monday), counting
-    /// a session that runs past midnight from the day before: what "open now" walks, instead
-    /// of every place (built once the schedules are loaded).
+    /// a session that runs past midnight from the day before: what "open now" walks on a day
+    /// the clocks change (built once the schedules are loaded).
     OnWeekday(u8),
+    /// A place whose schedules may have it open in this local hour of the week (weekday × 24 +
+    /// hour): what "open now" walks on other days. Built from its weekday's tree on first use.
+    OpenInHour(u8),
 }
 
 /// One indexed (service, location) pair.
@@ -137,6 +140,31 @@ impl SpatialIndex {
             })
             .collect();
         RTree::bulk_load_with_params(entries)
+    }
+
+    /// The tree over the points of `within` for which `member` is true, built on first use of
+    /// `facet`: a narrower facet built from a wider one without reading every point.
+    pub fn facet_tree_within(
+        &self,
+        facet: Facet,
+        within: &PointTree,
+        member: impl Fn(&IndexedPoint) -> bool,
+    ) -> Arc<PointTree> {
+        if let Some(tree) = self.facets.read().expect("not poisoned").get(&facet) {
+            return tree.clone();
+        }
+        let entries: Vec<TreePoint> = within
+            .iter()
+            .filter(|e| member(&self.points[e.data as usize]))
+            .copied()
+            .collect();
+        let tree = Arc::new(RTree::bulk_load_with_params(entries));
+        self.facets
+            .write()
+            .expect("not poisoned")
+            .entry(facet)
+            .or_insert(tree)
+            .clone()
     }
 
     /// The tree over the points for which `member` is true, built on first use of `facet`.
