@@ -163,7 +163,7 @@ fn main() {
         search_for(&app, "Wigan").await;
         let info = js(&app, "return document.querySelector('#coverage').textContent").await;
         println!("first start on a fresh data folder, bundled regions loaded: {first:.0} ms to the search screen ({info})");
-        app.client.close().await.unwrap();
+        app.client.clone().close().await.unwrap();
         let mut data = app.into_data();
         let mut later = Vec::new();
         for _ in 0..5 {
@@ -172,7 +172,7 @@ fn main() {
             let app = launch(data).await;
             wait_until(&app, "first results", "return document.querySelectorAll('#results .result').length > 0").await;
             later.push(t0.elapsed().as_secs_f64() * 1000.0);
-            app.client.close().await.unwrap();
+            app.client.clone().close().await.unwrap();
             data = app.into_data();
         }
         later.sort_by(f64::total_cmp);
