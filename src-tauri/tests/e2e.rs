@@ -1167,26 +1167,36 @@ fn first_start_on_the_default_region_then_restart_restores_the_search() {
             serde_json::json!(1)
         );
         screenshot(&app, "map-keyboard", 1280, 800).await;
-        // A pin chosen on the map is chosen in the list.
+        // A pin chosen on the map is chosen in the list (once the zoom to the chosen one has
+        // settled and single pins are drawn again).
+        wait_until(
+            &app,
+            "single pins drawn",
+            "return document.querySelectorAll('.leaflet-marker-icon.pin:not(.pin-here):not(.pin-selected)').length > 0
+                && !document.querySelector('.leaflet-zoom-anim')",
+        )
+        .await;
         let picked = js(
             &app,
             "const pin = [...document.querySelectorAll('.leaflet-marker-icon.pin:not(.pin-here):not(.pin-selected)')][0];
              if (!pin) return null;
              pin.dispatchEvent(new MouseEvent('click', {bubbles: true}));
-             return pin.getAttribute('alt');",
+             const title = pin.getAttribute('title');
+             return title.slice(0, title.lastIndexOf(', '));",
         )
         .await;
-        if let Some(name) = picked.as_str() {
-            wait_until(
-                &app,
-                "the pin's result chosen in the list",
-                &format!(
-                    "return document.querySelector('#map-list button[aria-pressed=true] strong').textContent === {}",
-                    serde_json::json!(name)
-                ),
-            )
-            .await;
-        }
+        let name = picked
+            .as_str()
+            .expect("single pins are drawn beside the clusters");
+        wait_until(
+            &app,
+            "the pin's result chosen in the list",
+            &format!(
+                "return document.querySelector('#map-list button[aria-pressed=true] strong').textContent === {}",
+                serde_json::json!(name)
+            ),
+        )
+        .await;
         let now_chosen = js(
             &app,
             "return document.querySelector('#map-list button[aria-pressed=true]').dataset.serviceId",
@@ -1304,6 +1314,41 @@ fn a_new_user_anywhere_gets_a_sensible_screen_and_regions_come_and_go() {
             .await
             .contains("Northern Ireland"));
         screenshot(&app, "place-bt1-1aa", 1280, 800).await;
+
+        // A connector's question, on real data: likes walking and reading, uses a wheelchair,
+        // free on Tuesday mornings, near Wigan.
+        search_for(&app, "Wigan").await;
+        toggle(&app, "#f-interest-walking").await;
+        toggle(&app, "#f-interest-reading").await;
+        toggle(&app, "#f-wheelchair").await;
+        choose(&app, "#f-when", "this-week").await;
+        toggle(&app, "#f-day-tue").await;
+        toggle(&app, "#f-part-morning").await;
+        let note = text(&app, "#unstated-note").await;
+        assert!(
+            note.contains("do not say whether") && note.contains("step-free access"),
+            "{note}"
+        );
+        toggle(&app, "#include-unstated").await;
+        // The library states neither its times nor step-free access: listed, and says so.
+        let library = js(
+            &app,
+            "const r = [...document.querySelectorAll('#results .result')].find(r => r.querySelector('.result-name').textContent === 'Wigan Library');
+             return r ? r.textContent : null;",
+        )
+        .await;
+        let library = library.as_str().expect("Wigan Library is listed");
+        assert!(
+            library.contains("Times not given") && library.contains("Step-free access not stated"),
+            "{library}"
+        );
+        js(&app, "window.scrollTo(0, 0); return true").await;
+        screenshot(&app, "connector-question", 1280, 800).await;
+        // Back to no filters for what follows.
+        toggle(&app, "#f-interest-walking").await;
+        toggle(&app, "#f-interest-reading").await;
+        toggle(&app, "#f-wheelchair").await;
+        choose(&app, "#f-when", "any").await;
 
         // Settings names each source with its count; Greater Manchester is removed, after a
         // second press, and Wigan then has only its library and stops.

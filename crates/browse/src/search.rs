@@ -586,7 +586,22 @@ pub fn search(
         let index = dir.index()?;
         let mut silent = Vec::new();
         let mut unsaid_by_slot: HashMap<u32, Vec<&'static str>> = HashMap::new();
-        for hit in dir.search_all(&loose)? {
+        let mut candidates = dir.search_all(&loose)?;
+        if loose.filters.open_at.is_some() || loose.filters.meets_in.is_some() {
+            // One that does not say when it runs either is not dropped by the time filter here
+            // as above: it may be on then.
+            let mut untimed = loose.clone();
+            untimed.filters.open_at = None;
+            untimed.filters.meets_in = None;
+            let timed: std::collections::HashSet<u32> =
+                candidates.iter().map(|h| h.service).collect();
+            for hit in dir.search_all(&untimed)? {
+                if !timed.contains(&hit.service) && !dir.has_times(&hit)? {
+                    candidates.push(hit);
+                }
+            }
+        }
+        for hit in candidates {
             let entry = index.service(hit.service);
             let said: Vec<Option<bool>> = asked.iter().map(|f| f.stated(entry)).collect();
             if said.iter().all(|s| *s != Some(false)) && said.contains(&None) {

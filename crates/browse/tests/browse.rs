@@ -260,6 +260,38 @@ fn listings_that_do_not_say_they_are_step_free_are_counted_and_shown_on_request(
         .map(|r| (r.service_id.as_str(), r.not_stated.clone()))
         .collect();
     assert_eq!(rows, [("walk", vec![]), ("old", vec!["cost"])]);
+
+    // With a time asked too: "Old club" says neither when it runs nor whether it is step-free,
+    // so it is counted, and listed on request, not dropped by the time filter.
+    let monday_morning = SearchRequest {
+        place: Some("BS3".into()),
+        wheelchair: true,
+        when: When::At {
+            local: "2026-12-07T10:30".into(),
+        },
+        ..Default::default()
+    };
+    let answer = search(&d, g, &monday_morning, now()).unwrap();
+    assert_eq!(
+        answer.unstated, 2,
+        "the walk (on then) and the club (times not given)"
+    );
+    let listed = search(
+        &d,
+        g,
+        &SearchRequest {
+            include_unstated: true,
+            ..monday_morning
+        },
+        now(),
+    )
+    .unwrap();
+    let ids: Vec<&str> = listed
+        .results
+        .iter()
+        .map(|r| r.service_id.as_str())
+        .collect();
+    assert_eq!(ids, ["walk", "old"]);
 }
 
 #[test]
