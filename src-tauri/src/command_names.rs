@@ -20,6 +20,8 @@ pub const COMMANDS: &[&str] = &[
     "group_submissions",
     "set_setting",
     "sync_now",
+    "coverage",
+    "save_coverage_csv",
     "caseload_status",
     "caseload_create",
     "caseload_unlock",

@@ -10,6 +10,7 @@ mod caseload_commands;
 #[cfg(test)]
 mod command_names;
 mod commands;
+mod coverage_commands;
 mod printing;
 mod state;
 #[cfg(test)]
@@ -118,6 +119,8 @@ pub fn builder<R: tauri::Runtime>(
             commands::group_submissions,
             commands::set_setting,
             commands::sync_now,
+            coverage_commands::coverage,
+            coverage_commands::save_coverage_csv,
             caseload_commands::caseload_status,
             caseload_commands::caseload_create,
             caseload_commands::caseload_unlock,
