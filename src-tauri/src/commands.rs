@@ -15,13 +15,13 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use crate::AppState;
 
 /// What the UI gets when a command fails: one plain sentence.
-type Answer<T> = Result<T, String>;
+pub(crate) type Answer<T> = Result<T, String>;
 
-fn say(e: impl std::fmt::Display) -> String {
+pub(crate) fn say(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-fn directory<'a>(state: &'a State<'_, AppState>) -> Answer<MutexGuard<'a, Directory>> {
+pub(crate) fn directory<'a>(state: &'a State<'_, AppState>) -> Answer<MutexGuard<'a, Directory>> {
     state
         .directory
         .lock()
@@ -38,7 +38,7 @@ fn personal<'a>(state: &'a State<'_, AppState>) -> Answer<MutexGuard<'a, Persona
 /// What the app shows in its header and settings.
 #[derive(Serialize)]
 pub struct AppInfo {
-    region: Option<String>,
+    sources: Vec<signpost_directory::SourceCount>,
     listings: usize,
     feed_url: Option<String>,
     tile_url: Option<String>,
@@ -50,10 +50,13 @@ pub struct AppInfo {
 
 #[tauri::command]
 pub fn app_info(state: State<'_, AppState>) -> Answer<AppInfo> {
-    let stats = directory(&state)?.stats().map_err(say)?;
+    let (stats, sources) = {
+        let dir = directory(&state)?;
+        (dir.stats().map_err(say)?, dir.sources().map_err(say)?)
+    };
     let p = personal(&state)?;
     Ok(AppInfo {
-        region: stats.region,
+        sources,
         listings: stats.active,
         feed_url: p.setting(Setting::FeedUrl).map_err(say)?,
         tile_url: p.setting(Setting::TileUrl).map_err(say)?,
@@ -240,7 +243,7 @@ struct FinishedEvent {
 }
 
 /// Reopen the directory the UI reads, so its search index is rebuilt from new data.
-fn reopen(state: &AppState, path: &std::path::Path) {
+pub(crate) fn reopen(state: &AppState, path: &std::path::Path) {
     if let (Ok(fresh), Ok(mut current)) = (Directory::open(path), state.directory.lock()) {
         *current = fresh;
     }

@@ -12,6 +12,7 @@ mod command_names;
 mod commands;
 mod coverage_commands;
 mod printing;
+mod region_commands;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -119,6 +120,10 @@ pub fn builder<R: tauri::Runtime>(
             commands::group_submissions,
             commands::set_setting,
             commands::sync_now,
+            region_commands::regions,
+            region_commands::region_add,
+            region_commands::region_add_file,
+            region_commands::region_remove,
             coverage_commands::coverage,
             coverage_commands::save_coverage_csv,
             caseload_commands::caseload_status,

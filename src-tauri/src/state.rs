@@ -80,13 +80,13 @@ pub struct AppState {
 
 impl AppState {
     /// Open both databases (the directory first: opening it creates the data folder); on first
-    /// start, load the embedded default region (offline).
+    /// start, load the bundled default regions (offline).
     pub fn open(paths: AppPaths) -> Result<AppState> {
         let mut directory = Directory::open(&paths.directory)
             .with_context(|| format!("opening {}", paths.directory.display()))?;
         directory
-            .ensure_region(&Region::embedded_default()?)
-            .context("loading the default region")?;
+            .ensure_regions(&Region::bundled_defaults()?)
+            .context("loading the default regions")?;
         let personal = Personal::open(&paths.personal)
             .with_context(|| format!("opening {}", paths.personal.display()))?;
         Ok(AppState {

@@ -1120,6 +1120,179 @@ fn first_start_on_the_default_region_then_restart_restores_the_search() {
     });
 }
 
+/// A new user anywhere in England, at default settings on a fresh data folder: the screen says
+/// what Signpost covers, each place the issue names gives a sensible screen (pictures in
+/// `docs/screenshots/`), and regions come and go from Updates & settings.
+#[test]
+fn a_new_user_anywhere_gets_a_sensible_screen_and_regions_come_and_go() {
+    run(async {
+        let app = launch(tempfile::tempdir().unwrap()).await;
+        let covers = text(&app, "#coverage").await;
+        for region in [
+            "England's public libraries (2,986)",
+            "Greater Manchester community assets (5,200)",
+            "UK mobile library stops (4,438)",
+        ] {
+            assert!(covers.contains(region), "{covers}");
+        }
+
+        search_for(&app, "BS3 4AB").await;
+        let names = result_names(&app).await;
+        assert_eq!(names[0], "Bedminster Library", "{names:?}");
+        screenshot(&app, "place-bs3-4ab", 1280, 800).await;
+
+        search_for(&app, "Wigan").await;
+        let names = result_names(&app).await;
+        assert!(names.contains(&"Wigan Library".to_string()), "{names:?}");
+        assert!(
+            names.len() >= 20,
+            "Greater Manchester's assets too: {names:?}"
+        );
+        screenshot(&app, "place-wigan", 1280, 800).await;
+
+        search_for(&app, "M1 1AE").await;
+        assert!(result_names(&app).await.len() >= 20);
+        screenshot(&app, "place-m1-1ae", 1280, 800).await;
+
+        // Nothing near Cardiff: said plainly, with what can help.
+        search_for(&app, "Cardiff").await;
+        assert!(result_names(&app).await.is_empty());
+        let status = text(&app, "#results-status").await;
+        assert!(
+            status.starts_with("Signpost has no listings within 10 km of Cardiff")
+                && status.ends_with("yet. Try a town nearby or a wider distance."),
+            "{status}"
+        );
+        assert!(
+            !status.contains("()") && !status.contains("filters"),
+            "{status}"
+        );
+        let help = text(&app, "#nothing-near-help").await;
+        assert!(help.contains("UK mobile library stops"), "{help}");
+        screenshot(&app, "place-cardiff", 1280, 800).await;
+        screenshot(&app, "place-cardiff", 360, 740).await;
+        app.client.set_window_size(1280, 800).await.unwrap();
+        axe_check(&app, "nothing near").await;
+        let before = searches(&app).await;
+        click(&app, "#widen").await;
+        and_settle(&app, before).await;
+        let status = text(&app, "#results-status").await;
+        assert!(status.contains("within 50 km of Cardiff"), "{status}");
+
+        search_for(&app, "Newcastle").await;
+        assert!(!place_choices(&app).await.is_empty());
+        screenshot(&app, "place-newcastle", 1280, 800).await;
+        search_for(&app, "Manchestr").await;
+        assert_eq!(place_choices(&app).await[0], "Manchester (city)");
+        screenshot(&app, "place-manchestr", 1280, 800).await;
+        search_for(&app, "BT1 1AA").await;
+        assert!(text(&app, "#search-error")
+            .await
+            .contains("Northern Ireland"));
+        screenshot(&app, "place-bt1-1aa", 1280, 800).await;
+
+        // Settings names each source with its count; Greater Manchester is removed, after a
+        // second press, and Wigan then has only its library and stops.
+        click(&app, "a[data-tab='settings']").await;
+        wait_for_text(
+            &app,
+            "#sources",
+            "Greater Manchester community assets: 5,200 listings",
+        )
+        .await;
+        let sources = text(&app, "#sources").await;
+        assert!(
+            sources.contains("England's public libraries: 2,986 listings"),
+            "{sources}"
+        );
+        assert!(
+            sources.contains("UK mobile library stops: 4,438 listings"),
+            "{sources}"
+        );
+        assert!(
+            js(
+                &app,
+                "return document.querySelector('#regions-available') === null"
+            )
+            .await
+                == true
+        );
+        screenshot(&app, "settings-regions", 1280, 800).await;
+        axe_check(&app, "settings with regions").await;
+        click(
+            &app,
+            "#sources li[data-source='Greater Manchester community assets'] button",
+        )
+        .await;
+        click(
+            &app,
+            "button[data-confirm='Greater Manchester community assets']",
+        )
+        .await;
+        wait_for_text(
+            &app,
+            "#regions-status",
+            "Removed Greater Manchester community assets.",
+        )
+        .await;
+        let sources = text(&app, "#sources").await;
+        assert!(!sources.contains("Greater Manchester"), "{sources}");
+        find(
+            &app,
+            "#regions-available li[data-region='greater-manchester']",
+        )
+        .await;
+        click(&app, "a[data-tab='near']").await;
+        search_for(&app, "Wigan").await;
+        let names = result_names(&app).await;
+        assert!(names.contains(&"Wigan Library".to_string()), "{names:?}");
+        assert!(
+            names
+                .iter()
+                .all(|n| n.contains("Librar") || n.starts_with("Mobile library")),
+            "no Greater Manchester assets: {names:?}"
+        );
+        assert!(!text(&app, "#coverage").await.contains("Greater Manchester"));
+
+        // Added back from the bundled ones.
+        click(&app, "a[data-tab='settings']").await;
+        click(
+            &app,
+            "#regions-available li[data-region='greater-manchester'] button",
+        )
+        .await;
+        wait_for_text(
+            &app,
+            "#regions-status",
+            "Added Greater Manchester community assets: 5,200 listings.",
+        )
+        .await;
+
+        // And a listings file the person picks.
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tests/fixtures/hsds-3.0/service_list.json")
+            .canonicalize()
+            .unwrap();
+        find(&app, "#region-file")
+            .await
+            .send_keys(file.to_str().unwrap())
+            .await
+            .unwrap();
+        wait_for_text(&app, "#regions-status", "Added service_list.json:").await;
+        wait_for_text(&app, "#sources", "service_list:").await;
+        click(&app, "a[data-tab='near']").await;
+        search_for(&app, "Wigan").await;
+        let names = result_names(&app).await;
+        assert!(
+            names
+                .iter()
+                .any(|n| !n.contains("Librar") && !n.starts_with("Mobile library")),
+            "Greater Manchester is back: {names:?}"
+        );
+        app.client.close().await.unwrap();
+    });
+}
+
 /// A 256×256 PNG tile of one colour, as a tile server would send.
 fn tile_png() -> Vec<u8> {
     let mut out = Vec::new();

@@ -135,8 +135,23 @@ export interface Detail {
   has_sessions: boolean;
 }
 
+/** Where some of the directory's listings came from, and how many. */
+export interface SourceCount {
+  kind: "region" | "feed" | "imported";
+  name: string;
+  description: string;
+  attribution: string[];
+  listings: number;
+}
+
+export interface RegionsView {
+  sources: SourceCount[];
+  /** Bundled regions the directory does not hold. */
+  available: { id: string; name: string; description: string }[];
+}
+
 export interface AppInfo {
-  region: string | null;
+  sources: SourceCount[];
   listings: number;
   feed_url: string | null;
   tile_url: string | null;
@@ -204,6 +219,14 @@ export const api = {
   setSetting: (key: "feed_url" | "tile_url", value: string) =>
     invoke<string | null>("set_setting", { key, value }),
   syncNow: () => invoke<void>("sync_now"),
+  regions: () => invoke<RegionsView>("regions"),
+  regionAdd: (id: string) => invoke<RegionsView>("region_add", { id }),
+  regionRemove: (name: string) => invoke<RegionsView>("region_remove", { name }),
+  /** The file's bytes go as the raw body (no JSON array of numbers), its name in a header. */
+  regionAddFile: async (file: File) =>
+    invoke<RegionsView>("region_add_file", new Uint8Array(await file.arrayBuffer()), {
+      headers: { "x-file-name": encodeURIComponent(file.name) },
+    }),
   onSyncProgress: (f: (p: SyncProgress) => void): Promise<UnlistenFn> =>
     listen<SyncProgress>("sync-progress", (e) => f(e.payload)),
   onSyncFinished: (f: (p: SyncFinished) => void): Promise<UnlistenFn> =>

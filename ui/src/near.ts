@@ -244,6 +244,16 @@ export async function runSearch(more = false): Promise<void> {
   });
 }
 
+/** What the directory covers, in a sentence, with where to change it. */
+function coverage(id: string): HTMLElement {
+  const sources = state.info?.sources.filter((src) => src.listings > 0) ?? [];
+  const words = sources.length
+    ? `Signpost covers ${sources.map((src) => `${src.name} (${src.listings.toLocaleString("en-GB")})`).join(", ")}. `
+    : "Signpost has no listings yet. ";
+  return el("p", { class: "hint coverage", id }, words,
+    el("a", { href: "#/settings" }, sources.length ? "Add a region or a feed" : "Add a region"), ".");
+}
+
 function paintResults(): void {
   if (!resultsBox || !statusLine) return;
   clear(resultsBox);
@@ -265,10 +275,25 @@ function paintResults(): void {
     n === 0
       ? filtersInUse(state.search)
         ? `Nothing ${within} matches these filters. Try fewer filters.`
-        : `Signpost has no listings ${within} yet. Try a town nearby, or add a region in Updates & settings.`
+        : `Signpost has no listings ${within} yet. Try a town nearby or a wider distance.`
       : answer.total > n
         ? `Nearest ${n} of ${answer.total} places ${within}.`
         : `${n} ${n === 1 ? "place" : "places"} ${within}, nearest first.`;
+  if (n === 0 && !filtersInUse(state.search)) {
+    // Nothing near: look further, or add what covers this place.
+    const widest = RADII[RADII.length - 1];
+    if (answer.radius_km < widest) {
+      const widen = el("button", { type: "button", id: "widen", class: "secondary" }, `Look within ${widest} km`);
+      widen.addEventListener("click", () => {
+        state.search.radius_km = widest;
+        const radius = document.querySelector<HTMLSelectElement>("#f-radius");
+        if (radius) radius.value = String(widest);
+        void runSearch();
+      });
+      resultsBox.append(el("p", {}, widen));
+    }
+    resultsBox.append(coverage("nothing-near-help"));
+  }
   if (answer.unstated > 0) {
     // Most listings do not say whether they are step-free: the person decides whether to see them.
     const also = el("button", { type: "button", id: "include-unstated", class: "secondary" },
@@ -457,7 +482,7 @@ export function renderNear(main: HTMLElement): void {
   main.append(
     el("h2", { class: "visually-hidden" }, "What is near"),
     el("div", { class: "near-layout" },
-      el("section", { class: "controls", "aria-label": "Search and filters" }, form, filtersBox(filters)),
+      el("section", { class: "controls", "aria-label": "Search and filters" }, form, coverage("coverage"), filtersBox(filters)),
       el("section", { class: "answer", "aria-label": "Results" },
         el("div", { class: "view-toggle", role: "group", "aria-label": "Show results as" }, toggle("list", "List"), toggle("map", "Map")),
         statusLine, resultsBox),

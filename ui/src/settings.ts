@@ -1,7 +1,7 @@
 // Updates and settings: the regional feed, syncing with progress, the map tiles, and the
 // problem reports waiting to be sent.
-import { api, message, type SyncFinished, type SyncProgress } from "./api";
-import { el } from "./dom";
+import { api, message, type RegionsView, type SourceCount, type SyncFinished, type SyncProgress } from "./api";
+import { append, clear, el } from "./dom";
 import { state } from "./state";
 
 let progressBar: HTMLProgressElement | null = null;
@@ -13,7 +13,7 @@ let summary: HTMLElement | null = null;
 function summaryText(): string {
   const info = state.info;
   if (!info) return "";
-  return `${info.listings.toLocaleString("en-GB")} listings${info.region ? ` (${info.region})` : ""}, kept on this device: everything works offline.`;
+  return `${info.listings.toLocaleString("en-GB")} listings, kept on this device: everything works offline.`;
 }
 
 function when(iso: string): string {
@@ -98,6 +98,110 @@ function settingForm(
   );
 }
 
+const count = (n: number) => `${n.toLocaleString("en-GB")} ${n === 1 ? "listing" : "listings"}`;
+
+const kindWords: Record<SourceCount["kind"], string> = {
+  region: "",
+  feed: "Regional feed: ",
+  imported: "Imported file: ",
+};
+
+/** After a region is added or removed: what every screen shows is read again. */
+async function directoryChanged(view: RegionsView): Promise<void> {
+  state.info = await api.appInfo();
+  state.choices = await api.filterChoices();
+  state.answer = null; // the next visit to Near me searches the changed directory
+  if (state.info) state.info.sources = view.sources;
+  if (summary) summary.textContent = summaryText();
+}
+
+/**
+ * "Your directory": each source with its count (a region can be removed, after a second
+ * press), the bundled regions not loaded (to add), and a listings file to add.
+ */
+function regionsSection(view: RegionsView): HTMLElement {
+  const status = el("p", { id: "regions-status", role: "status", "aria-live": "polite" });
+  const box = el("div", { id: "regions" });
+  const busy = (words: string) => {
+    status.textContent = words;
+    status.className = "";
+    for (const b of box.querySelectorAll<HTMLButtonElement | HTMLInputElement>("button, input")) b.disabled = true;
+  };
+  const run = async (words: string, change: () => Promise<RegionsView>, done: (v: RegionsView) => string) => {
+    busy(words);
+    try {
+      const next = await change();
+      await directoryChanged(next);
+      paint(next);
+      status.textContent = done(next);
+    } catch (e) {
+      paint(view);
+      status.textContent = message(e);
+      status.className = "error";
+    }
+  };
+  const paint = (v: RegionsView) => {
+    view = v;
+    clear(box);
+    const sources = v.sources.length
+      ? el("ul", { class: "plain sources", id: "sources" }, ...v.sources.map((src) => {
+          const remove = el("button", { type: "button", class: "link-button", "aria-label": `Remove ${src.name}` }, "Remove");
+          const row = el("li", { "data-source": src.name },
+            el("strong", {}, `${kindWords[src.kind]}${src.name}`), `: ${count(src.listings)}`,
+            src.kind === "region" ? " " : null,
+            src.kind === "region" ? remove : null,
+            src.description ? el("p", { class: "hint" }, src.description) : null,
+            src.attribution.length ? el("p", { class: "hint attribution" }, src.attribution.join(" ")) : null);
+          remove.addEventListener("click", () => {
+            // A second, plain question before thousands of listings go.
+            const yes = el("button", { type: "button", class: "secondary", "data-confirm": src.name }, `Yes, remove ${count(src.listings)}`);
+            const no = el("button", { type: "button", class: "link-button" }, "Keep it");
+            const ask = el("p", { class: "confirm" }, `Remove ${src.name} from this device? `, yes, " ", no);
+            remove.replaceWith(ask);
+            yes.focus();
+            no.addEventListener("click", () => paint(view));
+            yes.addEventListener("click", () =>
+              void run(`Removing ${src.name}…`, () => api.regionRemove(src.name), () => `Removed ${src.name}.`));
+          });
+          return row;
+        }))
+      : el("p", { id: "sources-empty" }, "Your directory is empty: add a region below, or set a regional feed.");
+    const available = v.available.length
+      ? el("ul", { class: "plain", id: "regions-available" }, ...v.available.map((r) =>
+          el("li", { "data-region": r.id },
+            el("strong", {}, r.name), " ",
+            el("button", {
+              type: "button", class: "secondary", "aria-label": `Add ${r.name}`,
+              onclick: () => void run(`Adding ${r.name}… this takes a few seconds.`, () => api.regionAdd(r.id), (n) => {
+                const added = n.sources.find((x) => x.name === r.name);
+                return `Added ${r.name}: ${count(added?.listings ?? 0)}.`;
+              }),
+            }, "Add"),
+            el("p", { class: "hint" }, r.description))))
+      : null;
+    const file = el("input", { type: "file", id: "region-file", accept: ".json,.gz,.csv,application/json", "aria-describedby": "region-file-hint" }) as HTMLInputElement;
+    file.addEventListener("change", () => {
+      const chosen = file.files?.[0];
+      if (!chosen) return;
+      void run(`Adding ${chosen.name}…`, () => api.regionAddFile(chosen), (n) => {
+        const stem = chosen.name.split(".")[0];
+        const added = n.sources.find((x) => x.name === stem);
+        return `Added ${chosen.name}: ${count(added?.listings ?? 0)}.`;
+      });
+    });
+    append(box,
+      sources,
+      available ? el("h4", {}, "Regions that come with Signpost") : null,
+      available,
+      el("label", { for: file.id }, "Add listings from a file"),
+      el("p", { class: "hint", id: "region-file-hint" }, "An HSDS or Open Referral UK file (JSON, or JSON in gzip). Every listing is checked; a bad one is named and left out."),
+      file,
+    );
+  };
+  paint(view);
+  return el("div", {}, box, status);
+}
+
 export async function renderSettings(main: HTMLElement): Promise<void> {
   state.info = await api.appInfo();
   const info = state.info;
@@ -159,6 +263,7 @@ export async function renderSettings(main: HTMLElement): Promise<void> {
     el("section", { "aria-labelledby": "dir-h" },
       el("h3", { id: "dir-h" }, "Your directory"),
       summary,
+      regionsSection(await api.regions()),
     ),
     el("section", { "aria-labelledby": "sync-h" },
       el("h3", { id: "sync-h" }, "Updates"),

@@ -78,12 +78,12 @@ pub fn bench_coverage(
     println!("| directory | sectors | open + index ready | first run | median of 5 | sectors with one within 5 km, per domain |");
     println!("|---|---|---|---|---|---|");
 
-    // The embedded default region, as a fresh app or CLI has it.
+    // The bundled default regions, as a fresh app or CLI has them.
     let tmp = tempfile::tempdir()?;
     {
         let path = tmp.path().join("default.db");
         let mut dir = Directory::open(&path)?;
-        dir.ensure_region(&Region::embedded_default()?)?;
+        dir.ensure_regions(&Region::bundled_defaults()?)?;
         drop(dir);
         let t = Instant::now();
         let dir = Directory::open(&path)?;
@@ -92,7 +92,7 @@ pub fn bench_coverage(
         let (times, c) = england(&dir, 5)?;
         report(
             &format!(
-                "embedded default ({} listings)",
+                "bundled defaults ({} listings)",
                 dir.index()?.service_count()
             ),
             ready,

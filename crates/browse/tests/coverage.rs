@@ -1,7 +1,7 @@
 //! Where assets are lacking, against an independent reference: the distances are computed
 //! again from the listings as written (their own access and domain terms, their own
 //! coordinates, by haversine over every listing), sharing no product code, on real SQLite
-//! files: synthetic listings, and the Greater Manchester and default regions.
+//! files: synthetic listings, and every bundled region.
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -199,15 +199,14 @@ fn distances_match_the_reference_on_the_real_regions() {
     let t = tempfile::tempdir().unwrap();
     let mut d = Directory::open(&t.path().join("d.db")).unwrap();
     let mut records: Vec<Value> = Vec::new();
-    let gm = Region::from_folder(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../regions/greater-manchester"),
-    )
-    .unwrap();
-    for region in [Region::embedded_default().unwrap(), gm] {
+    // Every bundled region: England's public libraries, Greater Manchester, the library stops.
+    let regions = Region::bundled().unwrap();
+    assert!(regions.len() >= 3);
+    for region in &regions {
         for (_, raw) in region.records().unwrap() {
             records.extend(raw.into_iter().map(|r| r.into_value().unwrap()));
         }
-        d.load_region(&region, &mut |_| {}).unwrap();
+        d.load_region(region, &mut |_| {}).unwrap();
     }
     let points = reference_points(&records);
     assert!(
@@ -227,6 +226,7 @@ fn distances_match_the_reference_on_the_real_regions() {
             radius_km: 15.0,
         },
         Area::LocalAuthority("E08000010".into()), // Wigan
+        Area::LocalAuthority("E06000023".into()), // Bristol
     ] {
         let chosen = coverage::sectors_in(sectors, &area).unwrap();
         check(&coverage(&d, sectors, &area).unwrap(), &chosen, &points);

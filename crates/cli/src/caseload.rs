@@ -145,7 +145,7 @@ fn directory(data: &Path) -> Result<Directory> {
     if !path.exists() {
         let mut dir =
             Directory::open(&path).with_context(|| format!("opening {}", path.display()))?;
-        dir.ensure_region(&Region::embedded_default()?)?;
+        dir.ensure_regions(&Region::bundled_defaults()?)?;
     }
     Directory::open_read_only(&path).with_context(|| format!("opening {}", path.display()))
 }

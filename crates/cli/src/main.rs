@@ -10,6 +10,7 @@ use signpost_directory::{
     Attendance, Directory, Filters, ImportReport, NearQuery, NearResult, Progress, Region,
 };
 use signpost_postcodes::{Gazetteer, Lookup};
+use signpost_region_builder as region_builder;
 
 mod caseload;
 mod coverage;
@@ -66,10 +67,18 @@ enum Command {
         #[arg(long)]
         feed: String,
     },
-    /// Load a region folder (one with a region.json).
+    /// Load a region: a bundled one by name (see `regions`), a folder with a region.json, or
+    /// one listings file. Loading it again refreshes it.
     LoadRegion {
-        /// The folder.
-        dir: PathBuf,
+        /// Bundled region name, folder or file.
+        region: String,
+    },
+    /// The regions this directory holds (with counts), then the bundled ones it does not.
+    Regions,
+    /// Remove a region and every listing it brought.
+    RemoveRegion {
+        /// The region's name, as `regions` lists it.
+        name: String,
     },
     /// A connector's caseload (encrypted; in the app's data folder).
     Caseload(caseload::CaseloadArgs),
@@ -95,6 +104,21 @@ enum DataCommand {
     ConvertGm {
         /// gm_community_assets.csv.
         csv: PathBuf,
+        /// England's public libraries (libraries.csv): GM libraries it lists are left out, so a
+        /// directory with both regions lists each library once.
+        #[arg(long)]
+        libraries: Option<PathBuf>,
+        /// Output file (.json.gz).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Convert England's public libraries (open ones only) into HSDS listings (gzip JSON).
+    ConvertLibraries {
+        /// libraries.csv.
+        libraries: PathBuf,
+        /// authorities.csv (names each library authority).
+        #[arg(long)]
+        authorities: PathBuf,
         /// Output file (.json.gz).
         #[arg(long)]
         out: PathBuf,
@@ -206,8 +230,9 @@ fn open_to_read(db: &Option<PathBuf>, seed: bool) -> Result<Directory> {
             let path = default_db()?;
             let mut dir =
                 Directory::open(&path).with_context(|| format!("opening {}", path.display()))?;
-            let region = Region::embedded_default()?;
-            if let Some(report) = dir.ensure_region(&region)? {
+            let regions = Region::bundled_defaults()?;
+            let reports = dir.ensure_regions(&regions)?;
+            for (region, report) in regions.iter().zip(&reports) {
                 eprintln!(
                     "Loaded the default region \"{}\": {} listings.",
                     region.manifest.name,
@@ -541,6 +566,31 @@ fn show(db: &Option<PathBuf>, id: &str, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// A region by what the user typed: a bundled region's name (its folder under `regions/`), a
+/// folder with a region.json, or a listings file.
+fn region_named(given: &str) -> Result<Region> {
+    let path = Path::new(given);
+    if path.is_dir() {
+        return Ok(Region::from_folder(path)?);
+    }
+    if path.is_file() {
+        return Ok(Region::from_file(path)?);
+    }
+    match Region::bundled_by_id(given) {
+        Ok(region) => Ok(region),
+        Err(_) => {
+            let names: Vec<String> = Region::bundled()?
+                .iter()
+                .map(|r| r.id().to_string())
+                .collect();
+            bail!(
+                "{given} is neither a folder, a file nor a bundled region (bundled: {})",
+                names.join(", ")
+            )
+        }
+    }
+}
+
 /// Write converted listings as gzip JSON, the form regions ship in.
 fn write_listings(listings: &[serde_json::Value], out: &Path) -> Result<()> {
     let json = serde_json::to_vec_pretty(listings)?;
@@ -577,7 +627,9 @@ fn main() -> Result<()> {
         Command::Show { id, json } => show(&cli.db, &id, json)?,
         Command::Stats => {
             let dir = open_to_read(&cli.db, true)?;
-            println!("{}", serde_json::to_string_pretty(&dir.stats()?)?);
+            let mut stats = serde_json::to_value(dir.stats()?)?;
+            stats["sources"] = serde_json::to_value(dir.sources()?)?;
+            println!("{}", serde_json::to_string_pretty(&stats)?);
         }
         Command::Sync { feed } => {
             // A synced directory holds the feed's region, so the default region is not seeded.
@@ -656,20 +708,72 @@ fn main() -> Result<()> {
             let dir = open_to_read(&cli.db, false)?;
             println!("{}", dir.digest()?);
         }
-        Command::LoadRegion { dir: folder } => {
-            let region = Region::from_folder(&folder)?;
+        Command::LoadRegion { region } => {
+            let region = region_named(&region)?;
             let mut dir = open(&cli.db)?;
             let report = dir.load_region(&region, &mut progress_printer())?;
             print_report(&report, false)?;
         }
-        Command::Data(DataCommand::ConvertGm { csv, out }) => {
+        Command::Regions => {
+            let dir = open_to_read(&cli.db, true)?;
+            let sources = dir.sources()?;
+            for s in &sources {
+                let kind = match s.kind {
+                    signpost_directory::SourceKind::Region => "region",
+                    signpost_directory::SourceKind::Feed => "feed",
+                    signpost_directory::SourceKind::Imported => "imported",
+                };
+                println!("{kind:<9} {:>8}  {}", s.listings, s.name);
+            }
+            for r in Region::bundled()? {
+                if !sources.iter().any(|s| s.name == r.manifest.name) {
+                    println!(
+                        "{:<9} {:>8}  {} (bundled: signpost load-region {})",
+                        "not loaded",
+                        "-",
+                        r.manifest.name,
+                        r.id()
+                    );
+                }
+            }
+        }
+        Command::RemoveRegion { name } => {
+            let mut dir = open(&cli.db)?;
+            let removed = dir.remove_region(&name)?;
+            println!("removed the region \"{name}\": {removed} listings");
+        }
+        Command::Data(DataCommand::ConvertGm {
+            csv,
+            libraries,
+            out,
+        }) => {
+            let listed = match libraries {
+                Some(path) => region_builder::public_libraries::open_library_postcodes(&path)?,
+                None => Default::default(),
+            };
             write_listings(
-                &signpost_directory::gm_assets::convert_gm_assets(&csv)?,
+                &region_builder::gm_assets::convert_gm_assets(&csv, &listed)?,
+                &out,
+            )?;
+        }
+        Command::Data(DataCommand::ConvertLibraries {
+            libraries,
+            authorities,
+            out,
+        }) => {
+            write_listings(
+                &region_builder::public_libraries::convert_public_libraries(
+                    &libraries,
+                    &authorities,
+                )?,
                 &out,
             )?;
         }
         Command::Data(DataCommand::ConvertStops { dir, out }) => {
-            write_listings(&signpost_directory::stops::convert_stops(&dir)?, &out)?;
+            write_listings(
+                &region_builder::mobile_library_stops::convert_stops(&dir)?,
+                &out,
+            )?;
         }
         Command::Data(DataCommand::PackPostcodes { source, out }) => {
             let file = std::fs::File::open(&source)

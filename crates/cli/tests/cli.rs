@@ -64,13 +64,21 @@ fn near_postcode_on_the_default_region_is_in_exact_distance_order() {
             assert!(r.get(key).is_some(), "{key} missing in {r}");
         }
         assert_eq!(r["access"], "drop-in");
-        assert!(r["name"].as_str().unwrap().starts_with("Mobile library"));
+    }
+    // Every bundled default region was loaded, once each.
+    for region in [
+        "England's public libraries",
+        "Greater Manchester community assets",
+        "UK mobile library stops",
+    ] {
+        let said = format!("Loaded the default region \"{region}\"");
+        assert_eq!(stderr.matches(&said).count(), 1, "{stderr}");
     }
     assert!(t.path().join("signpost/directory.db").exists());
     // Second run: the region is not loaded again.
     let again = signpost_default(t.path(), &["near", "--postcode", "nr20", "--json"]);
     let again_results: Vec<Value> = serde_json::from_str(&ok(&again)).unwrap();
-    // Every stop is drop-in, so the same places come back (open_now may have changed since).
+    // Every stop and library is drop-in, so the same places come back (open_now may have changed since).
     let places = |rs: &[Value]| -> Vec<(Value, Value)> {
         rs.iter()
             .map(|r| (r["service_id"].clone(), r["location_id"].clone()))
@@ -587,13 +595,13 @@ fn load_region_loads_a_region_folder_once() {
     let folder = repo("regions/greater-manchester");
     let report = ok(&signpost(&db, &["load-region", folder.to_str().unwrap()]));
     assert!(
-        report.starts_with("5387 new, 0 updated, 0 unchanged, 0 skipped"),
+        report.starts_with("5200 new, 0 updated, 0 unchanged, 0 skipped"),
         "{report}"
     );
     // A loaded region is the directory: the default region is not added on top.
     let out = signpost(&db, &["stats"]);
     let stats: Value = serde_json::from_str(&ok(&out)).unwrap();
-    assert_eq!(stats["listings"], 5387);
+    assert_eq!(stats["listings"], 5200);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("Loaded"));
     let near: Vec<Value> = serde_json::from_str(&ok(&signpost(
         &db,
@@ -610,7 +618,7 @@ fn load_region_loads_a_region_folder_once() {
     );
     let again = ok(&signpost(&db, &["load-region", folder.to_str().unwrap()]));
     assert!(
-        again.starts_with("0 new, 0 updated, 5387 unchanged"),
+        again.starts_with("0 new, 0 updated, 5200 unchanged"),
         "{again}"
     );
     // A folder without a region.json is an error naming the file, and changes nothing.
@@ -619,24 +627,27 @@ fn load_region_loads_a_region_folder_once() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("region.json"), "{err}");
     let stats: Value = serde_json::from_str(&ok(&signpost(&db, &["stats"]))).unwrap();
-    assert_eq!(stats["listings"], 5387);
+    assert_eq!(stats["listings"], 5200);
 }
 
-/// Run `signpost data COMMAND SOURCE --out …` and check it rewrites the shipped file exactly.
-fn regenerates(command: &str, source: &str, shipped: &str, count: usize) {
+/// Run `signpost data COMMAND SOURCE [--OPTION FILE …] --out …` and check it rewrites the
+/// shipped file exactly.
+fn regenerates(command: &str, source: &str, options: &[(&str, &str)], shipped: &str, count: usize) {
     let t = tempfile::tempdir().unwrap();
     let db = t.path().join("unused.db");
     let out_file = t.path().join("out.json.gz");
-    let out = signpost(
-        &db,
-        &[
-            "data",
-            command,
-            repo(source).to_str().unwrap(),
-            "--out",
-            out_file.to_str().unwrap(),
-        ],
-    );
+    let mut args = vec![
+        "data".to_string(),
+        command.to_string(),
+        repo(source).display().to_string(),
+    ];
+    for (option, file) in options {
+        args.push(option.to_string());
+        args.push(repo(file).display().to_string());
+    }
+    args.extend(["--out".to_string(), out_file.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = signpost(&db, &args);
     ok(&out);
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -653,11 +664,12 @@ fn regenerates(command: &str, source: &str, shipped: &str, count: usize) {
 }
 
 #[test]
-fn data_convert_stops_regenerates_the_default_region() {
+fn data_convert_stops_regenerates_the_mobile_library_stops_region() {
     regenerates(
         "convert-stops",
         "data/sources/uk-mobile-library-stops",
-        "regions/default/mobile-library-stops.json.gz",
+        &[],
+        "regions/mobile-library-stops/mobile-library-stops.json.gz",
         4438,
     );
 }
@@ -667,8 +679,26 @@ fn data_convert_gm_regenerates_the_greater_manchester_region() {
     regenerates(
         "convert-gm",
         "data/sources/gm-community-assets/gm_community_assets.csv",
+        &[(
+            "--libraries",
+            "data/sources/england-public-libraries/libraries.csv",
+        )],
         "regions/greater-manchester/gm-community-assets.json.gz",
-        5387,
+        5200,
+    );
+}
+
+#[test]
+fn data_convert_libraries_regenerates_englands_public_libraries() {
+    regenerates(
+        "convert-libraries",
+        "data/sources/england-public-libraries/libraries.csv",
+        &[(
+            "--authorities",
+            "data/sources/england-public-libraries/authorities.csv",
+        )],
+        "regions/england-public-libraries/england-public-libraries.json.gz",
+        2986,
     );
 }
 
@@ -1012,4 +1042,43 @@ fn near_takes_days_of_the_week_and_parts_of_the_day() {
         "{}",
         String::from_utf8_lossy(&bad.stderr)
     );
+}
+
+#[test]
+fn regions_are_listed_added_by_name_and_removed() {
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("d.db");
+    let report = ok(&signpost(&db, &["load-region", "england-public-libraries"]));
+    assert!(report.starts_with("2986 new"), "{report}");
+    let listed = ok(&signpost(&db, &["regions"]));
+    let lines: Vec<&str> = listed.lines().collect();
+    assert!(
+        lines[0].starts_with("region") && lines[0].contains("2986  England's public libraries"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("signpost load-region greater-manchester"),
+        "the bundled regions not loaded are offered: {listed}"
+    );
+    let removed = ok(&signpost(
+        &db,
+        &["remove-region", "England's public libraries"],
+    ));
+    assert_eq!(
+        removed.trim(),
+        "removed the region \"England's public libraries\": 2986 listings"
+    );
+    let stats: Value = serde_json::from_str(&ok(&signpost(&db, &["stats"]))).unwrap();
+    assert_eq!(stats["listings"], 0);
+    // Unknown names say what there is, and change nothing.
+    let out = signpost(&db, &["load-region", "atlantis"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("atlantis") && err.contains("greater-manchester"),
+        "{err}"
+    );
+    let out = signpost(&db, &["remove-region", "Atlantis"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no region of that name"));
 }

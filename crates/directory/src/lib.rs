@@ -8,9 +8,8 @@
 //!   listings, checked against `assets-schema/listing.schema.json` by [`validate`];
 //! - [`search`] and [`spatial`] answer near-me queries exactly, [`schedule`] answers "open now";
 //! - [`catalogue`] is the read side a feed publishes, in ORUK's shape ([`oruk`]);
-//! - [`region`] loads a bundle of listings (the default region is compiled in); [`stops`]
-//!   builds that default region from mobile library timetables, and [`gm_assets`] a second one
-//!   from Greater Manchester's open data.
+//! - [`region`] loads a bundle of listings (the bundled regions are compiled in). The
+//!   `signpost-region-builder` crate makes those bundles from their source data.
 //!
 //! ```no_run
 //! use signpost_directory::{Directory, NearQuery};
@@ -29,16 +28,15 @@ pub mod coords;
 pub mod db;
 mod error;
 pub mod freshness;
-pub mod gm_assets;
 pub mod import;
 pub mod model;
 pub mod oruk;
 pub mod region;
+pub mod row_text;
 pub mod schedule;
 pub mod schema;
 pub mod search;
 pub mod spatial;
-pub mod stops;
 mod store;
 pub mod taxonomy;
 pub mod validate;
@@ -52,6 +50,6 @@ pub use region::Region;
 pub use search::{Filters, Hit, NearQuery, WeekTimes};
 pub use store::{
     ChangesetInfo, DataVersion, Directory, Freshness, ImportReport, ListingDetail, NearResult,
-    Progress, Resync, SnapshotInfo, Stats, SyncCursor,
+    Progress, Resync, SnapshotInfo, SourceCount, SourceKind, Stats, SyncCursor,
 };
 pub use taxonomy::{Access, Attendance};

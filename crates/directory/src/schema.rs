@@ -54,6 +54,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: V8_ORUK_TEXT,
         backfill: Some(crate::write::backfill_oruk_text),
     },
+    Migration {
+        sql: V9_REGIONS,
+        backfill: None,
+    },
 ];
 
 /// The schema version this build writes.
@@ -339,6 +343,21 @@ CREATE TABLE service_at_location_oruk (
     sal_rowid INTEGER PRIMARY KEY REFERENCES service_at_location(rowid) ON DELETE CASCADE,
     record TEXT NOT NULL
 ) STRICT;
+"#;
+
+/// Version 9: the regions loaded, by name, with what to show for them (several can be loaded,
+/// and each can be removed). Which listings a region holds is not stored twice: each listing's
+/// `source` names its region (`region:NAME/FILE`). `meta.region` stays, meaning "a region was
+/// once loaded here", so a directory whose regions were all removed is not refilled.
+const V9_REGIONS: &str = r#"
+CREATE TABLE region (
+    name TEXT PRIMARY KEY,
+    description TEXT NOT NULL DEFAULT '',
+    attribution TEXT NOT NULL DEFAULT '[]',
+    loaded_at TEXT NOT NULL
+) STRICT;
+INSERT INTO region(name, loaded_at)
+    SELECT value, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM meta WHERE key = 'region';
 "#;
 
 /// Bring `conn` to [`VERSION`], one transaction per step. Refuses databases from the future.

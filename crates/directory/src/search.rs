@@ -10,7 +10,7 @@
 //! rowid.
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use geo::{Distance, Haversine, Point};
@@ -18,6 +18,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 use crate::model::ScheduleRecord;
+use crate::row_text::RowTexts;
 use crate::schedule::{self, Schedule};
 use crate::spatial::{self, Facet, IndexedPoint, SpatialIndex};
 use crate::taxonomy::{Access, Attendance, Taxonomy};
@@ -229,7 +230,15 @@ pub struct SearchIndex {
     /// Points per facet, to pick the most selective facet tree without building any.
     facet_counts: HashMap<Facet, usize>,
     schedules: OnceLock<Schedules>,
+    rows: OnceLock<RowTexts>,
+    /// The services matching the last few texts asked for, newest last. A person refining a
+    /// search (another filter, another place) asks the same words again, and so do a feed's
+    /// clients; the index is rebuilt whenever the data changes, and this with it.
+    text_matches: Mutex<Vec<(String, Arc<TextMatches>)>>,
 }
+
+/// How many texts' matches an index remembers.
+const TEXTS_REMEMBERED: usize = 32;
 
 /// Filters resolved against the index: codes to bits, languages to ids, text to a service set.
 struct Compiled {
@@ -240,9 +249,9 @@ struct Compiled {
     wheelchair: bool,
     attendance: u8,
     languages: Option<Vec<u32>>,
-    open_at: Option<DateTime<Utc>>,
+    open_at: Option<schedule::Moment>,
     meets_in: Option<WeekTimes>,
-    text: Option<TextMatches>,
+    text: Option<Arc<TextMatches>>,
 }
 
 /// The services matching a text filter: a bitset for O(1) membership, plus the list.
@@ -369,6 +378,8 @@ impl SearchIndex {
             spatial: SpatialIndex::build(points),
             facet_counts,
             schedules: OnceLock::new(),
+            rows: OnceLock::new(),
+            text_matches: Mutex::new(Vec::new()),
         }
     }
 
@@ -398,7 +409,17 @@ impl SearchIndex {
             self.facet_tree(*facet);
         }
         self.schedules(conn)?;
+        self.row_texts(conn)?;
         Ok(())
+    }
+
+    /// What result rows show, read on first use (or by [`SearchIndex::warm`]).
+    pub fn row_texts(&self, conn: &Connection) -> Result<&RowTexts> {
+        if let Some(r) = self.rows.get() {
+            return Ok(r);
+        }
+        let loaded = RowTexts::load(conn, &self.slot_of_rowid, self.services.len())?;
+        Ok(self.rows.get_or_init(|| loaded))
     }
 
     fn facet_size(&self, facet: Facet) -> usize {
@@ -451,30 +472,56 @@ impl SearchIndex {
             .get_or_init(|| Schedules { by_service, by_sal }))
     }
 
+    /// The services whose text matches the FTS5 query `words`, remembered for the next ask.
+    fn text_matches(&self, conn: &Connection, words: String) -> Result<Arc<TextMatches>> {
+        let remembered = |words: &str| {
+            let mut cache = self
+                .text_matches
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let at = cache.iter().position(|(w, _)| w == words)?;
+            let entry = cache.remove(at);
+            let matches = entry.1.clone();
+            cache.push(entry);
+            Some(matches)
+        };
+        if let Some(m) = remembered(&words) {
+            return Ok(m);
+        }
+        let mut stmt =
+            conn.prepare_cached("SELECT rowid FROM service_fts WHERE service_fts MATCH ?1")?;
+        let mut matches = TextMatches {
+            bits: vec![0; self.services.len() / 64 + 1],
+            list: Vec::new(),
+        };
+        let mut rows = stmt.query([&words])?;
+        while let Some(r) = rows.next()? {
+            match self.slot_of_rowid.get(r.get::<_, i64>(0)? as usize) {
+                Some(&i) if i != NO_SLOT => {
+                    matches.bits[(i / 64) as usize] |= 1 << (i % 64);
+                    matches.list.push(i);
+                }
+                _ => {}
+            }
+        }
+        let matches = Arc::new(matches);
+        let mut cache = self
+            .text_matches
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() >= TEXTS_REMEMBERED {
+            cache.remove(0);
+        }
+        cache.push((words, matches.clone()));
+        Ok(matches)
+    }
+
     fn compile(&self, conn: &Connection, q: &NearQuery) -> Result<Compiled> {
         let f = &q.filters;
         let words = f.text.as_deref().and_then(fts_query);
         let text = match words {
             None => None,
-            Some(words) => {
-                let mut stmt = conn
-                    .prepare_cached("SELECT rowid FROM service_fts WHERE service_fts MATCH ?1")?;
-                let mut matches = TextMatches {
-                    bits: vec![0; self.services.len() / 64 + 1],
-                    list: Vec::new(),
-                };
-                let mut rows = stmt.query([words])?;
-                while let Some(r) = rows.next()? {
-                    match self.slot_of_rowid.get(r.get::<_, i64>(0)? as usize) {
-                        Some(&i) if i != NO_SLOT => {
-                            matches.bits[(i / 64) as usize] |= 1 << (i % 64);
-                            matches.list.push(i);
-                        }
-                        _ => {}
-                    }
-                }
-                Some(matches)
-            }
+            Some(words) => Some(self.text_matches(conn, words)?),
         };
         if f.open_at.is_some() || f.meets_in.is_some() {
             self.schedules(conn)?;
@@ -492,7 +539,7 @@ impl SearchIndex {
                     .filter_map(|l| self.languages.get(&l.trim().to_lowercase()).copied())
                     .collect()
             }),
-            open_at: f.open_at,
+            open_at: f.open_at.map(schedule::Moment::new),
             meets_in: f.meets_in,
             text,
         })
@@ -526,7 +573,7 @@ impl SearchIndex {
         });
         let Some(list) = list else { return false };
         c.open_at
-            .is_none_or(|t| schedule::open_at(list, t) == Some(true))
+            .is_none_or(|m| schedule::open_at_moment(list, &m) == Some(true))
             && c.meets_in.is_none_or(|w| {
                 list.iter().any(|s| {
                     s.sessions_from(w.from, w.days)
@@ -807,6 +854,15 @@ impl SearchIndex {
     /// service's): exactly when [`SearchIndex::sessions`] answers `Some`, without placing a
     /// session on the calendar, so a ranking can know "times not stated" cheaply.
     pub fn has_times(&self, conn: &Connection, hit: &Hit) -> Result<bool> {
+        Ok(self
+            .schedules_at(conn, hit)?
+            .iter()
+            .any(Schedule::has_hours))
+    }
+
+    /// The schedules that apply at a hit's place, from memory: the place's own if it has any,
+    /// else its service's (empty when neither has one that can be placed on a calendar).
+    pub fn schedules_at(&self, conn: &Connection, hit: &Hit) -> Result<&[Schedule]> {
         let sched = self.schedules(conn)?;
         let p = &self.spatial.points[hit.point as usize];
         let list = sched.by_sal.get(&p.sal_rowid).or_else(|| {
@@ -814,7 +870,7 @@ impl SearchIndex {
                 .by_service
                 .get(&self.services[hit.service as usize].rowid)
         });
-        Ok(list.is_some_and(|l| l.iter().any(Schedule::has_hours)))
+        Ok(list.map_or(&[], Vec::as_slice))
     }
 
     /// The entry of the service stored at `rowid`, if it is indexed.

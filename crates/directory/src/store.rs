@@ -13,9 +13,9 @@ use sha2::{Digest, Sha256};
 use crate::changeset::{Changeset, Snapshot};
 use crate::error::{Error, RecordError, Result};
 use crate::import::{self, PreparedBatch, RawRecord};
-use crate::model::{ScheduleRecord, Service};
+use crate::model::Service;
 use crate::region::Region;
-use crate::schedule::{self, Schedule};
+use crate::schedule;
 use crate::search::{Hit, NearQuery, SearchIndex};
 use crate::taxonomy::{Attendance, Facets};
 use crate::{db, wal, write};
@@ -208,8 +208,33 @@ pub struct Stats {
     pub locations: usize,
     /// Locations not indexed because their coordinates are missing or wrong.
     pub unindexed_locations: usize,
-    /// Name of the loaded region, if any.
-    pub region: Option<String>,
+}
+
+/// Where some of a directory's listings came from, and how many.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceCount {
+    /// A region, a feed or imported files.
+    pub kind: SourceKind,
+    /// The region's name, the feed's address, or the imported file.
+    pub name: String,
+    /// What a region holds (empty for the others).
+    pub description: String,
+    /// Lines to show wherever a region's data is shown.
+    pub attribution: Vec<String>,
+    /// Listings from it now.
+    pub listings: usize,
+}
+
+/// The kinds of [`SourceCount`], in the order they are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A region (bundled, a folder or a file).
+    Region,
+    /// A regional feed this directory follows.
+    Feed,
+    /// Files imported with `signpost import`.
+    Imported,
 }
 
 /// Validate every record received from a feed; one bad record rejects them all.
@@ -519,11 +544,11 @@ impl Directory {
         &self.conn
     }
 
-    /// Load `region` if this database has never had a region or any listing and follows no
-    /// feed (a feed's copy must hold what the feed holds, and nothing else). Returns the report
-    /// when it loaded.
-    pub fn ensure_region(&mut self, region: &Region) -> Result<Option<ImportReport>> {
-        let has_region: Option<String> = self
+    /// Load `regions` if this database has never had a region or any listing and follows no
+    /// feed (a feed's copy must hold what the feed holds, and nothing else). Returns one report
+    /// per region loaded; none when it loaded nothing.
+    pub fn ensure_regions(&mut self, regions: &[Region]) -> Result<Vec<ImportReport>> {
+        let had_region: Option<String> = self
             .conn
             .query_row("SELECT value FROM meta WHERE key = 'region'", [], |r| {
                 r.get(0)
@@ -535,24 +560,148 @@ impl Directory {
         let feeds: i64 = self
             .conn
             .query_row("SELECT count(*) FROM sync_state", [], |r| r.get(0))?;
-        if has_region.is_some() || listings > 0 || feeds > 0 {
-            return Ok(None);
+        if had_region.is_some() || listings > 0 || feeds > 0 {
+            return Ok(Vec::new());
         }
-        self.load_region(region, &mut |_| {}).map(Some)
+        regions
+            .iter()
+            .map(|region| self.load_region(region, &mut |_| {}))
+            .collect()
     }
 
-    /// Import every source of a region and record its name.
+    /// Import every source of a region and record it. Loading a region again updates its
+    /// listings in place (their ids are stable), so it is also how a region is refreshed.
     pub fn load_region(
         &mut self,
         region: &Region,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<ImportReport> {
         let report = self.import_sources(region.records()?, progress)?;
-        self.conn.execute(
+        // A list of strings always serialises.
+        let attribution =
+            serde_json::to_string(&region.manifest.attribution).unwrap_or_else(|_| "[]".into());
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO region(name, description, attribution, loaded_at)
+             VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+             ON CONFLICT(name) DO UPDATE SET description = excluded.description,
+                 attribution = excluded.attribution, loaded_at = excluded.loaded_at",
+            rusqlite::params![
+                region.manifest.name,
+                region.manifest.description,
+                attribution
+            ],
+        )?;
+        tx.execute(
             "INSERT INTO meta(key, value) VALUES ('region', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [&region.manifest.name],
         )?;
+        tx.commit()?;
         Ok(report)
+    }
+
+    /// Remove a region: every listing it brought and its record, in one transaction (published
+    /// as one changeset of deletions when this directory publishes). Returns how many listings
+    /// went. A region of that name that is not loaded is an error.
+    pub fn remove_region(&mut self, name: &str) -> Result<usize> {
+        let prefix = format!("region:{name}/");
+        let ids: Vec<String> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id FROM service WHERE substr(source, 1, ?2) = ?1")?;
+            let rows = stmt.query_map(
+                rusqlite::params![prefix, prefix.chars().count() as i64],
+                |r| r.get(0),
+            )?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let tx = self.conn.transaction()?;
+        let known = tx.execute("DELETE FROM region WHERE name = ?1", [name])?;
+        if known == 0 && ids.is_empty() {
+            return Err(Error::Region {
+                name: name.into(),
+                message: "no region of that name is loaded".into(),
+            });
+        }
+        let report = write_batch(
+            &tx,
+            self.publishing,
+            "delete",
+            &mut PreparedBatch::default(),
+            &ids,
+        )?;
+        tx.commit()?;
+        if report.deleted > 0 {
+            self.index = Arc::default();
+        }
+        Ok(report.deleted)
+    }
+
+    /// Where this directory's listings came from, each with its count: the regions loaded (in
+    /// name order), then each feed followed, then files imported. A region whose listings were
+    /// all replaced by a feed's is still listed, with 0.
+    pub fn sources(&self) -> Result<Vec<SourceCount>> {
+        let mut regions: Vec<SourceCount> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT name, description, attribution FROM region ORDER BY name")?;
+            let rows = stmt.query_map([], |r| {
+                let attribution: String = r.get(2)?;
+                Ok(SourceCount {
+                    kind: SourceKind::Region,
+                    name: r.get(0)?,
+                    description: r.get(1)?,
+                    attribution: serde_json::from_str(&attribution).unwrap_or_default(),
+                    listings: 0,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let feeds: Vec<String> = {
+            let mut stmt = self.conn.prepare("SELECT feed FROM sync_state")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut others: Vec<SourceCount> = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT source, count(*) FROM service GROUP BY source")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let source: Option<String> = row.get(0)?;
+            let count = row.get::<_, i64>(1)? as usize;
+            let source = source.unwrap_or_default();
+            let (kind, name) = if let Some(rest) = source.strip_prefix("region:") {
+                let name = rest.rsplit_once('/').map_or(rest, |(n, _)| n);
+                (SourceKind::Region, name.to_string())
+            } else if let Some(feed) = feeds.iter().find(|f| {
+                source
+                    .strip_prefix(f.as_str())
+                    .is_some_and(|r| r.starts_with('#'))
+            }) {
+                (SourceKind::Feed, feed.clone())
+            } else {
+                (SourceKind::Imported, source)
+            };
+            let list = if kind == SourceKind::Region {
+                &mut regions
+            } else {
+                &mut others
+            };
+            match list.iter_mut().find(|s| s.kind == kind && s.name == name) {
+                Some(s) => s.listings += count,
+                None => list.push(SourceCount {
+                    kind,
+                    name,
+                    description: String::new(),
+                    attribution: Vec::new(),
+                    listings: count,
+                }),
+            }
+        }
+        others.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+        regions.extend(others);
+        Ok(regions)
     }
 
     /// Import files or folders. Every path is read and parsed before anything is written, so a
@@ -961,55 +1110,33 @@ impl Directory {
     /// session), in the order given.
     pub fn describe_hits(&self, hits: &[Hit], now: DateTime<Utc>) -> Result<Vec<NearResult>> {
         let index = self.index()?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT s.id, s.name, o.name, l.id,
-                    (SELECT postal_code FROM address a WHERE a.location_rowid = l.rowid LIMIT 1),
-                    s.assured_date
-             FROM service s LEFT JOIN organization o ON o.id = s.organization_id, location l
-             WHERE s.rowid = ?1 AND l.rowid = ?2",
-        )?;
+        // From the index's memory: no row read from SQLite, no schedule parsed, per result.
+        let texts = index.row_texts(&self.conn)?;
         let mut out = Vec::with_capacity(hits.len());
         for hit in hits {
             let s = index.service(hit.service);
             let p = index.point(hit.point);
-            let (service_id, name, organization, location_id, postcode, assured_date): (
-                String,
-                String,
-                Option<String>,
-                String,
-                Option<String>,
-                Option<String>,
-            ) = stmt.query_row(params![s.rowid, p.location_rowid], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?;
-            let schedules = self.schedules_for(s.rowid, Some(p.sal_rowid))?;
-            let evaluable: Vec<Schedule> =
-                schedules.iter().filter_map(Schedule::from_record).collect();
+            let service = texts.service(hit.service);
+            let (location_id, postcode) = texts.location(p.location_rowid);
+            let evaluable = index.schedules_at(&self.conn, hit)?;
             out.push(NearResult {
-                service_id,
-                location_id,
-                name,
-                organization,
+                service_id: service.id.to_string(),
+                location_id: location_id.to_string(),
+                name: service.name.to_string(),
+                organization: service.organization.map(str::to_string),
                 distance_m: hit.distance_m,
                 latitude: p.latitude,
                 longitude: p.longitude,
                 access: s.access.map(|a| a.code()),
                 free: s.free,
-                open_now: schedule::open_at(&evaluable, now),
+                open_now: schedule::open_at(evaluable, now),
                 next_opens_at: evaluable
                     .iter()
                     .filter_map(|e| e.next_session(now, 60))
                     .map(|(s, _)| s)
                     .min(),
-                postcode,
-                assured_date,
+                postcode: postcode.map(str::to_string),
+                assured_date: service.assured_date.map(str::to_string),
                 in_person: s.attendance & Attendance::InPerson.bit() != 0,
                 online: s.attendance & Attendance::Online.bit() != 0,
             });
@@ -1051,14 +1178,12 @@ impl Directory {
 
     /// A hit's service id, name and organisation name: what a list of suggestions shows.
     pub fn hit_names(&self, hit: &Hit) -> Result<(String, String, Option<String>)> {
-        let rowid = self.index()?.service(hit.service).rowid;
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT s.id, s.name, o.name FROM service s
-                 LEFT JOIN organization o ON o.id = s.organization_id WHERE s.rowid = ?1",
-            )?
-            .query_row([rowid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?)
+        let texts = self.index()?.row_texts(&self.conn)?.service(hit.service);
+        Ok((
+            texts.id.to_string(),
+            texts.name.to_string(),
+            texts.organization.map(str::to_string),
+        ))
     }
 
     /// The nearest point of one service to a place, as a search hit: to ask of one listing the
@@ -1084,49 +1209,6 @@ impl Directory {
             .query_row([service_id], |r| r.get(0))
             .optional()?;
         Ok(hash.map(hex::encode))
-    }
-
-    /// Schedules that apply at a service-at-location: its own if it has any, else the service's.
-    fn schedules_for(
-        &self,
-        service_rowid: i64,
-        sal_rowid: Option<i64>,
-    ) -> Result<Vec<ScheduleRecord>> {
-        let read = |sql: &str, id: i64| -> Result<Vec<ScheduleRecord>> {
-            let mut stmt = self.conn.prepare_cached(sql)?;
-            let rows = stmt.query_map([id], |r| {
-                Ok(ScheduleRecord {
-                    id: r.get(0)?,
-                    valid_from: r.get(1)?,
-                    valid_to: r.get(2)?,
-                    dtstart: r.get(3)?,
-                    until: r.get(4)?,
-                    count: r.get(5)?,
-                    freq: r.get(6)?,
-                    interval: r.get(7)?,
-                    byday: r.get(8)?,
-                    bymonthday: r.get(9)?,
-                    opens_at: r.get(10)?,
-                    closes_at: r.get(11)?,
-                    description: r.get(12)?,
-                })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        };
-        const COLS: &str = "id, valid_from, valid_to, dtstart, until, count, freq, interval, byday, bymonthday, opens_at, closes_at, description";
-        if let Some(sal) = sal_rowid {
-            let own = read(
-                &format!("SELECT {COLS} FROM schedule WHERE sal_rowid = ?1 ORDER BY rowid"),
-                sal,
-            )?;
-            if !own.is_empty() {
-                return Ok(own);
-            }
-        }
-        read(
-            &format!("SELECT {COLS} FROM schedule WHERE service_rowid = ?1 AND sal_rowid IS NULL ORDER BY rowid"),
-            service_rowid,
-        )
     }
 
     /// A listing's stored record (as validated) and its source.
@@ -1250,12 +1332,6 @@ impl Directory {
             active: count("SELECT count(*) FROM service WHERE status = 'active'")?,
             locations: count("SELECT count(*) FROM location")?,
             unindexed_locations: count("SELECT count(*) FROM location WHERE coord_status != 'ok'")?,
-            region: self
-                .conn
-                .query_row("SELECT value FROM meta WHERE key = 'region'", [], |r| {
-                    r.get(0)
-                })
-                .optional()?,
         })
     }
 }

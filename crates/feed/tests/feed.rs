@@ -131,7 +131,7 @@ fn published(t: &tempfile::TempDir) -> PathBuf {
         &data,
         &[
             "import",
-            repo("regions/default/mobile-library-stops.json.gz")
+            repo("regions/mobile-library-stops/mobile-library-stops.json.gz")
                 .to_str()
                 .unwrap(),
             repo("tests/fixtures/oruk-1.0/services.json")
@@ -519,7 +519,7 @@ fn digest_matches_the_app_side() {
     assert_eq!(feed_digest.len(), 64);
     let mut app = signpost_directory::Directory::open(&t.path().join("app.db")).unwrap();
     let paths = [
-        repo("regions/default/mobile-library-stops.json.gz"),
+        repo("regions/mobile-library-stops/mobile-library-stops.json.gz"),
         repo("tests/fixtures/oruk-1.0/services.json"),
     ];
     let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();

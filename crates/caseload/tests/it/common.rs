@@ -34,7 +34,7 @@ pub fn default_region() -> Directory {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("directory.db");
         let mut d = Directory::open(&path).unwrap();
-        d.ensure_region(&Region::embedded_default().unwrap())
+        d.ensure_regions(&Region::bundled_defaults().unwrap())
             .unwrap();
         (dir, path)
     });

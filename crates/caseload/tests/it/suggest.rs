@@ -287,7 +287,7 @@ fn a_suggestion_says_why() {
                 "SELECT s.id, a.postal_code FROM service s
                  JOIN service_at_location sal ON sal.service_rowid = s.rowid
                  JOIN address a ON a.location_rowid = sal.location_rowid
-                 WHERE a.postal_code LIKE '% %' ORDER BY s.id LIMIT 400",
+                 WHERE a.postal_code LIKE '% %' AND s.id LIKE 'mls-%' ORDER BY s.id LIMIT 400",
             )
             .unwrap();
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))

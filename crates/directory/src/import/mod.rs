@@ -34,7 +34,7 @@ use crate::taxonomy::Facets;
 use crate::validate;
 
 pub use hsds::records_from_json;
-pub(crate) use repair::web_link;
+pub use repair::web_link;
 
 /// One record as read from a file: its JSON text, or a value already built.
 ///

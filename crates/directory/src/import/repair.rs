@@ -232,7 +232,7 @@ fn clean_text(
 }
 
 /// A link as import keeps it: unchanged, given its scheme, or `None` when it would be dropped.
-pub(crate) fn web_link(link: &str) -> Option<String> {
+pub fn web_link(link: &str) -> Option<String> {
     match check_link(link) {
         Link::Keep => Some(link.to_string()),
         Link::Replace(fixed, _) => Some(fixed),

@@ -6,6 +6,7 @@ mod import;
 mod migrations;
 mod nearest;
 mod reference;
+mod regions;
 mod schedules;
 mod search;
 mod sync;

@@ -9,12 +9,15 @@
 //! free, a GP practice is health and social care. Nothing is guessed beyond that: a food bank's
 //! access route varies, so it is left unknown. Free-text opening hours stay as a schedule
 //! description, so "open now" reports unknown rather than a wrong answer.
+use std::collections::HashSet;
 use std::path::Path;
 
 use serde_json::{json, Value};
 
+use signpost_directory::taxonomy::term_id;
+
 use crate::error::{Error, Result};
-use crate::taxonomy::term_id;
+use crate::public_libraries::tidy_postcode;
 
 #[derive(Debug, serde::Deserialize)]
 struct Row {
@@ -83,18 +86,47 @@ fn text(s: &str) -> Option<&str> {
     (!s.is_empty()).then_some(s)
 }
 
-/// Convert the assets CSV into HSDS listings, in file order.
-pub fn convert_gm_assets(csv_path: &Path) -> Result<Vec<Value>> {
-    let mut reader = csv::Reader::from_path(csv_path).map_err(|e| Error::UnsupportedFile {
+/// Whether the asset is in the ten boroughs: it names one, or its point is within their bounds.
+/// Some charities in the source are registered in Greater Manchester but placed elsewhere (a
+/// trust in Bristol); a person in Bristol should not meet them as Greater Manchester assets.
+fn in_greater_manchester(row: &Row) -> bool {
+    if text(&row.lad_name).is_some() {
+        return true;
+    }
+    let lat = row.latitude.trim().parse::<f64>();
+    let lon = row.longitude.trim().parse::<f64>();
+    match (lat, lon) {
+        (Ok(lat), Ok(lon)) => (53.32..=53.69).contains(&lat) && (-2.74..=-1.90).contains(&lon),
+        // With no point it is placed by nothing, and kept as the source has it.
+        _ => true,
+    }
+}
+
+/// Convert the assets CSV into HSDS listings, in file order. A library whose postcode is in
+/// `listed_libraries` is left out: the England-wide libraries region lists it already, with
+/// whether it is still open.
+pub fn convert_gm_assets(
+    csv_path: &Path,
+    listed_libraries: &HashSet<String>,
+) -> Result<Vec<Value>> {
+    let mut reader = csv::Reader::from_path(csv_path).map_err(|e| Error::Source {
         path: csv_path.to_path_buf(),
         message: e.to_string(),
     })?;
     let mut out = Vec::new();
     for (n, row) in reader.deserialize::<Row>().enumerate() {
-        let row: Row = row.map_err(|e| Error::UnsupportedFile {
+        let row: Row = row.map_err(|e| Error::Source {
             path: csv_path.to_path_buf(),
             message: format!("row {}: {e}", n + 2),
         })?;
+        if row.category == "library"
+            && tidy_postcode(&row.postcode).is_some_and(|p| listed_libraries.contains(&p))
+        {
+            continue;
+        }
+        if !in_greater_manchester(&row) {
+            continue;
+        }
         let id = row.id.clone();
         let attributes: Vec<Value> = terms(&row.category)
             .iter()
@@ -142,7 +174,7 @@ pub fn convert_gm_assets(csv_path: &Path) -> Result<Vec<Value>> {
         }
         // Written as import would read it ("www.…" gains its scheme), so loading the region
         // warns of nothing.
-        if let Some(w) = text(&row.website).and_then(crate::import::web_link) {
+        if let Some(w) = text(&row.website).and_then(signpost_directory::import::web_link) {
             listing["url"] = json!(w);
         }
         if let Some(p) = text(&row.phone) {

@@ -13,8 +13,9 @@ use std::path::Path;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use signpost_directory::taxonomy::term_id;
+
 use crate::error::{Error, Result};
-use crate::taxonomy::term_id;
 
 #[derive(Debug, serde::Deserialize)]
 struct Row {
@@ -121,12 +122,12 @@ pub fn convert_stops(dir: &Path) -> Result<Vec<Value>> {
     files.sort();
     let mut by_stop: BTreeMap<String, Vec<Row>> = BTreeMap::new();
     for path in &files {
-        let mut reader = csv::Reader::from_path(path).map_err(|e| Error::UnsupportedFile {
+        let mut reader = csv::Reader::from_path(path).map_err(|e| Error::Source {
             path: path.clone(),
             message: e.to_string(),
         })?;
         for (n, row) in reader.deserialize::<Row>().enumerate() {
-            let row = row.map_err(|e| Error::UnsupportedFile {
+            let row = row.map_err(|e| Error::Source {
                 path: path.clone(),
                 message: format!("row {}: {e}", n + 2),
             })?;
