@@ -185,19 +185,22 @@ function paint(status: HTMLElement, box: HTMLElement): void {
   );
   map = baseMap(mapBox, state.info?.tile_url ?? null, "Map of postcode sectors by distance to the nearest listing", "the postcode sectors");
   const layer = L.layerGroup().addTo(map);
+  const circles = new Map<string, L.CircleMarker>();
   const drawLayer = () => {
     layer.clearLayers();
+    circles.clear();
     const colours = bands(v.gap_km);
     const d = form.domain;
     for (const r of v.rows) {
       const km = r.nearest_km[d];
       const b = colours[band(km, v.gap_km)];
       const tip = el("span", {}, `${r.sector}: ${v.domains[d].label}, nearest ${kmText(km)} (${r.postcodes} postcodes)`);
-      L.circleMarker([r.latitude, r.longitude], {
+      const circle = L.circleMarker([r.latitude, r.longitude], {
         radius: 4 + Math.sqrt(r.postcodes) / 3,
         color: "#1b1b1b", weight: 1, fillColor: b.colour, fillOpacity: 0.8,
         className: `coverage-sector coverage-${b.key}`,
       }).bindTooltip(tip).addTo(layer);
+      circles.set(r.sector, circle);
     }
     document.body.dataset.coverageSectorsDrawn = String(v.rows.length);
   };
@@ -226,6 +229,7 @@ function paint(status: HTMLElement, box: HTMLElement): void {
       type: "button", class: "link-button", "aria-label": `Show ${r.sector} on the map`,
       onclick: () => {
         map?.setView([r.latitude, r.longitude], Math.max(map.getZoom(), 13));
+        circles.get(r.sector)?.openTooltip();
         mapBox.scrollIntoView({ block: "nearest" });
       },
     }, r.sector);

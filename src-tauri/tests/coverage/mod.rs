@@ -136,6 +136,20 @@ fn coverage_shows_sectors_gaps_first_on_the_map_and_saves_a_csv() {
             before, after,
             "health and local facilities differ around NR20 4"
         );
+        // A sector in the table is shown on the map, named in its tooltip (as text).
+        let first = js(
+            &app,
+            "return document.querySelector('#coverage-table tbody tr').dataset.sector",
+        )
+        .await;
+        click(&app, "#coverage-table tbody tr th button").await;
+        let first = first.as_str().unwrap().to_string();
+        wait_until(
+            &app,
+            "the sector's tooltip is open",
+            &format!("return [...document.querySelectorAll('.leaflet-tooltip')].some(t => t.textContent.startsWith('{first}:'))"),
+        )
+        .await;
         axe_check(&app, "coverage results").await;
         js(&app, "window.scrollTo(0, 0); return true").await;
         screenshot(&app, "coverage", 1280, 800).await;
