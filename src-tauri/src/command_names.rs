@@ -8,6 +8,7 @@ pub const COMMANDS: &[&str] = &[
     "listing",
     "listing_text",
     "save_calendar",
+    "calendar_open",
     "saved_list",
     "set_saved",
     "saved_text",

@@ -134,6 +134,36 @@ pub fn save_calendar(state: State<'_, AppState>, id: String) -> Answer<String> {
     Ok(path.display().to_string())
 }
 
+/// Open the calendar file saved for listing `id` with the person's calendar (`reveal` false), or
+/// show it in its folder (`reveal` true). Given a listing, not a path: the UI can only ever
+/// open a file this app wrote into its downloads folder.
+#[tauri::command]
+pub fn calendar_open<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+    reveal: bool,
+) -> Answer<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let file =
+        signpost_browse::calendar::calendar(&*directory(&state)?, &id, Utc::now()).map_err(say)?;
+    let folder = &state.paths.downloads;
+    let path = folder.join(&file.file_name);
+    if !path.is_file() {
+        return Err("Save the calendar file first.".into());
+    }
+    let opener = app.opener();
+    let opened = if reveal {
+        // The file manager's "show this file" where the desktop offers it; else its folder.
+        opener
+            .reveal_item_in_dir(&path)
+            .or_else(|_| opener.open_path(folder.display().to_string(), None::<&str>))
+    } else {
+        opener.open_path(path.display().to_string(), None::<&str>)
+    };
+    opened.map_err(|e| format!("Your computer could not open it: {e}"))
+}
+
 /// One saved listing: what was saved, and its details if it is still listed.
 #[derive(Serialize)]
 pub struct SavedEntry {

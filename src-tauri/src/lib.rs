@@ -108,6 +108,7 @@ pub fn builder<R: tauri::Runtime>(
             commands::listing,
             commands::listing_text,
             commands::save_calendar,
+            commands::calendar_open,
             commands::saved_list,
             commands::set_saved,
             commands::saved_text,

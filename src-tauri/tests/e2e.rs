@@ -54,25 +54,44 @@ fn postcode_search_and_every_filter() {
         );
         toggle(&app, "#f-wheelchair").await;
         assert_eq!(result_names(&app).await, ["Bedminster Walking Group"]);
-        // The free ones that do not say whether they are step-free are counted, and shown after
-        // on request, marked.
+        // The matches that do not say whether they are step-free, or free, are counted, and
+        // shown after on request, each marked with what it leaves out.
         let note = text(&app, "#unstated-note").await;
-        assert!(note.starts_with("2 more places do not say"), "{note}");
+        assert!(
+            note.starts_with(
+                "3 more places do not say whether they have step-free access or whether they are free."
+            ),
+            "{note}"
+        );
         toggle(&app, "#include-unstated").await;
+        let names = result_names(&app).await;
         assert_eq!(
-            result_names(&app).await,
+            names[..3],
             [
                 "Bedminster Walking Group",
                 "Wellbeing Clinic",
                 "Evening Listening Line"
             ]
         );
+        assert_eq!(
+            names.len(),
+            4,
+            "and the club that states neither: {names:?}"
+        );
         let marked = js(
             &app,
-            "return [...document.querySelectorAll('#results .result')].map(r => r.textContent.includes('Step-free access not stated'))",
+            "return [...document.querySelectorAll('#results .result')].map(r => [...r.querySelectorAll('.badge')].map(b => b.textContent).filter(t => t.endsWith('not stated')))",
         )
         .await;
-        assert_eq!(marked, json!([false, true, true]));
+        assert_eq!(
+            marked,
+            json!([
+                [],
+                ["Step-free access not stated"],
+                ["Step-free access not stated"],
+                ["Step-free access not stated", "Cost not stated"]
+            ])
+        );
         toggle(&app, "#f-wheelchair").await;
         toggle(&app, "#f-free").await;
 
@@ -100,14 +119,20 @@ fn postcode_search_and_every_filter() {
         assert_eq!(result_names(&app).await.len(), 4);
         choose(&app, "#f-attendance", "").await;
 
-        // A chosen day and time: Tuesday 24 November 2026, 10:30, only the walk is on.
-        app.client
-            .execute(
-                "const t = document.querySelector('#f-when-at'); t.value = '2026-11-24T10:30';",
-                vec![],
-            )
-            .await
-            .unwrap();
+        // A chosen day and time, in UK form: the next Tuesday, 10:30; only the walk is on.
+        let tuesday_option = js(
+            &app,
+            "const o = [...document.querySelectorAll('#f-when-day option')].find(o => o.textContent.startsWith('Tue '));
+             document.querySelector('#f-when-day').value = o.value;
+             document.querySelector('#f-when-time').value = '10:30';
+             return o.textContent;",
+        )
+        .await;
+        let shown = tuesday_option.as_str().unwrap();
+        assert!(
+            shown.len() >= 14 && shown.split(' ').count() == 4,
+            "a day in UK form, e.g. Tue 1 Dec 2026: {shown}"
+        );
         choose(&app, "#f-when", "at").await;
         // Those on then, then those that do not say when they run (not dropped), marked so.
         let then = result_names(&app).await;
@@ -382,8 +407,25 @@ fn detail_save_print_calendar_and_report() {
             "return document.querySelector('#detail-status').textContent.includes('.ics')",
         )
         .await;
-        let ics =
-            std::fs::read_to_string(app.downloads().join("bedminster-walking-group.ics")).unwrap();
+        // The file can be opened with the person's calendar, or shown in its folder.
+        let saved_at = app.downloads().join("bedminster-walking-group.ics");
+        click(&app, "#calendar-open").await;
+        click(&app, "#calendar-reveal").await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while app.opened().len() < 2 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut opened = app.opened();
+        opened.sort();
+        assert_eq!(
+            opened,
+            [
+                app.downloads().display().to_string(),
+                saved_at.display().to_string(),
+            ],
+            "the saved file opened, and its folder shown"
+        );
+        let ics = std::fs::read_to_string(&saved_at).unwrap();
         assert!(
             ics.contains("BEGIN:VEVENT") && ics.contains("RRULE:FREQ=WEEKLY;BYDAY=TU"),
             "{ics}"
@@ -1085,7 +1127,80 @@ fn first_start_on_the_default_region_then_restart_restores_the_search() {
         .await;
         js(&app, "window.scrollTo(0, 0); return true").await;
         screenshot(&app, "first-start-map", 1280, 800).await;
+
+        // Keyboard users move through the pins with the list beside the map: one tab stop,
+        // the arrow keys, and each result reached is the one marked on the map.
+        let listed = js(
+            &app,
+            "return document.querySelectorAll('#map-list button').length",
+        )
+        .await;
+        assert_eq!(
+            listed,
+            serde_json::json!(chosen.len()),
+            "the map lists the same results"
+        );
+        find(&app, "#map-list button")
+            .await
+            .send_keys("\u{E015}")
+            .await
+            .unwrap(); // ArrowDown
+        wait_until(
+            &app,
+            "the second result marked on the map",
+            "return document.querySelectorAll('.leaflet-marker-icon.pin-selected').length === 1
+                && document.activeElement === document.querySelectorAll('#map-list button')[1]",
+        )
+        .await;
+        let second = js(
+            &app,
+            "return document.querySelectorAll('#map-list button')[1].dataset.serviceId",
+        )
+        .await;
+        let popup = text(&app, ".leaflet-popup-content strong").await;
+        assert_eq!(popup, chosen[1], "the popup names the chosen result");
+        assert_eq!(
+            js(
+                &app,
+                "return document.querySelectorAll('#map-list button[aria-pressed=true]').length"
+            )
+            .await,
+            serde_json::json!(1)
+        );
+        screenshot(&app, "map-keyboard", 1280, 800).await;
+        // A pin chosen on the map is chosen in the list.
+        let picked = js(
+            &app,
+            "const pin = [...document.querySelectorAll('.leaflet-marker-icon.pin:not(.pin-here):not(.pin-selected)')][0];
+             if (!pin) return null;
+             pin.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+             return pin.getAttribute('alt');",
+        )
+        .await;
+        if let Some(name) = picked.as_str() {
+            wait_until(
+                &app,
+                "the pin's result chosen in the list",
+                &format!(
+                    "return document.querySelector('#map-list button[aria-pressed=true] strong').textContent === {}",
+                    serde_json::json!(name)
+                ),
+            )
+            .await;
+        }
+        let now_chosen = js(
+            &app,
+            "return document.querySelector('#map-list button[aria-pressed=true]').dataset.serviceId",
+        )
+        .await;
+        // And the list view shows the same one chosen.
         click(&app, "#show-list").await;
+        let marked = js(
+            &app,
+            "return [...document.querySelectorAll('#results .result.selected')].map(r => r.dataset.serviceId)",
+        )
+        .await;
+        assert_eq!(marked, serde_json::json!([now_chosen]), "{second}");
         click(&app, "#results .result:nth-child(5) a.result-name").await;
         find(&app, "#detail-name").await;
         screenshot(&app, "first-start-detail", 1280, 800).await;

@@ -50,6 +50,8 @@ export interface ResultRow {
   online: boolean;
   postcode: string | null;
   step_free_not_stated: boolean;
+  /** Listed though it does not say these things a filter asked for. */
+  not_stated: string[];
 }
 
 export interface SearchResponse {
@@ -57,6 +59,8 @@ export interface SearchResponse {
   radius_km: number;
   /** With the wheelchair filter: how many more do not say whether they have step-free access. */
   unstated: number;
+  /** What those leave unsaid: "step-free access", "cost", "whether a referral is needed". */
+  unstated_about: string[];
   results: ResultRow[];
   /** How many match within the radius in all. */
   total: number;
@@ -208,6 +212,7 @@ export const api = {
   listing: (id: string) => invoke<{ detail: Detail; saved: boolean }>("listing", { id }),
   listingText: (id: string) => invoke<string>("listing_text", { id }),
   saveCalendar: (id: string) => invoke<string>("save_calendar", { id }),
+  calendarOpen: (id: string, reveal: boolean) => invoke<void>("calendar_open", { id, reveal }),
   savedList: () => invoke<{ saved: Saved; detail: Detail | null }[]>("saved_list"),
   setSaved: (id: string, name: string, saved: boolean) =>
     invoke<boolean>("set_saved", { id, name, saved }),

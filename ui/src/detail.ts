@@ -133,7 +133,21 @@ export async function renderDetail(main: HTMLElement, serviceId: string): Promis
     onclick: async () => {
       try {
         const path = await api.saveCalendar(d.service_id);
-        actionStatus.textContent = `Calendar file saved: ${path}. Open it to add the sessions to your calendar.`;
+        const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+        const [folder, name] = cut >= 0 ? [path.slice(0, cut), path.slice(cut + 1)] : ["", path];
+        const act = (label: string, elementId: string, reveal: boolean) => {
+          const b = el("button", { type: "button", class: "secondary", id: elementId }, label);
+          b.addEventListener("click", () => {
+            api.calendarOpen(d.service_id, reveal).catch((e) => {
+              actionStatus.append(el("span", { class: "error" }, ` ${message(e)}`));
+            });
+          });
+          return b;
+        };
+        actionStatus.replaceChildren(
+          `Calendar file saved: ${name}${folder ? ` in ${folder}` : ""}. Open it to add the sessions to your calendar. `,
+          act("Open it", "calendar-open", false), " ",
+          act("Show in folder", "calendar-reveal", true));
       } catch (e) {
         actionStatus.textContent = message(e);
       }

@@ -86,12 +86,18 @@ export function baseMap(container: HTMLElement, tileUrl: string | null, label: s
   return m;
 }
 
+/** What the near-me screen can ask of the map it drew: show one result as chosen. */
+export interface ResultsMap {
+  select(serviceId: string | null): void;
+}
+
 export function renderMap(
   container: HTMLElement,
   answer: SearchResponse,
   tileUrl: string | null,
   open: (id: string) => void,
-): void {
+  chosen: (id: string) => void,
+): ResultsMap {
   if (map) {
     map.remove();
     map = null;
@@ -105,16 +111,35 @@ export function renderMap(
   });
   here.addTo(map);
   const cluster = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
+  const markers = new Map<string, L.Marker>();
   for (const r of results) {
     const m = L.marker([r.latitude, r.longitude], {
       icon: L.divIcon({ className: "pin", iconSize: [16, 16] }),
       title: `${r.name}, ${r.distance_text}`,
       alt: r.name,
     });
-    m.on("click", () => open(r.service_id));
+    // The popup is built from elements: a listing's name is text, never HTML.
+    const openIt = el("button", { type: "button", class: "link-button popup-open" }, "Open");
+    openIt.addEventListener("click", () => open(r.service_id));
+    m.bindPopup(el("div", { class: "popup" }, el("strong", {}, r.name), el("br"), `${r.distance_text} `, openIt));
+    // A pin chosen on the map is the one chosen in the list.
+    m.on("click", () => chosen(r.service_id));
+    if (!markers.has(r.service_id)) markers.set(r.service_id, m);
     cluster.addLayer(m);
   }
   map.addLayer(cluster);
+  let current: L.Marker | null = null;
+  const select = (serviceId: string | null) => {
+    current?.getElement()?.classList.remove("pin-selected");
+    current = serviceId ? markers.get(serviceId) ?? null : null;
+    if (!current) return;
+    const marker = current;
+    // Out of its cluster (zooming in as far as that needs), then marked and named.
+    cluster.zoomToShowLayer(marker, () => {
+      marker.getElement()?.classList.add("pin-selected");
+      marker.openPopup();
+    });
+  };
   const bounds = L.latLngBounds([[origin.latitude, origin.longitude]]);
   for (const r of results) bounds.extend([r.latitude, r.longitude]);
   if (results.length === 0) {
@@ -124,4 +149,5 @@ export function renderMap(
   }
   // The container may have just become visible: let Leaflet measure it.
   requestAnimationFrame(() => map?.invalidateSize());
+  return { select };
 }

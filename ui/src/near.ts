@@ -1,5 +1,5 @@
 // "Near me": where, the filters, and the results as a list or a map.
-import { api, message, type PlaceQuestion, type ResultRow, type SearchRequest } from "./api";
+import { api, message, type PlaceQuestion, type ResultRow, type SearchRequest, type SearchResponse } from "./api";
 import { append, clear, el, id } from "./dom";
 import { renderMap } from "./map";
 import { state } from "./state";
@@ -89,10 +89,28 @@ function whenField(): HTMLElement {
     el("fieldset", { class: "field interests", id: "f-parts" }, el("legend", {}, "Part of the day"),
       ...PARTS.map(([code, label]) => tick("part", code, label, chosenParts))));
   weekWrap.hidden = s.value !== "this-week";
-  const at = el("input", { type: "datetime-local", id: "f-when-at", name: "when-at" });
-  const atLabel = el("label", { for: at.id }, "Day and time");
-  const atWrap = el("div", { class: "field when-at" }, atLabel, at);
-  if (state.search.when.kind === "at") at.value = state.search.when.local;
+  // A day and a time, in UK form ("Tue 2 Dec 2026", "10:30"), from today to four weeks on.
+  const atDay = el("select", { id: "f-when-day", name: "when-day" });
+  const atTime = el("select", { id: "f-when-time", name: "when-time" });
+  const today = new Date();
+  for (let i = 0; i < 28; i++) {
+    const d = new Date(today.getFullYear(), today.getMonth(), today.getDate() + i);
+    append(atDay, el("option", { value: isoDay(d) }, ukDay(d)));
+  }
+  for (let m = 0; m < 24 * 60; m += 15) {
+    const hhmm = `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+    append(atTime, el("option", { value: hhmm }, hhmm));
+  }
+  const soon = Math.ceil((today.getHours() * 60 + today.getMinutes()) / 15) * 15 % (24 * 60);
+  atTime.value = `${String(Math.floor(soon / 60)).padStart(2, "0")}:${String(soon % 60).padStart(2, "0")}`;
+  if (state.search.when.kind === "at") {
+    const [day, time] = state.search.when.local.split("T");
+    if ([...atDay.options].some((o) => o.value === day)) atDay.value = day;
+    if (time && [...atTime.options].some((o) => o.value === time.slice(0, 5))) atTime.value = time.slice(0, 5);
+  }
+  const atWrap = el("div", { class: "field when-at" },
+    el("div", { class: "field" }, el("label", { for: atDay.id }, "Day"), atDay),
+    el("div", { class: "field" }, el("label", { for: atTime.id }, "Time"), atTime));
   atWrap.hidden = s.value !== "at";
   const apply = () => {
     atWrap.hidden = s.value !== "at";
@@ -102,16 +120,29 @@ function whenField(): HTMLElement {
       return;
     }
     if (s.value === "at") {
-      if (!at.value) return; // wait for a time to be chosen
-      state.search.when = { kind: "at", local: at.value };
+      state.search.when = { kind: "at", local: `${atDay.value}T${atTime.value}` };
     } else {
       state.search.when = s.value === "open-now" ? { kind: "open-now" } : { kind: "any" };
     }
     void runSearch();
   };
   s.addEventListener("change", apply);
-  at.addEventListener("change", apply);
+  atDay.addEventListener("change", apply);
+  atTime.addEventListener("change", apply);
   return el("div", { class: "field-group" }, el("div", { class: "field" }, el("label", { for: s.id }, "When"), s), weekWrap, atWrap);
+}
+
+/** A day as the app's commands take it: 2026-12-02. */
+function isoDay(d: Date): string {
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/** A day as people in the UK write it: Tue 2 Dec 2026 (never the engine's locale order). */
+function ukDay(d: Date): string {
+  return `${WEEKDAYS[d.getDay()]} ${d.getDate()} ${MONTHS[d.getMonth()]} ${d.getFullYear()}`;
 }
 
 const DAYS: [string, string][] = [["mon", "Mon"], ["tue", "Tue"], ["wed", "Wed"], ["thu", "Thu"], ["fri", "Fri"], ["sat", "Sat"], ["sun", "Sun"]];
@@ -153,11 +184,14 @@ function costText(free: boolean | null): string {
 function resultItem(r: ResultRow): HTMLElement {
   const link = el("a", { href: `#/listing/${encodeURIComponent(r.service_id)}`, class: "result-name" }, r.name);
   // Coming back, the list opens where the person left it: on the listing they opened.
-  link.addEventListener("click", () => { lastOpened = r.service_id; });
+  link.addEventListener("click", () => {
+    lastOpened = r.service_id;
+    state.selected = r.service_id;
+  });
   const saveId = id("save");
   return el(
     "li",
-    { class: "result", "data-service-id": r.service_id },
+    { class: state.selected === r.service_id ? "result selected" : "result", "data-service-id": r.service_id },
     el("h3", {}, link),
     r.organization ? el("p", { class: "org" }, r.organization) : null,
     el(
@@ -175,7 +209,7 @@ function resultItem(r: ResultRow): HTMLElement {
       r.no_referral ? badge("No referral needed", "noref") : null,
       r.online ? badge("Online", "online") : null,
       r.may_be_out_of_date ? badge("May be out of date", "stale") : null,
-      r.step_free_not_stated ? badge("Step-free access not stated", "stale") : null,
+      ...r.not_stated.map((what) => badge(notStatedWords(what), "stale")),
     ),
     el("button", {
       type: "button", class: "link-button save", id: saveId,
@@ -206,7 +240,7 @@ let searchSerial = 0;
 export async function runSearch(more = false): Promise<void> {
   if (!resultsBox || !statusLine) return;
   if (!more) state.search.limit = 50;
-  if (!state.search.wheelchair) state.search.include_unstated = false;
+  if (!state.search.wheelchair && !state.search.free && !state.search.no_referral) state.search.include_unstated = false;
   const started = performance.now();
   const serial = ++searchSerial;
   const hasWhere = Boolean(state.search.place?.trim()) || state.search.latitude != null;
@@ -295,22 +329,42 @@ function paintResults(): void {
     resultsBox.append(coverage("nothing-near-help"));
   }
   if (answer.unstated > 0) {
-    // Most listings do not say whether they are step-free: the person decides whether to see them.
+    // Many listings do not say whether they are step-free, free or need a referral: the person
+    // decides whether to see them.
     const also = el("button", { type: "button", id: "include-unstated", class: "secondary" },
       `Also show ${answer.unstated} that do not say`);
     also.addEventListener("click", () => {
       state.search.include_unstated = true;
       void runSearch();
     });
+    const one = answer.unstated === 1;
     resultsBox.append(el("p", { class: "unstated", id: "unstated-note" },
-      `${answer.unstated} more ${answer.unstated === 1 ? "place does" : "places do"} not say whether ${answer.unstated === 1 ? "it has" : "they have"} step-free access. `, also));
+      `${answer.unstated} more ${one ? "place does" : "places do"} not say ${sayList(answer.unstated_about.map((w) => unsaidPhrase(w, one)))}. `, also));
   }
   if (state.resultsView === "map") {
     const box = el("div", { class: "map-box" });
     resultsBox.append(box);
-    renderMap(box, answer, state.info?.tile_url ?? null, (sid) => {
+    const openListing = (sid: string) => {
+      lastOpened = sid;
       location.hash = `#/listing/${encodeURIComponent(sid)}`;
+    };
+    let list: HTMLOListElement | null = null;
+    const shown = renderMap(box, answer, state.info?.tile_url ?? null, openListing, (sid) => {
+      state.selected = sid;
+      if (list) markChosen(list, sid, false);
     });
+    if (n > 0) {
+      list = mapList(answer, openListing, (sid) => {
+        state.selected = sid;
+        shown.select(sid);
+      });
+      resultsBox.append(list);
+      const chosen = answer.results.some((r) => r.service_id === state.selected) ? state.selected : null;
+      if (chosen) {
+        markChosen(list, chosen, false);
+        shown.select(chosen);
+      }
+    }
   } else if (n > 0) {
     const list = el("ol", { class: "results", id: "results", "aria-label": "Results" });
     for (const r of answer.results) list.append(resultItem(r));
@@ -327,6 +381,77 @@ function paintResults(): void {
       resultsBox.append(more);
     }
   }
+}
+
+/** "step-free access" → "Step-free access not stated", for a row's badge. */
+function notStatedWords(what: string): string {
+  if (what === "whether a referral is needed") return "Referral not stated";
+  return `${what.charAt(0).toUpperCase()}${what.slice(1)} not stated`;
+}
+
+/** What a place leaves unsaid, as the end of "… does not say …". */
+function unsaidPhrase(what: string, one: boolean): string {
+  if (what === "step-free access") return `whether ${one ? "it has" : "they have"} step-free access`;
+  if (what === "cost") return `whether ${one ? "it is" : "they are"} free`;
+  return what;
+}
+
+/** "a", "a or b", "a, b or c". */
+function sayList(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
+}
+
+/** Mark the chosen result in the map's list (and give it the list's one tab stop). */
+function markChosen(list: HTMLElement, serviceId: string, focus: boolean): void {
+  for (const b of list.querySelectorAll<HTMLButtonElement>("button[data-service-id]")) {
+    const mine = b.dataset.serviceId === serviceId;
+    b.setAttribute("aria-pressed", String(mine));
+    b.tabIndex = mine ? 0 : -1;
+    if (mine) {
+      if (focus) b.focus();
+      else b.scrollIntoView({ block: "nearest" });
+    }
+  }
+}
+
+/**
+ * The results beside the map, for the keyboard: one tab stop; the arrow keys, Home and End
+ * move through the results, and each one reached is shown on the map; Enter opens it.
+ */
+function mapList(answer: SearchResponse, open: (sid: string) => void, select: (sid: string) => void): HTMLOListElement {
+  const list = el("ol", { class: "map-list", id: "map-list", "aria-label": "Results on the map: arrow keys move through them, Enter opens one" });
+  const buttons: HTMLButtonElement[] = [];
+  answer.results.forEach((r, i) => {
+    const b = el("button", { type: "button", class: "map-item", "data-service-id": r.service_id, "aria-pressed": "false", tabindex: i === 0 ? 0 : -1 },
+      el("strong", {}, r.name), ` ${r.distance_text}`);
+    b.addEventListener("click", () => {
+      if (b.getAttribute("aria-pressed") === "true") open(r.service_id);
+      else {
+        markChosen(list, r.service_id, true);
+        select(r.service_id);
+      }
+    });
+    b.addEventListener("keydown", (e: KeyboardEvent) => {
+      const to = e.key === "ArrowDown" || e.key === "ArrowRight" ? i + 1
+        : e.key === "ArrowUp" || e.key === "ArrowLeft" ? i - 1
+          : e.key === "Home" ? 0 : e.key === "End" ? buttons.length - 1 : null;
+      if (to === null) {
+        if (e.key === "Enter") {
+          e.preventDefault();
+          open(r.service_id);
+        }
+        return;
+      }
+      e.preventDefault();
+      const next = buttons[Math.max(0, Math.min(buttons.length - 1, to))];
+      const sid = next.dataset.serviceId!;
+      markChosen(list, sid, true);
+      select(sid);
+    });
+    buttons.push(b);
+    list.append(el("li", {}, b));
+  });
+  return list;
 }
 
 /** Search from exactly this place, as if it had been typed. */

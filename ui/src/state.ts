@@ -31,6 +31,8 @@ export const state: {
   info: AppInfo | null;
   choices: Choices | null;
   resultsView: "list" | "map";
+  /** The result chosen in the list or on the map (a service id): both show the same one. */
+  selected: string | null;
 } = {
   search: emptySearch(),
   answer: null,
@@ -39,4 +41,5 @@ export const state: {
   info: null,
   choices: null,
   resultsView: "list",
+  selected: null,
 };

@@ -1,5 +1,7 @@
 //! Near-me search as the app asks for it: a place typed by a person (or the device's
 //! position) and the filters on screen, answered with rows ready to show.
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Europe::London;
 use serde::{Deserialize, Serialize};
@@ -126,6 +128,58 @@ pub struct ResultRow {
     /// Listed though it does not say whether it has step-free access (the person asked to
     /// include such listings).
     pub step_free_not_stated: bool,
+    /// Listed though it does not say these things a filter asked for (the person asked to
+    /// include such listings): "step-free access", "cost", "whether a referral is needed".
+    pub not_stated: Vec<&'static str>,
+}
+
+/// A fact a filter asks about that a listing may not state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fact {
+    StepFree,
+    Free,
+    NoReferral,
+}
+
+impl Fact {
+    /// The facts `req` filters on, in the order the screen names them.
+    fn asked(req: &SearchRequest) -> Vec<Fact> {
+        [
+            (req.wheelchair, Fact::StepFree),
+            (req.free, Fact::Free),
+            (req.no_referral, Fact::NoReferral),
+        ]
+        .into_iter()
+        .filter_map(|(on, f)| on.then_some(f))
+        .collect()
+    }
+
+    fn loosen(self, f: &mut Filters) {
+        match self {
+            Fact::StepFree => f.wheelchair = false,
+            Fact::Free => f.free = false,
+            Fact::NoReferral => f.no_referral = false,
+        }
+    }
+
+    /// `Some(true)` when the listing says yes, `Some(false)` when it says no, `None` when it
+    /// does not say. The index keeps step-free as a flag: not saying yes is not saying.
+    fn stated(self, s: &signpost_directory::search::ServiceEntry) -> Option<bool> {
+        match self {
+            Fact::StepFree => s.wheelchair.then_some(true),
+            Fact::Free => s.free,
+            Fact::NoReferral => s.access.map(signpost_directory::Access::no_referral),
+        }
+    }
+
+    /// What the screen calls it.
+    fn words(self) -> &'static str {
+        match self {
+            Fact::StepFree => "step-free access",
+            Fact::Free => "cost",
+            Fact::NoReferral => "whether a referral is needed",
+        }
+    }
 }
 
 /// The answer to a [`SearchRequest`].
@@ -135,9 +189,11 @@ pub struct SearchResponse {
     pub origin: Origin,
     /// The radius used, km.
     pub radius_km: f64,
-    /// With the wheelchair filter on: how many more match every other filter but do not say
-    /// whether they have step-free access (0 once they are included).
+    /// With the wheelchair, free or no-referral filter on: how many more match every other
+    /// filter but do not say what a filter asked (0 once they are included).
     pub unstated: usize,
+    /// What those leave unsaid, in words ("step-free access", "cost", …).
+    pub unstated_about: Vec<&'static str>,
     /// Nearest first.
     pub results: Vec<ResultRow>,
     /// How many match within the radius in all (more than `results` holds when the limit cut
@@ -516,23 +572,58 @@ pub fn search(
     }
     let stated = rows.len();
     let mut unstated = 0;
-    if req.wheelchair {
-        // Most listings do not say whether they have step-free access: say how many, and on
-        // request list them after those that do.
+    let mut unstated_about = Vec::new();
+    let mut not_stated: Vec<Vec<&'static str>> = Vec::new();
+    let asked = Fact::asked(req);
+    if !asked.is_empty() {
+        // Many listings do not say whether they are step-free, free or need a referral: say
+        // how many match every filter but say nothing of a fact asked for (and deny none),
+        // and on request list them after those that say, each marked with what it leaves out.
         let mut loose = q.clone();
-        loose.filters.wheelchair = false;
+        for fact in &asked {
+            fact.loosen(&mut loose.filters);
+        }
         let index = dir.index()?;
-        let silent: Vec<_> = dir
-            .search_all(&loose)?
-            .into_iter()
-            .filter(|h| !index.service(h.service).wheelchair)
-            .collect();
+        let mut silent = Vec::new();
+        let mut unsaid_by_slot: HashMap<u32, Vec<&'static str>> = HashMap::new();
+        for hit in dir.search_all(&loose)? {
+            let entry = index.service(hit.service);
+            let said: Vec<Option<bool>> = asked.iter().map(|f| f.stated(entry)).collect();
+            if said.iter().all(|s| *s != Some(false)) && said.contains(&None) {
+                let unsaid: Vec<&'static str> = asked
+                    .iter()
+                    .zip(&said)
+                    .filter(|(_, s)| s.is_none())
+                    .map(|(f, _)| f.words())
+                    .collect();
+                for words in &unsaid {
+                    if !unstated_about.contains(words) {
+                        unstated_about.push(words);
+                    }
+                }
+                unsaid_by_slot.insert(hit.service, unsaid);
+                silent.push(hit);
+            }
+        }
         if req.include_unstated {
             total += silent.len();
+            // Which facts each appended row leaves out, by its id.
+            let mut unsaid_by_id: HashMap<String, Vec<&'static str>> = HashMap::new();
+            for hit in &silent {
+                if let Some(unsaid) = unsaid_by_slot.get(&hit.service) {
+                    unsaid_by_id.insert(dir.hit_names(hit)?.0, unsaid.clone());
+                }
+            }
             append_nearest_first(dir, &mut rows, silent, q.limit, at)?;
+            not_stated = rows[stated..]
+                .iter()
+                .map(|r| unsaid_by_id.get(&r.service_id).cloned().unwrap_or_default())
+                .collect();
+            unstated_about.clear();
         } else {
             unstated = silent.len();
         }
+        unstated_about.sort_by_key(|w| asked.iter().position(|f| f.words() == *w));
     }
     let results: Vec<ResultRow> = rows
         .into_iter()
@@ -558,7 +649,15 @@ pub fn search(
                 in_person: r.in_person,
                 online: r.online,
                 postcode: r.postcode,
-                step_free_not_stated: i >= stated,
+                step_free_not_stated: i >= stated
+                    && not_stated
+                        .get(i - stated)
+                        .is_some_and(|n| n.contains(&Fact::StepFree.words())),
+                not_stated: if i >= stated {
+                    not_stated.get(i - stated).cloned().unwrap_or_default()
+                } else {
+                    Vec::new()
+                },
             }
         })
         .collect();
@@ -566,6 +665,7 @@ pub fn search(
         origin,
         radius_km: q.radius_m / 1000.0,
         unstated,
+        unstated_about,
         results,
         total,
     })

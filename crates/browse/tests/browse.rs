@@ -221,6 +221,45 @@ fn listings_that_do_not_say_they_are_step_free_are_counted_and_shown_on_request(
         .collect();
     assert_eq!(rows, [("walk", true), ("old", true)]);
     assert_eq!((all.unstated, all.total), (0, 2));
+
+    // Cost and referral too. "Old club" does not say its cost, and says a referral is needed:
+    // asked for free, it is counted; asked for free and no referral, it is not (it says no).
+    let free = SearchRequest {
+        place: Some("BS3".into()),
+        free: true,
+        ..Default::default()
+    };
+    let answer = search(&d, g, &free, now()).unwrap();
+    assert_eq!(answer.results.len(), 1);
+    assert_eq!(
+        (answer.unstated, answer.unstated_about.as_slice()),
+        (1, &["cost"][..])
+    );
+    let both = SearchRequest {
+        no_referral: true,
+        ..free.clone()
+    };
+    let answer = search(&d, g, &both, now()).unwrap();
+    assert_eq!(
+        answer.unstated, 0,
+        "a listing that says no is not 'not stated'"
+    );
+    let included = search(
+        &d,
+        g,
+        &SearchRequest {
+            include_unstated: true,
+            ..free
+        },
+        now(),
+    )
+    .unwrap();
+    let rows: Vec<(&str, Vec<&str>)> = included
+        .results
+        .iter()
+        .map(|r| (r.service_id.as_str(), r.not_stated.clone()))
+        .collect();
+    assert_eq!(rows, [("walk", vec![]), ("old", vec!["cost"])]);
 }
 
 #[test]

@@ -151,6 +151,11 @@ impl Moment {
     pub fn instant(&self) -> DateTime<Utc> {
         self.t
     }
+
+    /// Its local (UK) weekday.
+    pub fn weekday(&self) -> Weekday {
+        self.today.weekday()
+    }
 }
 
 impl Schedule {
@@ -237,6 +242,26 @@ impl Schedule {
             && !s.bymonthday.contains(&0)
             && s.rrule_set(s.dtstart.unwrap_or(any_day)).is_some();
         Some(Schedule { placeable, ..s })
+    }
+
+    /// Whether it may be open at some time on local weekday `day`: it may recur on that
+    /// weekday, or run past midnight from one it may recur on. Cheap and never wrong when it
+    /// says no, so a search for "open now" need only look at such places.
+    pub fn may_be_open_on(&self, day: Weekday) -> bool {
+        let Some(opens) = self.opens.filter(|_| self.placeable) else {
+            return false;
+        };
+        let recurs_on = |wd: Weekday| {
+            if !self.byday.is_empty() {
+                return self.byday.iter().any(|(_, d)| *d == wd);
+            }
+            match self.freq {
+                Frequency::Weekly => self.dtstart.is_none_or(|s| s.weekday() == wd),
+                _ => true,
+            }
+        };
+        let overnight = self.closes.is_some_and(|c| c <= opens);
+        recurs_on(day) || (overnight && recurs_on(day.pred()))
     }
 
     /// Whether it states opening hours (without them, "open now" cannot be answered).

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use geo::{Distance, Haversine, Point};
 use rusqlite::Connection;
 
@@ -211,6 +211,16 @@ struct Schedules {
     by_sal: HashMap<i64, Vec<Schedule>>,
 }
 
+impl Schedules {
+    /// The schedules at a place: its own if it has any, else its service's.
+    fn at(&self, sal_rowid: i64, service_rowid: i64) -> &[Schedule] {
+        self.by_sal
+            .get(&sal_rowid)
+            .or_else(|| self.by_service.get(&service_rowid))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
 impl ServiceEntry {
     /// Whether it may be out of date on day number `today` (the rule of
     /// [`crate::freshness::may_be_out_of_date`]).
@@ -258,6 +268,10 @@ struct Compiled {
 struct TextMatches {
     bits: Vec<u64>,
     list: Vec<u32>,
+    /// The matching services' points, for a set too large to search directly: built the
+    /// second time the same words are asked (a word asked once need not pay for it).
+    tree: OnceLock<spatial::PointTree>,
+    asked: std::sync::atomic::AtomicU32,
 }
 
 impl TextMatches {
@@ -409,6 +423,9 @@ impl SearchIndex {
             self.facet_tree(*facet);
         }
         self.schedules(conn)?;
+        for day in 0..7 {
+            self.facet_tree(Facet::OnWeekday(day));
+        }
         self.row_texts(conn)?;
         Ok(())
     }
@@ -423,10 +440,29 @@ impl SearchIndex {
     }
 
     fn facet_size(&self, facet: Facet) -> usize {
-        self.facet_counts.get(&facet).copied().unwrap_or(0)
+        match facet {
+            // Known once its tree is built (it needs the schedules).
+            Facet::OnWeekday(_) => self.facet_tree(facet).size(),
+            _ => self.facet_counts.get(&facet).copied().unwrap_or(0),
+        }
     }
 
     fn facet_tree(&self, facet: Facet) -> std::sync::Arc<spatial::PointTree> {
+        if let Facet::OnWeekday(day) = facet {
+            let day = Weekday::try_from(day).expect("a weekday number");
+            // Built only by `warm` and by a search with a time, both after loading the
+            // schedules; a tree built without them would be cached empty.
+            let sched = self
+                .schedules
+                .get()
+                .expect("schedules are loaded before a weekday tree is built");
+            return self.spatial.facet_tree(facet, |p| {
+                sched
+                    .at(p.sal_rowid, self.services[p.service as usize].rowid)
+                    .iter()
+                    .any(|s| s.may_be_open_on(day))
+            });
+        }
         self.spatial.facet_tree(facet, |p| {
             has_facet(&self.services[p.service as usize], facet)
         })
@@ -486,6 +522,7 @@ impl SearchIndex {
             Some(matches)
         };
         if let Some(m) = remembered(&words) {
+            m.asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return Ok(m);
         }
         let mut stmt =
@@ -493,6 +530,8 @@ impl SearchIndex {
         let mut matches = TextMatches {
             bits: vec![0; self.services.len() / 64 + 1],
             list: Vec::new(),
+            tree: OnceLock::new(),
+            asked: Default::default(),
         };
         let mut rows = stmt.query([&words])?;
         while let Some(r) = rows.next()? {
@@ -566,12 +605,7 @@ impl SearchIndex {
         let Some(sched) = self.schedules.get() else {
             return false;
         };
-        let list = sched.by_sal.get(&p.sal_rowid).or_else(|| {
-            sched
-                .by_service
-                .get(&self.services[p.service as usize].rowid)
-        });
-        let Some(list) = list else { return false };
+        let list = sched.at(p.sal_rowid, self.services[p.service as usize].rowid);
         c.open_at
             .is_none_or(|m| schedule::open_at_moment(list, &m) == Some(true))
             && c.meets_in.is_none_or(|w| {
@@ -608,10 +642,27 @@ impl SearchIndex {
         if let Some([l]) = c.languages.as_deref() {
             candidates.push(Facet::Language(*l));
         }
+        if let Some(m) = &c.open_at {
+            candidates.push(Facet::OnWeekday(m.weekday().num_days_from_monday() as u8));
+        }
         candidates
             .into_iter()
             .min_by_key(|f| self.facet_size(*f))
             .filter(|f| self.facet_size(*f) * 2 < self.point_count())
+    }
+
+    /// The tree of a text's matches, once the same words have been asked again.
+    fn text_tree<'t>(&self, t: &'t TextMatches) -> Option<&'t spatial::PointTree> {
+        if t.asked.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            return t.tree.get();
+        }
+        Some(t.tree.get_or_init(|| {
+            self.spatial.tree_of(
+                t.list
+                    .iter()
+                    .flat_map(|&slot| self.services[slot as usize].points.clone()),
+            )
+        }))
     }
 
     /// Exact k-nearest services within the radius that pass every filter, nearest first
@@ -635,7 +686,12 @@ impl SearchIndex {
             return Ok(self.search_within(&t.list, &c, origin, r2, q.limit, q.day()));
         }
         let facet_tree = self.best_facet(&q.filters, &c).map(|f| self.facet_tree(f));
-        let tree = facet_tree.as_deref().unwrap_or(self.spatial.all());
+        let text_tree = c.text.as_ref().and_then(|t| self.text_tree(t));
+        let tree = match (text_tree, facet_tree.as_deref()) {
+            (Some(t), Some(f)) if f.size() < t.size() => f,
+            (Some(t), _) => t,
+            (None, f) => f.unwrap_or(self.spatial.all()),
+        };
         let mut hits: Vec<(f64, Hit)> = Vec::with_capacity(q.limit + 1);
         // Service -> its hit's position in `hits`, or None when the service fails the filters.
         // Services with several locations seen so far: their hit's position in `hits`, or
@@ -828,16 +884,11 @@ impl SearchIndex {
         now: DateTime<Utc>,
         days: u32,
     ) -> Result<Option<Vec<crate::store::Session>>> {
-        let sched = self.schedules(conn)?;
-        let p = &self.spatial.points[hit.point as usize];
-        let list = sched.by_sal.get(&p.sal_rowid).or_else(|| {
-            sched
-                .by_service
-                .get(&self.services[hit.service as usize].rowid)
-        });
-        let timed: Vec<&Schedule> = list
-            .map(|l| l.iter().filter(|s| s.has_hours()).collect())
-            .unwrap_or_default();
+        let timed: Vec<&Schedule> = self
+            .schedules_at(conn, hit)?
+            .iter()
+            .filter(|s| s.has_hours())
+            .collect();
         if timed.is_empty() {
             return Ok(None);
         }
@@ -863,14 +914,10 @@ impl SearchIndex {
     /// The schedules that apply at a hit's place, from memory: the place's own if it has any,
     /// else its service's (empty when neither has one that can be placed on a calendar).
     pub fn schedules_at(&self, conn: &Connection, hit: &Hit) -> Result<&[Schedule]> {
-        let sched = self.schedules(conn)?;
         let p = &self.spatial.points[hit.point as usize];
-        let list = sched.by_sal.get(&p.sal_rowid).or_else(|| {
-            sched
-                .by_service
-                .get(&self.services[hit.service as usize].rowid)
-        });
-        Ok(list.map_or(&[], Vec::as_slice))
+        Ok(self
+            .schedules(conn)?
+            .at(p.sal_rowid, self.services[hit.service as usize].rowid))
     }
 
     /// The entry of the service stored at `rowid`, if it is indexed.
@@ -1178,5 +1225,7 @@ fn has_facet(s: &ServiceEntry, facet: Facet) -> bool {
         Facet::Domain(i) => s.domains & (1 << i) != 0,
         Facet::Interest(i) => s.interests & (1 << i) != 0,
         Facet::Language(l) => s.languages.contains(&l),
+        // A place's, not a service's: see `SearchIndex::facet_tree`.
+        Facet::OnWeekday(_) => false,
     }
 }

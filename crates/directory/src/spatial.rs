@@ -78,6 +78,10 @@ pub enum Facet {
     Wheelchair,
     /// Language by interned id.
     Language(u32),
+    /// A place whose schedules may have it open on this local weekday (0 = Monday), counting
+    /// a session that runs past midnight from the day before: what "open now" walks, instead
+    /// of every place (built once the schedules are loaded).
+    OnWeekday(u8),
 }
 
 /// One indexed (service, location) pair.
@@ -122,6 +126,17 @@ impl SpatialIndex {
     /// The tree over every point.
     pub fn all(&self) -> &PointTree {
         &self.all
+    }
+
+    /// A tree over the given points (positions in `points`).
+    pub fn tree_of(&self, points: impl Iterator<Item = u32>) -> PointTree {
+        let entries: Vec<TreePoint> = points
+            .map(|i| {
+                let p = &self.points[i as usize];
+                GeomWithData::new(unit_vector(p.latitude, p.longitude), i)
+            })
+            .collect();
+        RTree::bulk_load_with_params(entries)
     }
 
     /// The tree over the points for which `member` is true, built on first use of `facet`.

@@ -122,6 +122,36 @@ impl App {
     pub fn downloads(&self) -> PathBuf {
         self.data.path().join("downloads")
     }
+
+    /// What the app asked the desktop to open (files, folders, links), one line each: the
+    /// desktop's opener here is a script that writes them down (see [`desktop_opener`]).
+    pub fn opened(&self) -> Vec<String> {
+        std::fs::read_to_string(self.data.path().join("opened.txt"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// A folder holding an `xdg-open` that records what it was asked to open in `data/opened.txt`,
+/// to put first on the app's PATH: a test machine has no desktop to open files with, and a
+/// test must not start a real browser or calendar.
+fn desktop_opener(data: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = data.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join("xdg-open");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\n",
+            data.join("opened.txt").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
 }
 
 /// The dates the fixture is built around, fixed once per test run from the real clock, so no
@@ -191,6 +221,14 @@ pub async fn launch(data: tempfile::TempDir) -> App {
                 &native_port.to_string(),
             ])
             .env("DISPLAY", &display)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    desktop_opener(data.path()).display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null()),
     )

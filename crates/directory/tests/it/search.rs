@@ -1009,3 +1009,40 @@ fn at_equal_distance_fresher_listings_come_first() {
         assert_eq!(seen, order, "ORUK pages on {today}");
     }
 }
+
+/// A text matching more listings than are searched directly goes through a tree of its matches
+/// once it is asked again: every ask, first and later, gives the brute force's answer.
+#[test]
+fn a_common_word_asked_again_gives_the_same_exact_answers() {
+    let (_t, db) = load(20_000, 29);
+    let index = db.index().unwrap();
+    let mut runner = TestRunner::new(Config {
+        cases: 60,
+        ..Config::default()
+    });
+    runner
+        .run(
+            &(
+                0..CENTRES.len(),
+                -0.3f64..0.3,
+                -0.3f64..0.3,
+                1.0f64..60.0,
+                1usize..40,
+                0..WORDS.len(),
+                any::<bool>(),
+            ),
+            |(centre, dlat, dlon, km, limit, word, no_referral)| {
+                let (lat, lon) = CENTRES[centre];
+                let mut q = NearQuery::at(lat + dlat, lon + dlon);
+                q.radius_m = km * 1000.0;
+                q.limit = limit;
+                q.filters.text = Some(WORDS[word].to_string());
+                q.filters.no_referral = no_referral;
+                // Twice: the second ask may use the matches' tree.
+                same_as_brute_force(index, db.connection(), &q)?;
+                same_as_brute_force(index, db.connection(), &q)?;
+                Ok(())
+            },
+        )
+        .unwrap();
+}
