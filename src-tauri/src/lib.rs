@@ -10,6 +10,7 @@ mod caseload_commands;
 #[cfg(test)]
 mod command_names;
 mod commands;
+mod coverage_commands;
 mod printing;
 mod region_commands;
 mod state;
@@ -124,6 +125,8 @@ pub fn builder<R: tauri::Runtime>(
             region_commands::region_add,
             region_commands::region_add_file,
             region_commands::region_remove,
+            coverage_commands::coverage,
+            coverage_commands::save_coverage_csv,
             caseload_commands::caseload_status,
             caseload_commands::caseload_create,
             caseload_commands::caseload_unlock,

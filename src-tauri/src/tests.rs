@@ -6,7 +6,7 @@ use tauri::WebviewWindowBuilder;
 
 use crate::{AppPaths, AppState};
 
-fn app() -> (
+pub(crate) fn app() -> (
     tempfile::TempDir,
     tauri::WebviewWindow<tauri::test::MockRuntime>,
 ) {
@@ -32,7 +32,7 @@ fn app_with_idle(
     (data, window)
 }
 
-fn call(
+pub(crate) fn call(
     window: &tauri::WebviewWindow<tauri::test::MockRuntime>,
     cmd: &str,
     body: Value,

@@ -4,6 +4,7 @@
 //!
 //! Needs Xvfb, WebKitWebDriver and tauri-driver (`scripts/setup-system.sh` installs them).
 mod caseload;
+mod coverage;
 mod crash;
 mod driver;
 

@@ -239,6 +239,48 @@ export const api = {
   onNavigationBlocked: (f: () => void): Promise<UnlistenFn> => listen("navigation-blocked", () => f()),
 };
 
+// ---- coverage: where assets are lacking (coverage_commands.rs) ----
+
+export interface CoverageRequest {
+  /** A postcode, sector, district or place name. */
+  place: string;
+  /** Sectors whose centre is within this many km (at most 100). */
+  radius_km: number;
+  /** A sector lacks a domain with nothing within this many km. */
+  gap_km: number;
+}
+
+export interface CoverageRow {
+  sector: string;
+  latitude: number;
+  longitude: number;
+  /** Postcodes in the sector: the density proxy. */
+  postcodes: number;
+  local_authority: string | null;
+  /** Per domain, in `domains` order: km to the nearest no-referral listing, or null for none. */
+  nearest_km: (number | null)[];
+  /** Domain codes with nothing within the gap distance. */
+  lacking: string[];
+}
+
+export interface CoverageView {
+  origin: { label: string; latitude: number; longitude: number };
+  radius_km: number;
+  gap_km: number;
+  domains: Choice[];
+  /** Gaps first (most lacking, then most postcodes). */
+  rows: CoverageRow[];
+  /** How many rows lack at least one domain. */
+  gaps: number;
+}
+
+export type CoverageAnswer = ({ kind: "results" } & CoverageView) | ({ kind: "choose-place" } & PlaceQuestion);
+
+export const coverageApi = {
+  coverage: (request: CoverageRequest) => invoke<CoverageAnswer>("coverage", { request }),
+  saveCsv: (request: CoverageRequest) => invoke<string>("save_coverage_csv", { request }),
+};
+
 // ---- the caseload (a connector's; encrypted on this device) ----
 
 export type ConnectionStatus = "suggested" | "introduced" | "attending" | "stopped" | "declined";

@@ -2,6 +2,7 @@
 import "./styles.css";
 import { api, caseloadApi, message, type SearchRequest } from "./api";
 import { renderCaseload } from "./caseload";
+import { renderCoverage } from "./coverage";
 import { renderGroup } from "./group";
 import { renderPerson, renderPlan } from "./person";
 import { clear, el } from "./dom";
@@ -61,6 +62,9 @@ async function route(): Promise<void> {
         break;
       case "caseload":
         await renderCaseload(main);
+        break;
+      case "coverage":
+        renderCoverage(main);
         break;
       case "group":
         await renderGroup(main, arg ? decodeURIComponent(arg) : null);

@@ -13,49 +13,41 @@ import { el } from "./dom";
 
 let map: L.Map | null = null;
 
-/** What the near-me screen can ask of the map it drew: show one result as chosen. */
-export interface ResultsMap {
-  select(serviceId: string | null): void;
-}
-
-export function renderMap(
-  container: HTMLElement,
-  answer: SearchResponse,
-  tileUrl: string | null,
-  open: (id: string) => void,
-  chosen: (id: string) => void,
-): ResultsMap {
-  if (map) {
-    map.remove();
-    map = null;
-  }
+/**
+ * A map in `container` that works with no tiles and no network: the land Signpost carries, town
+ * and city names for where the map is, a scale, and tiles on top when an address is set. Shared
+ * by the results map and the Coverage view's map.
+ */
+export function baseMap(container: HTMLElement, tileUrl: string | null, label: string, extraNote = ""): L.Map {
   const note = el("p", { class: "map-note", role: "note" });
-  const canvas = el("div", { class: "map-canvas", role: "region", "aria-label": "Map of results" });
+  const canvas = el("div", { class: "map-canvas", role: "region", "aria-label": label });
   container.append(canvas, note);
   // Clustering needs the map's deepest zoom, which otherwise only a tile layer would give:
   // without it no result pin is drawn on the plain background.
-  map = L.map(canvas, { attributionControl: false, zoomControl: true, maxZoom: 19 });
-  L.control.scale({ imperial: false }).addTo(map);
+  const m = L.map(canvas, { attributionControl: false, zoomControl: true, maxZoom: 19 });
+  let gone = false;
+  m.on("unload", () => { gone = true; });
+  L.control.scale({ imperial: false }).addTo(m);
   // The land, under everything: tiles cover it when they load.
   L.geoJSON(landOfTheIsles as Parameters<typeof L.geoJSON>[0], {
     interactive: false,
     style: { stroke: true, color: "#9aa89a", weight: 1, fillColor: "#f4f1e8", fillOpacity: 1 },
-  }).addTo(map);
-  const labels = L.layerGroup().addTo(map);
+  }).addTo(m);
+  const labels = L.layerGroup().addTo(m);
   let tilesShown = false;
   const nameThePlaces = async () => {
-    if (!map || tilesShown) return;
-    const b = map.getBounds();
+    if (gone || tilesShown) return;
+    const b = m.getBounds();
     const found = await api.mapLabels(b.getSouth(), b.getWest(), b.getNorth(), b.getEast(), 40).catch(() => []);
-    if (!map) return;
+    if (gone) return;
     labels.clearLayers();
     // Largest first; a name that would overlap one already placed, or run off the edge, is left
     // out, up to a dozen names.
-    const size = map.getSize();
+    const size = m.getSize();
     const placed: L.Point[] = [];
     const shown = found.filter((p) => {
-      if (placed.length >= 12 || !map) return false;
-      const at = map.latLngToContainerPoint([p.latitude, p.longitude]);
+      if (placed.length >= 12) return false;
+      const at = m.latLngToContainerPoint([p.latitude, p.longitude]);
       const halfWidth = p.name.length * 4.5 + 8;
       if (at.x < halfWidth || at.x > size.x - halfWidth || at.y < 12 || at.y > size.y - 12) return false;
       if (placed.some((q) => Math.abs(q.x - at.x) < halfWidth + 50 && Math.abs(q.y - at.y) < 22)) return false;
@@ -73,7 +65,7 @@ export function renderMap(
     }
     canvas.dataset.placeLabels = String(shown.length);
   };
-  map.on("moveend", () => void nameThePlaces());
+  m.on("moveend", () => void nameThePlaces());
   if (tileUrl) {
     const layer = L.tileLayer(tileUrl, { maxZoom: 19 });
     let failed = false;
@@ -87,10 +79,30 @@ export function renderMap(
         note.textContent = "Map tiles could not be loaded (no network?). The map shows the land and town names Signpost carries.";
       }
     });
-    layer.addTo(map);
+    layer.addTo(m);
   } else {
-    note.textContent = "A simple map Signpost carries, for use offline: land, towns and the results. Detailed map tiles can be added in Updates & settings.";
+    note.textContent = `A simple map Signpost carries, for use offline: land, towns and ${extraNote || "the results"}. Detailed map tiles can be added in Updates & settings.`;
   }
+  return m;
+}
+
+/** What the near-me screen can ask of the map it drew: show one result as chosen. */
+export interface ResultsMap {
+  select(serviceId: string | null): void;
+}
+
+export function renderMap(
+  container: HTMLElement,
+  answer: SearchResponse,
+  tileUrl: string | null,
+  open: (id: string) => void,
+  chosen: (id: string) => void,
+): ResultsMap {
+  if (map) {
+    map.remove();
+    map = null;
+  }
+  map = baseMap(container, tileUrl, "Map of results");
   const { origin, results } = answer;
   const here = L.marker([origin.latitude, origin.longitude], {
     icon: L.divIcon({ className: "pin pin-here", iconSize: [18, 18] }),

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use signpost_directory::{Directory, Filters, NearQuery, Region};
 
 mod caseload;
+mod coverage;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -51,6 +52,13 @@ struct Args {
     /// Directory size for the caseload benchmark (0 to skip it).
     #[arg(long, default_value_t = 0)]
     caseload_size: usize,
+    /// Run the coverage benchmark (all of England's postcode sectors) on the embedded default
+    /// region and on a directory of this many listings (0: the default region only).
+    #[arg(long)]
+    coverage_size: Option<usize>,
+    /// Run only the coverage benchmark.
+    #[arg(long, requires = "coverage_size")]
+    coverage_only: bool,
 }
 
 const ACCESS: &[(&str, f64)] = &[
@@ -531,6 +539,14 @@ fn main() -> Result<()> {
         serde_json::to_writer(file, &records)?;
         println!("{n} listings written to {}", path.display());
         return Ok(());
+    }
+    if let Some(n) = args.coverage_size {
+        coverage::bench_coverage(n, args.seed, args.keep.as_deref(), &|i, rng| {
+            listing(i, rng, &anchors)
+        })?;
+        if args.coverage_only {
+            return Ok(());
+        }
     }
     for &n in &args.sizes {
         bench_size(n, &args, &anchors)?;

@@ -4,6 +4,8 @@
 //!   set, answered from the local directory (offline), each row ready to display.
 //! - [`detail`]: one listing in full, with how to join, when it runs and whether it may be out
 //!   of date.
+//! - [`coverage`]: where assets are lacking: per postcode sector, how far the nearest
+//!   no-referral listing in each CMHF domain is.
 //! - [`calendar`]: a listing's sessions as an iCalendar file; [`text`]: plain-text copies of a
 //!   listing and of a saved list, for copying, sharing and printing.
 //!
@@ -11,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod calendar;
+pub mod coverage;
 pub mod detail;
 mod error;
 pub mod group_form;

@@ -13,6 +13,7 @@ use signpost_postcodes::{Gazetteer, Lookup};
 use signpost_region_builder as region_builder;
 
 mod caseload;
+mod coverage;
 
 /// Import validates on one thread and frees on another; glibc's allocator serialises that. With
 /// the `override` feature SQLite allocates from mimalloc as well.
@@ -81,6 +82,9 @@ enum Command {
     },
     /// A connector's caseload (encrypted; in the app's data folder).
     Caseload(caseload::CaseloadArgs),
+    /// Where assets are lacking: per postcode sector, km to the nearest no-referral listing in
+    /// each CMHF domain (postcode counts stand in for population).
+    Coverage(coverage::CoverageArgs),
     /// Regenerate the data shipped in the repository.
     #[command(subcommand)]
     Data(DataCommand),
@@ -320,8 +324,14 @@ fn parse_open_at(text: &str) -> Result<DateTime<Utc>> {
     bail!("--open-at {text:?}: expected a UK local date and time like \"2026-11-24 10:00\"")
 }
 
-fn where_from(args: &NearArgs) -> Result<(f64, f64, String)> {
-    if let Some(at) = &args.at {
+/// Where from: `--at LAT,LON`, `--postcode` or `--place` (an ambiguous or misspelt place lists
+/// the choices on stderr and exits with status 2).
+fn where_from(
+    at: &Option<String>,
+    postcode: &Option<String>,
+    place: &Option<String>,
+) -> Result<(f64, f64, String)> {
+    if let Some(at) = at {
         let (lat, lon) = at
             .split_once(',')
             .with_context(|| format!("--at {at:?}: expected LAT,LON such as 51.4386,-2.6034"))?;
@@ -336,11 +346,11 @@ fn where_from(args: &NearArgs) -> Result<(f64, f64, String)> {
         return Ok((lat, lon, format!("{lat},{lon}")));
     }
     let gazetteer = Gazetteer::embedded();
-    if let Some(pc) = &args.postcode {
+    if let Some(pc) = postcode {
         let r = gazetteer.resolve(pc)?;
         return Ok((r.latitude, r.longitude, r.label));
     }
-    if let Some(place) = &args.place {
+    if let Some(place) = place {
         let (heading, choices) = match gazetteer.lookup(place) {
             Lookup::Found(r) => return Ok((r.latitude, r.longitude, r.label)),
             Lookup::Choose(c) => (format!("{place:?} is more than one place; say which:"), c),
@@ -361,7 +371,7 @@ fn where_from(args: &NearArgs) -> Result<(f64, f64, String)> {
 }
 
 fn near(db: &Option<PathBuf>, args: NearArgs) -> Result<()> {
-    let (latitude, longitude, label) = where_from(&args)?;
+    let (latitude, longitude, label) = where_from(&args.at, &args.postcode, &args.place)?;
     let now = Utc::now();
     let open_at = match (&args.open_at, args.open_now) {
         (Some(t), _) => Some(parse_open_at(t)?),
@@ -613,6 +623,7 @@ fn main() -> Result<()> {
         }
         Command::Near(args) => near(&cli.db, *args)?,
         Command::Caseload(args) => caseload::run(args)?,
+        Command::Coverage(args) => coverage::run(&cli.db, args)?,
         Command::Show { id, json } => show(&cli.db, &id, json)?,
         Command::Stats => {
             let dir = open_to_read(&cli.db, true)?;

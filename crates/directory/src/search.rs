@@ -23,6 +23,8 @@ use crate::schedule::{self, Schedule};
 use crate::spatial::{self, Facet, IndexedPoint, SpatialIndex};
 use crate::taxonomy::{Access, Attendance, Taxonomy};
 
+mod nearest;
+
 /// The default search radius: 10 km.
 pub const DEFAULT_RADIUS_M: f64 = 10_000.0;
 /// The default number of results.

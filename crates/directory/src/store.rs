@@ -1082,6 +1082,18 @@ impl Directory {
         self.index()?.search_all(&self.conn, q)
     }
 
+    /// For each origin, the nearest listing that passes `filters`, however far; `None` when
+    /// none does (see [`SearchIndex::nearest_each`]).
+    ///
+    /// [`SearchIndex::nearest_each`]: crate::search::SearchIndex::nearest_each
+    pub fn nearest_each(
+        &self,
+        filters: &crate::search::Filters,
+        origins: &[(f64, f64)],
+    ) -> Result<Vec<Option<Hit>>> {
+        self.index()?.nearest_each(&self.conn, filters, origins)
+    }
+
     /// Near-me search with each result's details, `open_now` evaluated at `now`.
     pub fn near(&self, q: &NearQuery, now: DateTime<Utc>) -> Result<Vec<NearResult>> {
         let hits = self.search(q)?;

@@ -246,7 +246,8 @@ pub struct Gazetteer {
 static EMBEDDED: OnceLock<Gazetteer> = OnceLock::new();
 
 const DISTRICTS_CSV: &[u8] = include_bytes!("../../../data/postcodes/postcode_districts.csv");
-const SECTORS_CSV: &[u8] = include_bytes!("../../../data/postcodes/postcode_sectors.csv");
+pub(crate) const SECTORS_CSV: &[u8] =
+    include_bytes!("../../../data/postcodes/postcode_sectors.csv");
 const POSTCODES_PACK: &[u8] = include_bytes!("../../../data/postcodes/postcodes.pack.gz");
 const PLACES_GZ: &[u8] = include_bytes!("../../../data/postcodes/places.csv.gz");
 

@@ -21,8 +21,10 @@ mod error;
 mod gazetteer;
 mod packed;
 mod parse;
+mod sectors;
 
 pub use error::{Area, PostcodeError, Result};
 pub use gazetteer::{CentroidTable, Gazetteer, Lookup, MapLabel, PlaceChoice, PlaceKind, Resolved};
 pub use packed::{pack_postcodes, PackStats, PackedPostcodes};
 pub use parse::{parse, PostcodeQuery};
+pub use sectors::{embedded_sectors, read_sectors, Sector};

@@ -4,6 +4,7 @@ mod bulk;
 mod catalogue;
 mod import;
 mod migrations;
+mod nearest;
 mod reference;
 mod regions;
 mod schedules;

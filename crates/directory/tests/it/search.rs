@@ -115,7 +115,7 @@ fn synthetic(n: usize, seed: u64) -> Vec<Value> {
     out
 }
 
-fn load(n: usize, seed: u64) -> (tempfile::TempDir, Directory) {
+pub(crate) fn load(n: usize, seed: u64) -> (tempfile::TempDir, Directory) {
     let (t, mut db) = temp_directory();
     let r = db
         .import_sources(vec![("synthetic".into(), synthetic(n, seed))], &mut quiet)
@@ -124,7 +124,7 @@ fn load(n: usize, seed: u64) -> (tempfile::TempDir, Directory) {
     (t, db)
 }
 
-fn filters() -> impl Strategy<Value = Filters> {
+pub(crate) fn filters() -> impl Strategy<Value = Filters> {
     (
         any::<bool>(),
         prop::option::of(0..DOMAINS.len()),
