@@ -581,20 +581,11 @@ impl Directory {
         let attribution =
             serde_json::to_string(&region.manifest.attribution).unwrap_or_else(|_| "[]".into());
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO region(name, description, attribution, loaded_at)
-             VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-             ON CONFLICT(name) DO UPDATE SET description = excluded.description,
-                 attribution = excluded.attribution, loaded_at = excluded.loaded_at",
-            rusqlite::params![
-                region.manifest.name,
-                region.manifest.description,
-                attribution
-            ],
-        )?;
-        tx.execute(
-            "INSERT INTO meta(key, value) VALUES ('region', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [&region.manifest.name],
+        write::record_region(
+            &tx,
+            &region.manifest.name,
+            &region.manifest.description,
+            &attribution,
         )?;
         tx.commit()?;
         Ok(report)
@@ -616,7 +607,7 @@ impl Directory {
             rows.collect::<rusqlite::Result<_>>()?
         };
         let tx = self.conn.transaction()?;
-        let known = tx.execute("DELETE FROM region WHERE name = ?1", [name])?;
+        let known = write::forget_region(&tx, name)?;
         if known == 0 && ids.is_empty() {
             return Err(Error::Region {
                 name: name.into(),

@@ -625,6 +625,35 @@ pub struct Cursor<'a> {
     pub hash: &'a str,
 }
 
+/// Record a region as loaded (again), and that this directory has had one (so a directory
+/// whose regions are all removed later is not filled with the defaults again).
+pub fn record_region(
+    tx: &Transaction<'_>,
+    name: &str,
+    description: &str,
+    attribution_json: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO region(name, description, attribution, loaded_at)
+         VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+         ON CONFLICT(name) DO UPDATE SET description = excluded.description,
+             attribution = excluded.attribution, loaded_at = excluded.loaded_at",
+        rusqlite::params![name, description, attribution_json],
+    )?;
+    tx.execute(
+        "INSERT INTO meta(key, value) VALUES ('region', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [name],
+    )?;
+    Ok(())
+}
+
+/// Forget a region's record (its listings are deleted as any listings are). Returns how many
+/// records went: 1, or 0 when it was not recorded.
+pub fn forget_region(tx: &Transaction<'_>, name: &str) -> Result<usize> {
+    Ok(tx.execute("DELETE FROM region WHERE name = ?1", [name])?)
+}
+
 /// Record that `feed` has been applied up to `cursor`.
 pub fn set_cursor(tx: &Transaction<'_>, cursor: &Cursor<'_>) -> Result<()> {
     tx.execute(
