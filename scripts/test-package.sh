@@ -50,10 +50,15 @@ note "package: $deb ($(du -k "$deb" | cut -f1) KiB)"
 dpkg-deb --info "$deb" | sed -n '/Package:/,$p'
 # What the package must hold: the binary, its desktop entry, icons, copyright and attribution.
 contents=$(dpkg-deb --contents "$deb")
-for path in ./usr/bin/signpost-app ./usr/share/applications/Signpost.desktop \
-  ./usr/share/icons/hicolor/128x128/apps/signpost-app.png ./usr/share/doc/signpost/copyright \
-  ./usr/share/doc/signpost/ATTRIBUTION-postcodes.md; do
-  grep -q " $path\$" <<<"$contents" || fail "$deb does not contain $path"
+for path in usr/bin/signpost-app usr/share/applications/Signpost.desktop \
+  usr/share/icons/hicolor/128x128/apps/signpost-app.png usr/share/doc/signpost/copyright \
+  usr/share/doc/signpost/ATTRIBUTION-postcodes.md; do
+  grep -qE " (\./)?$path\$" <<<"$contents" || fail "$deb does not contain /$path"
+done
+# tauri's bundler adds libwebkit2gtk-4.1-0 and libgtk-3-0 to the Depends of tauri.conf.json.
+depends=$(dpkg-deb --field "$deb" Depends)
+for dep in libwebkit2gtk-4.1-0 libgtk-3-0 libsoup-3.0-0 libjavascriptcoregtk-4.1-0; do
+  grep -q "$dep" <<<"$depends" || fail "$deb does not depend on $dep"
 done
 
 # 2. Install. A copy installed before this test is replaced by this build and left installed;
@@ -80,11 +85,14 @@ cleanup() {
   fi
   if ((installed && !was_installed)); then
     note "removing $pkg"
-    if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get remove -y -qq "$pkg" >/dev/null; then
-      echo "test-package: could not remove $pkg; remove it with: apt-get remove $pkg" >&2
+    if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get remove --purge -y -qq "$pkg" >/dev/null; then
+      echo "test-package: could not remove $pkg; remove it with: apt-get remove --purge $pkg" >&2
       status=1
     elif dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-      echo "test-package: $pkg is still installed after apt-get remove" >&2
+      echo "test-package: $pkg is still installed after apt-get remove --purge" >&2
+      status=1
+    elif [ -e "$bin" ]; then
+      echo "test-package: $bin is still there after removing $pkg" >&2
       status=1
     fi
   fi
@@ -100,8 +108,14 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recomme
 dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
   fail "$pkg is not installed after apt-get install"
 [ -x "$bin" ] || fail "$bin is missing after installing $pkg"
+# The bundler writes the package type into its copy of the binary, so compare the linker's
+# build id rather than the bytes.
+build_id() { readelf -n "$1" | awk '/Build ID:/ { print $3 }'; }
 built_bin=target/release/signpost-app
-cmp -s "$bin" "$built_bin" || fail "$bin is not the binary just built ($built_bin)"
+installed_id=$(build_id "$bin")
+if [ -z "$installed_id" ] || [ "$installed_id" != "$(build_id "$built_bin")" ]; then
+  fail "$bin is not the binary just built ($built_bin)"
+fi
 grep -q "^Exec=signpost-app$" /usr/share/applications/Signpost.desktop ||
   fail "the installed desktop entry does not start signpost-app"
 
@@ -127,15 +141,17 @@ env -u SIGNPOST_DATA_DIR -u SIGNPOST_DOWNLOADS -u WAYLAND_DISPLAY \
 app_pid=$!
 
 # 4. Wait for the window (by title), then for it to show something: a blank window is one colour.
+shots=target/e2e-screenshots
+mkdir -p "$shots"
 app_failed() {
   echo "---- app output ----" >&2
   cat "$work/app.log" >&2 || true
+  DISPLAY=$display import -window root "$shots/package-failed.png" 2>/dev/null &&
+    echo "test-package: the whole screen at that moment: $shots/package-failed.png" >&2
   fail "$*"
 }
-shots=target/e2e-screenshots
-mkdir -p "$shots"
 shot=$shots/package-installed-1280x800.png
-rm -f "$shot"
+rm -f "$shot" "$shots/package-failed.png"
 window=""
 colours=0
 deadline=$((SECONDS + wait_secs))
@@ -152,6 +168,11 @@ while ((SECONDS < deadline)); do
     DISPLAY=$display import -window "$window" "$work/shot.png" 2>/dev/null; then
     colours=$(convert "$work/shot.png" -format '%k' info:)
     if ((colours >= 50)); then
+      # Something is drawn; give the page a moment to settle, then keep that picture.
+      sleep 2
+      DISPLAY=$display import -window "$window" "$work/shot.png"
+      colours=$(convert "$work/shot.png" -format '%k' info:)
+      ((colours >= 50)) || continue
       cp "$work/shot.png" "$shot"
       break
     fi
