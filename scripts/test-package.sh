@@ -38,7 +38,7 @@ deb_dir=target/release/bundle/deb
 rm -f "$deb_dir"/*.deb
 note "building the release app and its .deb (cargo tauri build --bundles deb)"
 start=$SECONDS
-(cd src-tauri && cargo tauri build --ci --bundles deb -- --locked)
+(cd src-tauri && cargo tauri build --ci --bundles deb -- --locked) || fail "cargo tauri build failed"
 note "cargo tauri build took $((SECONDS - start)) s"
 shopt -s nullglob
 debs=("$deb_dir"/*.deb)
