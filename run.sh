@@ -3,7 +3,8 @@
 # With --cli, runs the command-line demo instead: what is near a postcode, with no referral.
 set -euo pipefail
 cd "$(dirname "$0")"
-./scripts/setup-system.sh
+# The app needs no tauri-cli to run (only the package test does).
+SIGNPOST_SKIP_TAURI_CLI=1 ./scripts/setup-system.sh
 if [ "${1:-}" = "--cli" ]; then
   cargo build --release --locked -p signpost-cli
   postcode="${2:-NR20}"

@@ -10,6 +10,8 @@ packages=(
   libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libxdo-dev
   # the app's end-to-end tests: a virtual display, WebKitWebDriver, screenshots
   xvfb xauth imagemagick webkit2gtk-driver fonts-dejavu-core
+  # the package test (scripts/test-package.sh): finding the installed app's window by its title
+  x11-utils
   # reading back the plan the app saves as a PDF
   poppler-utils
   # the feed's reminder mail tests: a real SMTP server on 127.0.0.1
@@ -44,4 +46,13 @@ fi
 if [ "${SIGNPOST_SKIP_TAURI_DRIVER:-}" != "1" ] && ! command -v tauri-driver >/dev/null 2>&1; then
   echo "Installing tauri-driver from crates.io"
   cargo install tauri-driver --locked --version 2.1.0
+fi
+
+# tauri-cli (`cargo tauri build`) bundles the app as a .deb (scripts/test-package.sh). Installed
+# only when this version is not already there.
+TAURI_CLI_VERSION=2.12.4
+if [ "${SIGNPOST_SKIP_TAURI_CLI:-}" != "1" ] &&
+  [ "$(cargo tauri --version 2>/dev/null)" != "tauri-cli $TAURI_CLI_VERSION" ]; then
+  echo "Installing tauri-cli $TAURI_CLI_VERSION from crates.io"
+  cargo install tauri-cli --locked --version "$TAURI_CLI_VERSION"
 fi
