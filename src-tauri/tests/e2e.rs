@@ -1317,8 +1317,9 @@ fn a_new_user_anywhere_gets_a_sensible_screen_and_regions_come_and_go() {
         screenshot(&app, "place-bt1-1aa", 1280, 800).await;
 
         // A connector's question, on real data: likes walking and reading, uses a wheelchair,
-        // free on Tuesday mornings, near Wigan.
+        // free on Tuesday mornings, within 10 km of Wigan.
         search_for(&app, "Wigan").await;
+        choose(&app, "#f-radius", "10").await;
         toggle(&app, "#f-interest-walking").await;
         toggle(&app, "#f-interest-reading").await;
         toggle(&app, "#f-wheelchair").await;
