@@ -108,6 +108,11 @@ pub async fn region_add_file(
         .unwrap_or_default();
     let region = Region::from_bytes(&name, bytes.clone()).map_err(say)?;
     change_directory(state, move |dir| {
+        let held_before = dir
+            .sources()
+            .map_err(say)?
+            .iter()
+            .any(|s| s.name == region.manifest.name);
         let report = dir.load_region(&region, &mut |_| {}).map_err(say)?;
         if report.inserted + report.replaced + report.unchanged == 0 {
             let why = report
@@ -115,8 +120,11 @@ pub async fn region_add_file(
                 .first()
                 .map(|e| format!(": {e}"))
                 .unwrap_or_default();
-            // Nothing was added, so there is no region to keep.
-            let _ = dir.remove_region(&region.manifest.name);
+            // Nothing was added: a region this file made is not kept. One of the same name
+            // loaded before keeps its listings.
+            if !held_before {
+                let _ = dir.remove_region(&region.manifest.name);
+            }
             return Err(format!("{name} has no listing Signpost could add{why}"));
         }
         Ok(())
@@ -131,4 +139,91 @@ pub async fn region_remove(state: State<'_, AppState>, name: String) -> Answer<R
         dir.remove_region(&name).map(|_| ()).map_err(say)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+    use tauri::test::{get_ipc_response, INVOKE_KEY};
+    use tauri::webview::InvokeRequest;
+
+    use crate::tests::{app, call};
+
+    /// A file as the UI sends it: its bytes as the raw body, its name in a header.
+    fn add_file(
+        window: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<Value, Value> {
+        let mut headers = tauri::http::HeaderMap::new();
+        headers.insert("x-file-name", name.parse().unwrap());
+        get_ipc_response(
+            window,
+            InvokeRequest {
+                cmd: "region_add_file".into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: tauri::ipc::InvokeBody::Raw(bytes.to_vec()),
+                headers,
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|r| r.deserialize::<Value>().unwrap())
+    }
+
+    fn count(view: &Value, name: &str) -> Option<u64> {
+        view["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .map(|s| s["listings"].as_u64().unwrap())
+    }
+
+    #[test]
+    fn regions_are_added_from_files_and_the_bundle_and_removed_through_ipc() {
+        let (_data, w) = app();
+        let view = call(&w, "regions", json!({})).unwrap();
+        assert_eq!(count(&view, "England's public libraries"), Some(2986));
+        assert_eq!(
+            view["available"],
+            json!([]),
+            "every bundled region is loaded"
+        );
+
+        let good = json!([{"id": "camden-1", "name": "Camden walking group", "status": "active",
+            "service_at_locations": [{"id": "c1", "location": {"id": "cl1", "latitude": 51.54, "longitude": -0.14}}]}]);
+        let view = add_file(&w, "camden.json", good.to_string().as_bytes()).unwrap();
+        assert_eq!(count(&view, "camden"), Some(1));
+
+        // A file of the same name with nothing valid adds nothing and loses nothing.
+        let bad = json!([{"id": "camden-2"}]);
+        let err = add_file(&w, "camden.json", bad.to_string().as_bytes()).unwrap_err();
+        assert!(
+            err.as_str()
+                .unwrap()
+                .starts_with("camden.json has no listing Signpost could add"),
+            "{err}"
+        );
+        let view = call(&w, "regions", json!({})).unwrap();
+        assert_eq!(count(&view, "camden"), Some(1));
+        // A new file with nothing valid leaves no region behind.
+        assert!(add_file(&w, "empty.json", bad.to_string().as_bytes()).is_err());
+        let view = call(&w, "regions", json!({})).unwrap();
+        assert_eq!(count(&view, "empty"), None);
+
+        let view = call(
+            &w,
+            "region_remove",
+            json!({"name": "England's public libraries"}),
+        )
+        .unwrap();
+        assert_eq!(count(&view, "England's public libraries"), None);
+        assert_eq!(view["available"][0]["id"], "england-public-libraries");
+        let view = call(&w, "region_add", json!({"id": "england-public-libraries"})).unwrap();
+        assert_eq!(count(&view, "England's public libraries"), Some(2986));
+        let err = call(&w, "region_add", json!({"id": "atlantis"})).unwrap_err();
+        assert!(err.as_str().unwrap().contains("atlantis"), "{err}");
+    }
 }
