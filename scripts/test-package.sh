@@ -52,7 +52,10 @@ dpkg-deb --info "$deb" | sed -n '/Package:/,$p'
 contents=$(dpkg-deb --contents "$deb")
 for path in usr/bin/signpost-app usr/share/applications/Signpost.desktop \
   usr/share/icons/hicolor/128x128/apps/signpost-app.png usr/share/doc/signpost/copyright \
-  usr/share/doc/signpost/ATTRIBUTION-postcodes.md; do
+  usr/share/doc/signpost/ATTRIBUTION-postcodes.md \
+  usr/share/doc/signpost/ATTRIBUTION-mobile-library-stops.md \
+  usr/share/doc/signpost/ATTRIBUTION-england-public-libraries.md \
+  usr/share/doc/signpost/ATTRIBUTION-greater-manchester.md; do
   grep -qE " (\./)?$path\$" <<<"$contents" || fail "$deb does not contain /$path"
 done
 # tauri's bundler adds libwebkit2gtk-4.1-0 and libgtk-3-0 to the Depends of tauri.conf.json.
