@@ -174,29 +174,10 @@ impl Region {
                                 name: self.manifest.name.clone(),
                                 message: format!("source {source} is not in the embedded region"),
                             })?;
-                    let bytes = maybe_gunzip(file.contents()).map_err(|e| Error::Region {
-                        name: self.manifest.name.clone(),
-                        message: format!("{source}: {e}"),
-                    })?;
-                    import::read_bytes(Path::new(source), &bytes)?
+                    import::read_bytes(Path::new(source), file.contents())?
                 }
                 Files::Folder(dir) => import::read_path(&dir.join(source))?,
-                Files::Memory(bytes) => {
-                    if bytes.len() as u64 > import::MAX_FILE_BYTES {
-                        return Err(Error::Region {
-                            name: self.manifest.name.clone(),
-                            message: format!(
-                                "{source} is larger than the {} MB a file may be",
-                                import::MAX_FILE_BYTES / 1_000_000
-                            ),
-                        });
-                    }
-                    let bytes = maybe_gunzip(bytes).map_err(|e| Error::Region {
-                        name: self.manifest.name.clone(),
-                        message: format!("{source}: {e}"),
-                    })?;
-                    import::read_bytes(Path::new(source), &bytes)?
-                }
+                Files::Memory(bytes) => import::read_bytes(Path::new(source), bytes)?,
             };
             out.push((format!("region:{}/{source}", self.manifest.name), records));
         }
@@ -209,25 +190,4 @@ fn parse_manifest(name: &str, bytes: &[u8]) -> Result<Manifest> {
         name: name.into(),
         message: format!("region.json: {e}"),
     })
-}
-
-/// Gunzip when gzip, reading no more than a file may hold: a small compressed file cannot
-/// become gigabytes in memory.
-fn maybe_gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(bytes)
-            .take(import::MAX_FILE_BYTES + 1)
-            .read_to_end(&mut out)?;
-        if out.len() as u64 > import::MAX_FILE_BYTES {
-            return Err(std::io::Error::other(format!(
-                "it is larger than the {} MB a file may be, unpacked",
-                import::MAX_FILE_BYTES / 1_000_000
-            )));
-        }
-        Ok(out)
-    } else {
-        Ok(bytes.to_vec())
-    }
 }

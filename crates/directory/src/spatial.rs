@@ -150,21 +150,13 @@ impl SpatialIndex {
         within: &PointTree,
         member: impl Fn(&IndexedPoint) -> bool,
     ) -> Arc<PointTree> {
-        if let Some(tree) = self.facets.read().expect("not poisoned").get(&facet) {
-            return tree.clone();
-        }
-        let entries: Vec<TreePoint> = within
-            .iter()
-            .filter(|e| member(&self.points[e.data as usize]))
-            .copied()
-            .collect();
-        let tree = Arc::new(RTree::bulk_load_with_params(entries));
-        self.facets
-            .write()
-            .expect("not poisoned")
-            .entry(facet)
-            .or_insert(tree)
-            .clone()
+        self.cached(facet, || {
+            within
+                .iter()
+                .filter(|e| member(&self.points[e.data as usize]))
+                .copied()
+                .collect()
+        })
     }
 
     /// The tree over the points for which `member` is true, built on first use of `facet`.
@@ -173,17 +165,22 @@ impl SpatialIndex {
         facet: Facet,
         member: impl Fn(&IndexedPoint) -> bool,
     ) -> Arc<PointTree> {
+        self.cached(facet, || {
+            self.points
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| member(p))
+                .map(|(i, p)| GeomWithData::new(unit_vector(p.latitude, p.longitude), i as u32))
+                .collect()
+        })
+    }
+
+    /// `facet`'s tree: the one built before, or one built now from `entries`' points.
+    fn cached(&self, facet: Facet, entries: impl FnOnce() -> Vec<TreePoint>) -> Arc<PointTree> {
         if let Some(tree) = self.facets.read().expect("not poisoned").get(&facet) {
             return tree.clone();
         }
-        let entries: Vec<TreePoint> = self
-            .points
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| member(p))
-            .map(|(i, p)| GeomWithData::new(unit_vector(p.latitude, p.longitude), i as u32))
-            .collect();
-        let tree = Arc::new(RTree::bulk_load_with_params(entries));
+        let tree = Arc::new(RTree::bulk_load_with_params(entries()));
         self.facets
             .write()
             .expect("not poisoned")

@@ -268,11 +268,17 @@ pub fn read_path_limited(path: &Path, max_bytes: u64) -> Result<Vec<RawRecord>> 
             max_bytes,
         ));
     }
-    let mut bytes = read_limited(path, max_bytes)?;
+    let bytes = read_limited(path, max_bytes)?;
+    read_maybe_gzip(path, &bytes, max_bytes)
+}
+
+/// A file's bytes as listings, gunzipped first when they are gzip (within `max_bytes`).
+fn read_maybe_gzip(path: &Path, bytes: &[u8], max_bytes: u64) -> Result<Vec<RawRecord>> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        bytes = gunzip_limited(path, &bytes, max_bytes)?;
+        let text = gunzip_limited(path, bytes, max_bytes)?;
+        return read_text(path, &text, max_bytes);
     }
-    read_text(path, &bytes, max_bytes)
+    read_text(path, bytes, max_bytes)
 }
 
 /// `n` bytes in whole megabytes, for messages.
@@ -353,9 +359,20 @@ fn parsed(values: Result<Vec<Value>>) -> Result<Vec<RawRecord>> {
     Ok(values?.into_iter().map(RawRecord::Parsed).collect())
 }
 
-/// Like [`read_path`] for bytes already in memory (embedded regions, HTTP bodies).
+/// Like [`read_path`] for a file's bytes already in memory (the bundled regions, a file picked
+/// in the app): the same limit, gzip read the same way.
 pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<RawRecord>> {
-    read_text(path, bytes, MAX_FILE_BYTES)
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::UnsupportedFile {
+            path: path.to_path_buf(),
+            message: format!(
+                "is larger than {}; the limit is {}",
+                megabytes(MAX_FILE_BYTES),
+                megabytes(MAX_FILE_BYTES)
+            ),
+        });
+    }
+    read_maybe_gzip(path, bytes, MAX_FILE_BYTES)
 }
 
 /// [`read_bytes`], with `max_bytes` for each file of a CSV package it is part of.
