@@ -18,6 +18,8 @@ packages=(
   python3-aiosmtpd
   # the feed's moderation pages in a real browser (headless Chromium over WebDriver)
   chromium chromium-driver
+  # a published sync folder served by a real static web server (deploy/nginx/)
+  nginx-light
 )
 
 missing=()

@@ -392,6 +392,11 @@ fn finished_message(result: &Result<Outcome, String>, last: SyncProgress) -> (bo
     };
     match result {
         Ok(Outcome::UpToDate { applied: 0, .. }) => (true, false, "Already up to date.".into()),
+        Ok(Outcome::Behind { .. }) => (
+            true,
+            false,
+            "Already up to date: the copy of the feed that answered has nothing newer yet.".into(),
+        ),
         Ok(Outcome::UpToDate { applied, .. }) => (
             true,
             false,

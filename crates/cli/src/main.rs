@@ -702,6 +702,10 @@ fn main() -> Result<()> {
                         "offline: could not reach {feed} ({reason}); your directory is unchanged"
                     )
                 }
+                signpost_sync::Outcome::Behind { seq, copy } => println!(
+                    "nothing newer: {feed} is a copy at changeset {copy}, behind the {seq} your \
+                     directory holds (a cache not refreshed yet); your directory is unchanged"
+                ),
             }
         }
         Command::Digest => {

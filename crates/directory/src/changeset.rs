@@ -189,3 +189,116 @@ impl Snapshot {
         verify_canonical(bytes, expected_hash, "snapshot", Snapshot::canonical_bytes)
     }
 }
+
+/// A changeset as a feed's log lists it: enough to fetch it by hash, check it follows, and
+/// bound its inflation before reading it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Position in the log.
+    pub seq: u64,
+    /// Hex SHA-256 of its canonical bytes; also its URL.
+    pub hash: String,
+    /// The previous changeset's hash ("" for the first).
+    pub prev: String,
+    /// Records upserted.
+    pub upserts: u64,
+    /// Ids deleted.
+    pub deletes: u64,
+    /// Uncompressed size.
+    pub bytes: u64,
+}
+
+/// How many changesets one [`LogPage`] lists. Frozen: page `n` (from 1) always lists changesets
+/// `(n - 1) * LOG_PAGE + 1 ..= n * LOG_PAGE`, so its bytes, and so its hash, never change.
+pub const LOG_PAGE: u64 = 64;
+
+/// A full page of the log, for clients that read the log as static files (`sync/log/{hash}`):
+/// `head.json` names the newest page and lists the changesets after it, and each page names the
+/// one before, so a client finds every changeset after its cursor by walking back from the
+/// head, each step verified by its hash, with no query a static host could not answer.
+///
+/// Frozen like [`Changeset`]: the canonical bytes are the compact sorted-key JSON of
+/// `{"changesets": [...], "prev": "..."}`, each entry's keys sorted too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPage {
+    /// The previous page's hash, or "" for page 1.
+    pub prev: String,
+    /// Exactly [`LOG_PAGE`] consecutive entries.
+    pub changesets: Vec<LogEntry>,
+}
+
+impl LogPage {
+    /// The canonical bytes.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let value = serde_json::json!({"changesets": self.changesets, "prev": self.prev});
+        serde_json::to_vec(&value).expect("a JSON value serialises")
+    }
+
+    /// Which page this is (from 1), from its first entry.
+    pub fn number(&self) -> u64 {
+        self.changesets
+            .first()
+            .map_or(0, |e| (e.seq.saturating_sub(1)) / LOG_PAGE + 1)
+    }
+
+    /// Parse bytes received for `expected_hash`: hash, canonical form, and a whole page of
+    /// consecutive entries on a page boundary.
+    pub fn verify(bytes: &[u8], expected_hash: &str) -> Result<LogPage> {
+        let page = verify_canonical(bytes, expected_hash, "log page", LogPage::canonical_bytes)?;
+        let first = page.changesets.first().map_or(0, |e| e.seq);
+        let whole = page.changesets.len() as u64 == LOG_PAGE
+            && first % LOG_PAGE == 1
+            && page
+                .changesets
+                .iter()
+                .enumerate()
+                .all(|(i, e)| e.seq == first + i as u64);
+        if !whole {
+            return Err(Error::Changeset(format!(
+                "log page {expected_hash} is not {LOG_PAGE} consecutive changesets from a page boundary"
+            )));
+        }
+        Ok(page)
+    }
+}
+
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+
+    fn entry(seq: u64) -> LogEntry {
+        LogEntry {
+            seq,
+            hash: format!("{seq:064x}"),
+            prev: format!("{:064x}", seq - 1),
+            upserts: 1,
+            deletes: 0,
+            bytes: 100,
+        }
+    }
+
+    #[test]
+    fn a_page_verifies_only_whole_and_on_its_boundary() {
+        let page = LogPage {
+            prev: "ab".repeat(32),
+            changesets: (65..=128).map(entry).collect(),
+        };
+        let bytes = page.canonical_bytes();
+        assert!(bytes.starts_with(br#"{"changesets":[{"bytes":100,"deletes":0,"hash":""#));
+        let verified = LogPage::verify(&bytes, &hash_bytes(&bytes)).unwrap();
+        assert_eq!(verified.number(), 2);
+        let short = LogPage {
+            prev: String::new(),
+            changesets: (65..128).map(entry).collect(),
+        };
+        let b = short.canonical_bytes();
+        assert!(LogPage::verify(&b, &hash_bytes(&b)).is_err());
+        let shifted = LogPage {
+            prev: String::new(),
+            changesets: (66..=129).map(entry).collect(),
+        };
+        let b = shifted.canonical_bytes();
+        assert!(LogPage::verify(&b, &hash_bytes(&b)).is_err());
+        assert!(LogPage::verify(&bytes, &"00".repeat(32)).is_err());
+    }
+}

@@ -49,7 +49,7 @@ pub use freshness::may_be_out_of_date;
 pub use region::Region;
 pub use search::{Filters, Hit, NearQuery, WeekTimes};
 pub use store::{
-    ChangesetInfo, DataVersion, Directory, Freshness, ImportReport, ListingDetail, NearResult,
-    Progress, Resync, SnapshotInfo, SourceCount, SourceKind, Stats, SyncCursor,
+    ChangesetInfo, DataVersion, Directory, Freshness, ImportReport, ListingDetail, LogTail,
+    NearResult, Progress, Resync, SnapshotInfo, SourceCount, SourceKind, Stats, SyncCursor,
 };
 pub use taxonomy::{Access, Attendance};

@@ -58,6 +58,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: V9_REGIONS,
         backfill: None,
     },
+    Migration {
+        sql: V10_LOG_PAGES,
+        backfill: Some(crate::write::backfill_log_pages),
+    },
 ];
 
 /// The schema version this build writes.
@@ -358,6 +362,18 @@ CREATE TABLE region (
 ) STRICT;
 INSERT INTO region(name, loaded_at)
     SELECT value, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM meta WHERE key = 'region';
+"#;
+
+/// Version 10: the log's full pages (`changeset::LogPage`), each named by its hash, so the log
+/// can be read as static files: `head.json` names the newest page and each page the one
+/// before. Written in the transaction that appends a page's last changeset, like the log
+/// itself; the backfill pages a feed's existing log.
+const V10_LOG_PAGES: &str = r#"
+CREATE TABLE log_page (
+    n INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,
+    body BLOB NOT NULL
+) STRICT;
 "#;
 
 /// Bring `conn` to [`VERSION`], one transaction per step. Refuses databases from the future.

@@ -167,21 +167,17 @@ pub struct ListingDetail {
     pub source: Option<String>,
 }
 
-/// A changeset as listed in a feed's log.
+pub use crate::changeset::LogEntry as ChangesetInfo;
+
+/// The end of a feed's log, as `head.json` lists it (see [`crate::changeset::LogPage`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ChangesetInfo {
-    /// Position in the log.
-    pub seq: u64,
-    /// Hex SHA-256 of its canonical bytes; also its URL.
-    pub hash: String,
-    /// The previous changeset's hash ("" for the first).
-    pub prev: String,
-    /// Records upserted.
-    pub upserts: u64,
-    /// Ids deleted.
-    pub deletes: u64,
-    /// Uncompressed size.
-    pub bytes: u64,
+pub struct LogTail {
+    /// Full pages in the log.
+    pub pages: u64,
+    /// The newest full page's hash ("" when there is none).
+    pub page: String,
+    /// The changesets after the newest full page, oldest first.
+    pub recent: Vec<ChangesetInfo>,
 }
 
 /// A published snapshot, as listed in `/sync/head`.
@@ -1028,6 +1024,42 @@ impl Directory {
             })
             .optional()?
             .ok_or_else(|| Error::NotFound(hash.to_string()))
+    }
+
+    /// The log as `head.json` describes it: how many full pages it has, the newest one's hash
+    /// ("" when none) and the changesets after it (fewer than a page).
+    pub fn log_tail(&self) -> Result<LogTail> {
+        let newest: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT n, hash FROM log_page ORDER BY n DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (pages, page) = newest.map_or((0, String::new()), |(n, h)| (n as u64, h));
+        Ok(LogTail {
+            pages,
+            page,
+            recent: self.changesets_after(pages * crate::changeset::LOG_PAGE, usize::MAX)?,
+        })
+    }
+
+    /// A full log page's canonical bytes, by hash.
+    pub fn log_page_body(&self, hash: &str) -> Result<Vec<u8>> {
+        self.conn
+            .query_row("SELECT body FROM log_page WHERE hash = ?1", [hash], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or_else(|| Error::NotFound(hash.to_string()))
+    }
+
+    /// Every full log page's hash, oldest first.
+    pub fn log_page_hashes(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT hash FROM log_page ORDER BY n")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Delete a listing. Returns whether it existed.

@@ -560,7 +560,68 @@ pub fn append_changeset(
             body
         ],
     )?;
+    if changeset.seq.is_multiple_of(changeset::LOG_PAGE) {
+        append_log_page(tx, changeset.seq / changeset::LOG_PAGE)?;
+    }
     Ok(changeset)
+}
+
+/// Store page `n` of the log (see [`changeset::LogPage`]): its changesets must all be there.
+fn append_log_page(tx: &Transaction<'_>, n: u64) -> Result<()> {
+    let prev: String = match n {
+        1 => String::new(),
+        _ => tx
+            .query_row(
+                "SELECT hash FROM log_page WHERE n = ?1",
+                [n as i64 - 1],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| Error::Corrupt(format!("log page {} is missing", n - 1)))?,
+    };
+    let first = (n - 1) * changeset::LOG_PAGE + 1;
+    let mut stmt = tx.prepare_cached(
+        "SELECT seq, hash, prev, upserts, deletes, bytes FROM changeset
+         WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",
+    )?;
+    let changesets = stmt
+        .query_map(
+            params![first as i64, (first + changeset::LOG_PAGE - 1) as i64],
+            |r| {
+                Ok(changeset::LogEntry {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    hash: r.get(1)?,
+                    prev: r.get(2)?,
+                    upserts: r.get::<_, i64>(3)? as u64,
+                    deletes: r.get::<_, i64>(4)? as u64,
+                    bytes: r.get::<_, i64>(5)? as u64,
+                })
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if changesets.len() as u64 != changeset::LOG_PAGE {
+        return Err(Error::Corrupt(format!(
+            "log page {n} has {} of its changesets",
+            changesets.len()
+        )));
+    }
+    let bytes = changeset::LogPage { prev, changesets }.canonical_bytes();
+    tx.execute(
+        "INSERT INTO log_page(n, hash, body) VALUES (?1, ?2, ?3)",
+        params![n as i64, changeset::hash_bytes(&bytes), bytes],
+    )?;
+    Ok(())
+}
+
+/// Migration 10's backfill: the pages of a feed's log so far.
+pub fn backfill_log_pages(tx: &Transaction<'_>) -> Result<()> {
+    let last: i64 = tx.query_row("SELECT coalesce(max(seq), 0) FROM changeset", [], |r| {
+        r.get(0)
+    })?;
+    for n in 1..=(last as u64 / changeset::LOG_PAGE) {
+        append_log_page(tx, n)?;
+    }
+    Ok(())
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {

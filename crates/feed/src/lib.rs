@@ -14,6 +14,7 @@ mod group;
 mod moderate;
 mod oruk;
 mod page;
+pub mod publish;
 pub mod pull;
 mod server;
 mod submissions;
@@ -234,6 +235,8 @@ pub fn router(state: AppState) -> Router {
         .route("/service_at_locations", get(oruk::service_at_locations))
         .route("/service_at_locations/{id}", get(oruk::service_at_location))
         .route("/sync/head", get(sync::head))
+        .route("/sync/head.json", get(sync::head_file))
+        .route("/sync/log/{hash}", get(sync::log_page))
         .route("/sync/changesets", get(sync::list))
         .route("/sync/changesets/{hash}", get(sync::changeset))
         .route("/sync/snapshots/{hash}", get(sync::snapshot))

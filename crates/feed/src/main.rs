@@ -44,6 +44,20 @@ enum Command {
         /// HTTPS (perhaps through a proxy), so browsers never send them over plain HTTP.
         #[arg(long)]
         secure_cookies: bool,
+        /// Also publish the sync layout to this target (as `publish --to`) at start and after
+        /// every change (an import, a pull, an approval), checked every few seconds.
+        #[arg(long, value_name = "TARGET")]
+        publish_to: Option<String>,
+    },
+    /// Copy the sync layout (head, changesets, log pages, snapshot) to an object store or a
+    /// folder, so devices can sync from a CDN or any static web server. Files already there are
+    /// skipped, and the head goes last: run again after a failure to resume.
+    Publish {
+        /// A folder, a file:// URL, or s3://bucket/prefix (also gs://, az://), configured by the
+        /// usual environment variables (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID,
+        /// AWS_SECRET_ACCESS_KEY, ...).
+        #[arg(long, value_name = "TARGET")]
+        to: String,
     },
     /// Import listing files into the published directory (the formats `signpost import` takes).
     Import {
@@ -181,6 +195,34 @@ fn open(data: &Path) -> Result<Directory> {
     Directory::open_publisher(&path).with_context(|| format!("opening {}", path.display()))
 }
 
+/// `serve --publish-to`: publish at start, then whenever the data changed (whoever changed it:
+/// this server's approvals, or `import` in another process), looking every few seconds. A
+/// failure is logged and tried again at the next look; the last good head stays published.
+fn publish_on_change(path: &Path, target: &signpost_feed::publish::Target) {
+    // One connection throughout: a data version compares only with the same connection's.
+    let mut held: Option<(Directory, Option<signpost_directory::DataVersion>)> = None;
+    loop {
+        let result = (|| -> std::result::Result<(), signpost_feed::publish::PublishError> {
+            if held.is_none() {
+                held = Some((Directory::open_read_only(path)?, None));
+            }
+            let (directory, published) = held.as_mut().expect("opened above");
+            let version = directory.data_version()?;
+            if published.as_ref() != Some(&version) {
+                let done = signpost_feed::publish::publish(directory, target, &mut |_, _| {})?;
+                tracing::info!(seq = done.seq, put = done.put, "published");
+                *published = Some(version);
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "publishing failed; trying again");
+            held = None;
+        }
+        std::thread::sleep(Duration::from_secs(3));
+    }
+}
+
 /// After a change: publish a snapshot when one is due, and say so.
 fn snapshot_if_due(directory: &mut Directory) -> Result<()> {
     if let Some((seq, hash)) = signpost_feed::snapshot_if_due(directory)? {
@@ -197,6 +239,7 @@ fn main() -> Result<()> {
             max_connections,
             header_timeout,
             secure_cookies,
+            publish_to,
         } => {
             tracing_subscriber::fmt()
                 .json()
@@ -208,6 +251,13 @@ fn main() -> Result<()> {
                 .init();
             let directory = open(&cli.data)?;
             let store = moderation(&cli.data)?;
+            if let Some(target) = publish_to {
+                let target = signpost_feed::publish::Target::parse(&target)?;
+                let path = cli.data.join("feed.db");
+                std::thread::Builder::new()
+                    .name("publish".into())
+                    .spawn(move || publish_on_change(&path, &target))?;
+            }
             let limits = Limits {
                 max_connections,
                 header_timeout: Duration::from_secs(header_timeout),
@@ -297,6 +347,24 @@ fn main() -> Result<()> {
                 }
             );
             snapshot_if_due(&mut directory)?;
+        }
+        Command::Publish { to } => {
+            let directory = open(&cli.data)?;
+            let target = signpost_feed::publish::Target::parse(&to)?;
+            let mut last = std::time::Instant::now();
+            let done = signpost_feed::publish::publish(&directory, &target, &mut |done, total| {
+                if done == total || last.elapsed() >= Duration::from_secs(1) {
+                    last = std::time::Instant::now();
+                    eprintln!("publishing: {done} of {total} files");
+                }
+            })?;
+            println!(
+                "published changeset {} to {to}: {} files put ({} KB), {} already there",
+                done.seq,
+                done.put,
+                done.bytes.div_ceil(1024),
+                done.skipped
+            );
         }
         Command::Snapshot => match open(&cli.data)?.publish_snapshot()? {
             Some((seq, hash)) => println!("snapshot at changeset {seq}: {hash}"),

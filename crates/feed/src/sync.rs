@@ -8,6 +8,11 @@
 //!   SHA-256 of its canonical bytes, so it can be cached forever by anything in between.
 //! - `GET /sync/snapshots/{hash}`: the whole directory as of a changeset, the same way, named in
 //!   `/sync/head` so a new client starts there instead of replaying the log.
+//! - `GET /sync/head.json`: the head, with the end of the log (`log`: the newest full page's hash
+//!   and the changesets after it), and `GET /sync/log/{hash}`: a full page of 64 log entries,
+//!   immutable, naming the page before. With these four kinds of file the log is readable
+//!   without any query, so `signpost-feed publish` copies exactly this tree (`sync/…`) to an
+//!   object store or a folder, and a client syncs from either the same way (see `publish.rs`).
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -110,6 +115,20 @@ fn head_body(d: &Directory) -> Result<(DataVersion, Bytes), ApiError> {
         ))
     };
     let (version, feed_id, head, snapshot) = read()?;
+    let tail = d.log_tail()?;
+    let body = head_json(feed_id, head, snapshot, tail);
+    let bytes = serde_json::to_vec(&body).expect("a JSON value always serialises");
+    Ok((version, Bytes::from(bytes)))
+}
+
+/// The head: `/sync/head`, `/sync/head.json` and a published copy's `sync/head.json` are all
+/// this.
+pub(crate) fn head_json(
+    feed_id: String,
+    head: Option<signpost_directory::ChangesetInfo>,
+    snapshot: Option<signpost_directory::SnapshotInfo>,
+    tail: signpost_directory::LogTail,
+) -> Value {
     let mut body = match head {
         Some(h) => json!({"seq": h.seq, "hash": h.hash}),
         None => json!({"seq": 0, "hash": ""}),
@@ -118,8 +137,28 @@ fn head_body(d: &Directory) -> Result<(DataVersion, Bytes), ApiError> {
     if let Some(s) = snapshot {
         body["snapshot"] = json!({"seq": s.seq, "hash": s.hash, "bytes": s.bytes});
     }
-    let bytes = serde_json::to_vec(&body).expect("a JSON value always serialises");
-    Ok((version, Bytes::from(bytes)))
+    body["log"] = json!(tail);
+    body
+}
+
+/// How long a cache may keep the head: short, since it is the one file that changes. A client
+/// that gets an older head is only delayed (see `signpost_sync::Outcome::Behind`).
+pub(crate) const HEAD_CACHE_CONTROL: &str = "public, max-age=60";
+/// Every other file of the layout is named by its SHA-256 and never changes.
+pub(crate) const IMMUTABLE_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
+
+/// `GET /sync/head.json`: the head as a static copy serves it, with its cache header.
+pub async fn head_file(state: State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let body = head(state).await?;
+    Ok(([(header::CACHE_CONTROL, HEAD_CACHE_CONTROL)], body))
+}
+
+/// `GET /sync/log/{hash}`: a full page of the log, immutable.
+pub async fn log_page(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    immutable(state, "log page", hash, None, |d, h| d.log_page_body(h)).await
 }
 
 /// `GET /sync/snapshots/{hash}`: a whole-directory snapshot, gzip-encoded, immutable.
@@ -127,7 +166,10 @@ pub async fn snapshot(
     State(state): State<AppState>,
     Path(hash): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    immutable(state, "snapshot", hash, |d, h| d.snapshot_body(h)).await
+    immutable(state, "snapshot", hash, Some("gzip"), |d, h| {
+        d.snapshot_body(h)
+    })
+    .await
 }
 
 /// `GET /sync/changesets`.
@@ -150,14 +192,18 @@ pub async fn changeset(
     State(state): State<AppState>,
     Path(hash): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    immutable(state, "changeset", hash, |d, h| d.changeset_body(h)).await
+    immutable(state, "changeset", hash, Some("gzip"), |d, h| {
+        d.changeset_body(h)
+    })
+    .await
 }
 
-/// A body named by its SHA-256, served gzip-encoded and cacheable forever.
+/// A body named by its SHA-256 (of its content before any `encoding`), cacheable forever.
 async fn immutable(
     state: AppState,
     kind: &'static str,
     hash: String,
+    encoding: Option<&'static str>,
     body: fn(&signpost_directory::Directory, &str) -> signpost_directory::Result<Vec<u8>>,
 ) -> Result<impl IntoResponse, ApiError> {
     if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -170,16 +216,20 @@ async fn immutable(
     let body = state
         .read(Lane::Sync, move |d| body(d, &hash).map_err(missing))
         .await?;
-    Ok((
+    let mut response = (
         [
             (header::CONTENT_TYPE, "application/json".to_string()),
-            (header::CONTENT_ENCODING, "gzip".to_string()),
-            (
-                header::CACHE_CONTROL,
-                "public, max-age=31536000, immutable".to_string(),
-            ),
+            (header::CACHE_CONTROL, IMMUTABLE_CACHE_CONTROL.to_string()),
             (header::ETAG, etag),
         ],
         body,
-    ))
+    )
+        .into_response();
+    if let Some(encoding) = encoding {
+        response.headers_mut().insert(
+            header::CONTENT_ENCODING,
+            axum::http::HeaderValue::from_static(encoding),
+        );
+    }
+    Ok(response)
 }

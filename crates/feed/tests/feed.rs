@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 mod browser;
 mod group;
 mod moderate;
+mod publish;
 mod pull;
 mod reminders;
 mod submissions;

@@ -26,7 +26,7 @@ pub mod outbox;
 use std::time::Duration;
 
 use serde::Deserialize;
-use signpost_directory::changeset::{Changeset, Snapshot};
+use signpost_directory::changeset::{Changeset, LogEntry, LogPage, Snapshot, LOG_PAGE};
 use signpost_directory::import::read_at_most;
 use signpost_directory::{Directory, SyncCursor};
 
@@ -100,6 +100,16 @@ pub enum Outcome {
         /// The last error, in plain words.
         reason: String,
     },
+    /// The copy of the feed answering is older than this directory: a static copy or a cache
+    /// not refreshed yet (the same log, by its id, but its head is behind the cursor). Nothing
+    /// changed; a later sync, or a fresher copy, brings what is newer. (A log restored from a
+    /// backup looks the same until it passes the cursor, and is then started again from.)
+    Behind {
+        /// The changeset held locally.
+        seq: u64,
+        /// The newest changeset the copy has.
+        copy: u64,
+    },
     /// The feed could not be reached before anything was applied; the local directory is
     /// unchanged and still usable.
     Offline {
@@ -118,6 +128,19 @@ struct Head {
     feed_id: String,
     #[serde(default)]
     snapshot: Option<SnapshotRef>,
+    /// The end of the log, for reading it as static files; absent from `/sync/head` of feeds
+    /// older than the static layout (then `/sync/changesets?after=` lists it).
+    #[serde(default)]
+    log: Option<LogTail>,
+}
+
+/// `head.json`'s `log`: the newest full page and the changesets after it.
+#[derive(Deserialize)]
+struct LogTail {
+    pages: u64,
+    #[serde(default)]
+    page: String,
+    recent: Vec<LogEntry>,
 }
 
 #[derive(Deserialize)]
@@ -130,22 +153,14 @@ struct SnapshotRef {
 }
 
 #[derive(Deserialize)]
-struct LogEntry {
-    seq: u64,
-    hash: String,
-    prev: String,
-    upserts: u64,
-    deletes: u64,
-    bytes: u64,
-}
-
-#[derive(Deserialize)]
 struct Log {
     changesets: Vec<LogEntry>,
 }
 
 /// The largest `/sync/head` or log page read: a page of 1,000 entries is about 250 KB.
 const MAX_JSON_BYTES: u64 = 16 * 1024 * 1024;
+/// The largest static log page read: 64 entries are about 16 KB.
+const MAX_PAGE_BYTES: u64 = 1024 * 1024;
 
 /// The most a gzip body of `inflated` bytes can take: deflate's stored blocks add 5 bytes per
 /// 64 KiB, and the gzip header and trailer a few dozen.
@@ -162,6 +177,8 @@ struct Client {
 
 enum Fetch {
     Body(Vec<u8>),
+    /// 404: for `head.json`, a feed server older than the static layout.
+    NotFound,
     Unreachable(String),
 }
 
@@ -196,6 +213,9 @@ impl Client {
                 Ok(r) if r.status().is_server_error() => {
                     last = format!("{url}: HTTP {}", r.status())
                 }
+                Ok(r) if r.status() == reqwest::StatusCode::NOT_FOUND => {
+                    return Ok(Fetch::NotFound)
+                }
                 Ok(r) => {
                     return Err(SyncError::Feed {
                         feed: self.feed.clone(),
@@ -214,10 +234,87 @@ impl Client {
     ) -> Result<std::result::Result<T, String>> {
         match self.get(path, MAX_JSON_BYTES)? {
             Fetch::Unreachable(reason) => Ok(Err(reason)),
+            Fetch::NotFound => Err(self.not_found(path)),
             Fetch::Body(b) => serde_json::from_slice(&b)
                 .map(Ok)
                 .map_err(|e| self.bad(format!("{path}: not the sync API ({e})"))),
         }
+    }
+
+    fn not_found(&self, path: &str) -> SyncError {
+        self.bad(format!(
+            "{}{path}: HTTP 404 Not Found",
+            self.feed.trim_end_matches('/')
+        ))
+    }
+
+    /// The head: `/sync/head.json` (a feed server, or a static copy of one), or `/sync/head`
+    /// from a feed server older than the static layout.
+    fn head(&self) -> Result<std::result::Result<Head, String>> {
+        let body = match self.get("/sync/head.json", MAX_JSON_BYTES)? {
+            Fetch::NotFound => return self.json("/sync/head"),
+            Fetch::Unreachable(reason) => return Ok(Err(reason)),
+            Fetch::Body(b) => b,
+        };
+        serde_json::from_slice(&body)
+            .map(Ok)
+            .map_err(|e| self.bad(format!("/sync/head.json: not the sync API ({e})")))
+    }
+
+    /// The log after `after`: from the head's tail and its pages when the head has them (a
+    /// static copy can answer nothing else), otherwise from `/sync/changesets?after=`.
+    fn log(&self, after: u64, head: &Head) -> Result<std::result::Result<Vec<LogEntry>, String>> {
+        match &head.log {
+            Some(tail) => self.static_log(after, head.seq, tail),
+            None => self.listed_log(after, head.seq),
+        }
+    }
+
+    /// The changesets after `after` from the head's tail, walking back through full pages (each
+    /// verified by the hash that names it) as far as needed.
+    fn static_log(
+        &self,
+        after: u64,
+        head: u64,
+        tail: &LogTail,
+    ) -> Result<std::result::Result<Vec<LogEntry>, String>> {
+        let paged = tail.pages.saturating_mul(LOG_PAGE);
+        let consecutive = tail
+            .recent
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.seq == paged + 1 + i as u64);
+        if !consecutive || paged + tail.recent.len() as u64 != head {
+            return Err(self.bad(format!(
+                "/sync/head.json: its log does not end at changeset {head} after {} full pages",
+                tail.pages
+            )));
+        }
+        let mut entries: Vec<LogEntry> = Vec::new();
+        let mut next = (tail.pages, tail.page.clone());
+        // Page n lists changesets (n - 1) * LOG_PAGE + 1 ..= n * LOG_PAGE.
+        while next.0 > 0 && next.0 * LOG_PAGE > after {
+            let (n, hash) = next;
+            let path = format!("/sync/log/{hash}");
+            let bytes = match self.get(&path, MAX_PAGE_BYTES)? {
+                Fetch::Body(b) => b,
+                Fetch::NotFound => return Err(self.not_found(&path)),
+                Fetch::Unreachable(reason) => return Ok(Err(reason)),
+            };
+            let page = LogPage::verify(&bytes, &hash)?;
+            if page.number() != n {
+                return Err(signpost_directory::Error::Changeset(format!(
+                    "log page {hash} is page {}, where page {n} was named",
+                    page.number()
+                ))
+                .into());
+            }
+            next = (n - 1, page.prev.clone());
+            entries.splice(0..0, page.changesets);
+        }
+        entries.extend(tail.recent.iter().cloned());
+        entries.retain(|e| e.seq > after);
+        Ok(Ok(entries))
     }
 
     fn bad(&self, message: String) -> SyncError {
@@ -227,8 +324,13 @@ impl Client {
         }
     }
 
-    /// The log after `after`, up to `head`, checked to be consecutive.
-    fn log(&self, mut after: u64, head: u64) -> Result<std::result::Result<Vec<LogEntry>, String>> {
+    /// The log after `after`, up to `head`, listed by a feed server and checked to be
+    /// consecutive.
+    fn listed_log(
+        &self,
+        mut after: u64,
+        head: u64,
+    ) -> Result<std::result::Result<Vec<LogEntry>, String>> {
         let mut pending: Vec<LogEntry> = Vec::new();
         while after < head {
             let log: Log = match self.json(&format!("/sync/changesets?after={after}"))? {
@@ -267,8 +369,10 @@ impl Client {
             Some(declared) => declared,
             None => options.max_snapshot_bytes,
         };
-        let gz = match self.get(&format!("/sync/snapshots/{}", snap.hash), gzip_limit(limit))? {
+        let path = format!("/sync/snapshots/{}", snap.hash);
+        let gz = match self.get(&path, gzip_limit(limit))? {
             Fetch::Body(b) => b,
+            Fetch::NotFound => return Err(self.not_found(&path)),
             Fetch::Unreachable(reason) => return Ok(Err(reason)),
         };
         let bytes = inflate(&gz, limit, &what)?;
@@ -289,6 +393,7 @@ impl Client {
         let path = format!("/sync/changesets/{}", entry.hash);
         let gz = match self.get(&path, gzip_limit(entry.bytes))? {
             Fetch::Body(b) => b,
+            Fetch::NotFound => return Err(self.not_found(&path)),
             Fetch::Unreachable(reason) => return Ok(Err(reason)),
         };
         let bytes = inflate(&gz, entry.bytes, &what)?;
@@ -313,8 +418,19 @@ fn too_big(what: &str, declared: u64, max: u64) -> SyncError {
 }
 
 /// Inflate at most `limit` bytes: the size the feed declared, which the canonical bytes (and so
-/// the hash) must match exactly. More is refused as soon as it appears.
+/// the hash) must match exactly. More is refused as soon as it appears. A body that is not gzip
+/// (a cache or proxy that decoded the stored gzip on the way) is taken as it is, within the
+/// same limit: the hash decides either way.
 fn inflate(gz: &[u8], limit: u64, what: &str) -> Result<Vec<u8>> {
+    if !gz.starts_with(&[0x1f, 0x8b]) && gz.first() == Some(&b'{') {
+        if gz.len() as u64 > limit {
+            return Err(signpost_directory::Error::Changeset(format!(
+                "{what} is more than the {limit} bytes the feed declared"
+            ))
+            .into());
+        }
+        return Ok(gz.to_vec());
+    }
     let mut bytes = Vec::with_capacity(limit.min(64 * 1024 * 1024) as usize);
     let within =
         read_at_most(flate2::read::GzDecoder::new(gz), limit, &mut bytes).map_err(|e| {
@@ -355,6 +471,11 @@ impl Default for Options {
     }
 }
 
+/// Whether the cursor and the head name the same log by id (both ids known and equal).
+fn same_log(cursor: &SyncCursor, head: &Head) -> bool {
+    !cursor.feed_id.is_empty() && cursor.feed_id == head.feed_id
+}
+
 /// Why `cursor` is not on the chain `head` describes, if that can be told from the head alone.
 /// A cursor behind the head is checked against the next changeset's `prev` once the log is read.
 fn off_chain(cursor: &SyncCursor, head: &Head) -> Option<String> {
@@ -367,7 +488,7 @@ fn off_chain(cursor: &SyncCursor, head: &Head) -> Option<String> {
             head.feed_id, cursor.feed_id
         ));
     }
-    if head.seq < cursor.seq {
+    if head.seq < cursor.seq && !same_log(cursor, head) {
         return Some(format!(
             "the feed's newest changeset is {}, behind the {} this directory applied",
             head.seq, cursor.seq
@@ -401,13 +522,20 @@ pub fn sync(
         feed: feed.to_string(),
         attempts: options.attempts.max(1),
     };
-    let head: Head = match client.json("/sync/head")? {
+    let head: Head = match client.head()? {
         Ok(h) => h,
         Err(reason) => return Ok(Outcome::Offline { reason }),
     };
     let cursor = directory.sync_position(feed)?;
     if let Some(reason) = off_chain(&cursor, &head) {
         return start_again(directory, &client, &head, reason, options, progress);
+    }
+    if head.seq < cursor.seq {
+        // The same log, older: a stale copy delays, it never moves a directory back.
+        return Ok(Outcome::Behind {
+            seq: cursor.seq,
+            copy: head.seq,
+        });
     }
     let mut applied = 0;
     let mut after = cursor.seq;
@@ -421,7 +549,7 @@ pub fn sync(
         after = snapshot.seq;
         applied += 1;
     }
-    let pending = match client.log(after, head.seq)? {
+    let pending = match client.log(after, &head)? {
         Ok(p) => p,
         Err(reason) => return cut(directory, feed, &head, applied, reason),
     };
@@ -532,7 +660,7 @@ fn start_again(
         resync.apply_snapshot(&snapshot)?;
         applied += 1;
     }
-    let pending = match client.log(resync.seq(), head.seq)? {
+    let pending = match client.log(resync.seq(), head)? {
         Ok(p) => p,
         Err(reason) => return Ok(Outcome::Offline { reason }),
     };

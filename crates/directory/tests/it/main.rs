@@ -3,6 +3,7 @@ mod assets_schema;
 mod bulk;
 mod catalogue;
 mod import;
+mod log_pages;
 mod migrations;
 mod nearest;
 mod reference;
