@@ -153,6 +153,11 @@ pub(crate) fn write_feed_batch(
         ..Default::default()
     };
     let followed = followed(tx, feed)?;
+    // Most directories follow one feed and hold no waiting versions: then no listing needs its
+    // own look for them (this batch only adds ones for ids it has already passed).
+    let any_shadows: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM feed_shadow)", [], |r| {
+        r.get(0)
+    })?;
     let owner = |source: &Option<String>| -> Option<String> {
         source
             .as_deref()
@@ -203,7 +208,12 @@ pub(crate) fn write_feed_batch(
         // Shown from this feed, a region or a file, or not at all: this version is shown
         // unless another feed's waiting version outranks it.
         let mut promoted = false;
-        for shadow in shadows_of(tx, id, feed)? {
+        let waiting = if any_shadows {
+            shadows_of(tx, id, feed)?
+        } else {
+            Vec::new()
+        };
+        for shadow in waiting {
             if rank(shadow.assured_date.as_deref(), &shadow.feed) < rank(assured, feed) {
                 break;
             }
@@ -217,7 +227,9 @@ pub(crate) fn write_feed_batch(
             }
         }
         if !promoted {
-            write::drop_shadow(tx, feed, id)?;
+            if any_shadows {
+                write::drop_shadow(tx, feed, id)?;
+            }
             if current_owner.as_deref() != Some(feed) && current.is_some() {
                 retitle.push((id.to_string(), source.to_string()));
             }
