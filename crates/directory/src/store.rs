@@ -878,6 +878,15 @@ impl Directory {
         crate::feeds::feeds(&self.conn)
     }
 
+    /// Follow `feed` before its first sync, so it is listed (with nothing from it yet, never
+    /// updated) and the next update of every feed fetches it. Returns whether it was new.
+    pub fn follow_feed(&mut self, feed: &str) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let new = write::follow_feed(&tx, feed)?;
+        tx.commit()?;
+        Ok(new)
+    }
+
     /// Record that a sync found `feed` had nothing new: settings shows it as updated now.
     /// Returns whether the feed is followed.
     pub fn confirm_feed(&mut self, feed: &str) -> Result<bool> {

@@ -667,6 +667,16 @@ pub fn set_cursor(tx: &Transaction<'_>, cursor: &Cursor<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Follow `feed` from the start of its log: the next sync fetches everything (a cursor at 0
+/// is a first sync). Returns whether it was new; a feed already followed is left as it is.
+pub fn follow_feed(tx: &Transaction<'_>, feed: &str) -> Result<bool> {
+    Ok(tx.execute(
+        "INSERT INTO sync_state(feed, seq, hash, feed_id, synced_at, updated_at)
+         VALUES (?1, 0, '', '', '', '') ON CONFLICT(feed) DO NOTHING",
+        [feed],
+    )? == 1)
+}
+
 /// Record that a sync found nothing new in `feed`: the directory is up to date with it as of
 /// now. Returns whether the feed is followed.
 pub fn confirm_feed(tx: &Transaction<'_>, feed: &str) -> Result<bool> {

@@ -242,3 +242,34 @@ fn last_update_moves_with_the_cursor_or_a_confirmation() {
     assert!(db.feeds().unwrap()[0].updated_at.as_str() > "2026");
     assert!(!db.confirm_feed(B).unwrap(), "B is not followed");
 }
+
+#[test]
+fn a_feed_followed_before_its_first_sync_is_listed_and_fetched_from_the_start() {
+    let (_t, mut db) = temp_directory();
+    assert!(db.follow_feed(B).unwrap());
+    assert!(!db.follow_feed(B).unwrap(), "already followed");
+    let listed = db.feeds().unwrap();
+    assert_eq!(
+        (
+            listed[0].feed.as_str(),
+            listed[0].seq,
+            listed[0].listings,
+            listed[0].updated_at.as_str()
+        ),
+        (B, 0, 0, "")
+    );
+    // Its first changeset follows the empty cursor; so does a snapshot.
+    publish(&mut db, B, feed_b(), &[]);
+    assert_eq!(counts(&db), vec![(B.to_string(), 4, 0)]);
+    db.follow_feed(A).unwrap();
+    let snapshot = Snapshot {
+        seq: 7,
+        head: "7".repeat(64),
+        records: feed_a(),
+    };
+    db.apply_snapshot(A, "log", &snapshot).unwrap();
+    assert_eq!(
+        counts(&db),
+        vec![(A.to_string(), 3, 1), (B.to_string(), 2, 2)]
+    );
+}
