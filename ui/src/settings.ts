@@ -251,7 +251,11 @@ function regionsSection(view: RegionsView): HTMLElement {
     );
   };
   paint(view);
-  repaintDirectory = paint;
+  repaintDirectory = (v) => {
+    status.textContent = ""; // "press Update now" is done with
+    status.className = "";
+    paint(v);
+  };
   return el("div", {}, box, status);
 }
 
