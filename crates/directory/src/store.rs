@@ -925,6 +925,13 @@ impl Directory {
     /// changeset with nothing applied. Records, deletions and the new cursor (with the feed id)
     /// are committed in one transaction, so a crash at any instant leaves either the previous
     /// state or the new one.
+    ///
+    /// Several feeds can be followed at once. A listing another feed also publishes is shown
+    /// once: the version with the later `assured_date` (a date beats none; on a tie, the feed
+    /// whose address sorts first), whatever order the feeds synced in; the other version is
+    /// kept aside in the same transaction. A deletion removes only this feed's version: a
+    /// listing shown from another feed, a region or a file stays, and one shown from this feed
+    /// gives way to the best version another feed publishes, if any (see `feeds.rs`).
     pub fn apply_changeset(
         &mut self,
         feed: &str,
