@@ -156,6 +156,19 @@ fn a_deletion_removes_only_that_feeds_version() {
     );
     // B's promoted version is a listing like any: searchable text, full record.
     assert_eq!(db.listing("same").unwrap().service.name, "Same day from B");
+    let indexed: i64 = db
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM service_fts WHERE service_fts MATCH 'b'
+                 AND rowid = (SELECT rowid FROM service WHERE id = 'same')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        indexed, 1,
+        "the promoted version is indexed for text search"
+    );
     // B deleting `shared` now removes it: A deleted its own.
     publish(&mut db, B, vec![], &["shared"]);
     assert!(db.listing("shared").is_err());
