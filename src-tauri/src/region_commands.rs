@@ -74,6 +74,17 @@ fn view(dir: &Directory, configured: Option<&str>) -> Answer<RegionsView> {
             seq: f.seq,
         })
         .collect();
+    // The configured feed before its first update: listed, so the person sees it is there.
+    if let Some(feed) = configured.filter(|c| !feeds.iter().any(|f| f.feed == *c)) {
+        feeds.push(FeedRow {
+            feed: feed.to_string(),
+            listings: 0,
+            shadowed: 0,
+            seq: 0,
+            updated: None,
+            configured: true,
+        });
+    }
     // Stable: the others stay in address order.
     feeds.sort_by_key(|f| !f.configured);
     let sources = dir.sources().map_err(say)?;
@@ -388,8 +399,12 @@ mod tests {
         let err = call(&w, "feed_follow", json!({"feed": "feed.example.org"})).unwrap_err();
         assert!(err.as_str().unwrap().contains("https://"), "{err}");
         let view = call(&w, "feed_follow", json!({"feed": format!("{b_url}/")})).unwrap();
-        assert_eq!(feed_counts(&view), vec![(b_url.clone(), 0, 0, false)]);
-        assert_eq!(view["feeds"][0]["updated"], Value::Null);
+        assert_eq!(
+            feed_counts(&view),
+            vec![(a_url.clone(), 0, 0, true), (b_url.clone(), 0, 0, false)],
+            "the configured feed is listed before its first update too"
+        );
+        assert_eq!(view["feeds"][1]["updated"], Value::Null);
         assert!(call(&w, "feed_follow", json!({"feed": b_url})).is_err());
 
         crate::tests::sync_and_wait(&w);

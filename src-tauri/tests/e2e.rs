@@ -1634,6 +1634,8 @@ fn a_second_feed_is_followed_from_settings_and_stopped() {
         let app = launch(data_with_fixture()).await;
         click(&app, "a[data-tab=settings]").await;
         set_feed_address(&app, &a).await;
+        // Listed at once (and the list painted again) before its first update.
+        wait_for_text(&app, "#feeds", "Regional feed: http://").await;
         find(&app, "#feed-add")
             .await
             .send_keys(&b_url)

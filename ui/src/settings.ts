@@ -89,6 +89,9 @@ function settingForm(
           input.value = stored ?? "";
           status.textContent = stored ? "Saved." : "Cleared.";
           status.className = "";
+          // The feeds listed under "Your directory" show which one is the regional feed.
+          const repaint = repaintDirectory;
+          if (key === "feed_url" && repaint) void api.regions().then(repaint, () => undefined);
         } catch (err) {
           status.textContent = message(err);
           status.className = "error";
