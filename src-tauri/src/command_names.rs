@@ -25,6 +25,8 @@ pub const COMMANDS: &[&str] = &[
     "region_add",
     "region_add_file",
     "region_remove",
+    "feed_follow",
+    "feed_unfollow",
     "coverage",
     "save_coverage_csv",
     "caseload_status",

@@ -28,7 +28,7 @@ pub(crate) fn directory<'a>(state: &'a State<'_, AppState>) -> Answer<MutexGuard
         .map_err(|_| "the directory is unavailable; restart Signpost".to_string())
 }
 
-fn personal<'a>(state: &'a State<'_, AppState>) -> Answer<MutexGuard<'a, Personal>> {
+pub(crate) fn personal<'a>(state: &'a State<'_, AppState>) -> Answer<MutexGuard<'a, Personal>> {
     state
         .personal
         .lock()
@@ -279,14 +279,24 @@ pub(crate) fn reopen(state: &AppState, path: &std::path::Path) {
     }
 }
 
-/// Start a sync from the configured feed on its own thread; progress and the end arrive as
-/// events. Returns at once.
+/// Start a sync of every feed the directory follows, the configured one first, on its own
+/// thread; progress and the end arrive as events. Returns at once. Only the configured feed
+/// receives this device's outbox: it is the feed the person reports to.
 #[tauri::command]
 pub fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Answer<()> {
-    let feed = personal(&state)?
-        .setting(Setting::FeedUrl)
-        .map_err(say)?
-        .ok_or("Set your regional feed's address in Settings first.")?;
+    let configured = personal(&state)?.setting(Setting::FeedUrl).map_err(say)?;
+    let mut feeds: Vec<String> = configured.iter().cloned().collect();
+    feeds.extend(
+        directory(&state)?
+            .feeds()
+            .map_err(say)?
+            .into_iter()
+            .map(|f| f.feed)
+            .filter(|f| configured.as_ref() != Some(f)),
+    );
+    if feeds.is_empty() {
+        return Err("Set your regional feed's address in Settings first.".into());
+    }
     if state.syncing.swap(true, Ordering::SeqCst) {
         return Err("A sync is already running.".into());
     }
@@ -294,52 +304,78 @@ pub fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> An
     let personal_path = state.paths.personal.clone();
     std::thread::spawn(move || {
         let state = app.state::<AppState>();
-        // Changesets applied so far, and how many this run meant to apply: a sync cut part-way
-        // has still changed the directory, and the person is told so.
-        let mut last = SyncProgress::default();
         // First what this device sends (problem reports, a group's listings): in order, each
-        // exactly once, on a connection of its own. Then what the feed sends back.
-        let outbox = signpost_personal::Personal::open(&personal_path)
-            .map_err(say)
-            .and_then(|p| {
-                let sent = signpost_sync::outbox::send_outbox(&p, &feed, &Default::default())
-                    .map_err(say)?;
-                let _ = signpost_sync::outbox::refresh_statuses(&p, &feed, &Default::default());
-                Ok(sent)
-            });
-        let result = (|| -> Result<Outcome, String> {
-            // A second connection: the UI keeps reading the old data while this one writes.
-            let mut dir = Directory::open(&path).map_err(say)?;
-            let mut progress = |p: SyncProgress| {
-                last = p;
-                let _ = app.emit(
-                    "sync-progress",
-                    ProgressEvent {
-                        changesets_done: p.changesets_done,
-                        changesets_total: p.changesets_total,
-                        records_done: p.records_done,
-                        records_total: p.records_total,
-                        bytes_done: p.bytes_done,
-                        bytes_total: p.bytes_total,
-                    },
-                );
-            };
-            signpost_sync::sync(&mut dir, &feed, &Default::default(), &mut progress).map_err(say)
-        })();
-        let changed = last.changesets_done > 0
-            || matches!(
-                result,
-                Ok(Outcome::UpToDate { applied: 1.., .. }
-                    | Outcome::StartedAgain { .. }
-                    | Outcome::Partial { .. })
-            );
+        // exactly once, on a connection of its own. Then what the feeds send back.
+        let outbox = configured.as_ref().map(|feed| {
+            signpost_personal::Personal::open(&personal_path)
+                .map_err(say)
+                .and_then(|p| {
+                    let sent = signpost_sync::outbox::send_outbox(&p, feed, &Default::default())
+                        .map_err(say)?;
+                    let _ = signpost_sync::outbox::refresh_statuses(&p, feed, &Default::default());
+                    Ok(sent)
+                })
+        });
+        // Each feed's outcome with its last progress: changesets applied so far, and how many
+        // the run meant to apply (a sync cut part-way has still changed the directory, and the
+        // person is told so).
+        let mut ended: Vec<(&str, Result<Outcome, String>, SyncProgress)> = Vec::new();
+        for feed in &feeds {
+            let mut last = SyncProgress::default();
+            let result = (|| -> Result<Outcome, String> {
+                // A second connection: the UI keeps reading the old data while this one writes.
+                let mut dir = Directory::open(&path).map_err(say)?;
+                let mut progress = |p: SyncProgress| {
+                    last = p;
+                    let _ = app.emit(
+                        "sync-progress",
+                        ProgressEvent {
+                            changesets_done: p.changesets_done,
+                            changesets_total: p.changesets_total,
+                            records_done: p.records_done,
+                            records_total: p.records_total,
+                            bytes_done: p.bytes_done,
+                            bytes_total: p.bytes_total,
+                        },
+                    );
+                };
+                let outcome =
+                    signpost_sync::sync(&mut dir, feed, &Default::default(), &mut progress)
+                        .map_err(say)?;
+                if matches!(outcome, Outcome::UpToDate { .. }) {
+                    // Nothing new is news too: settings shows the feed as updated now.
+                    dir.confirm_feed(feed).map_err(say)?;
+                }
+                Ok(outcome)
+            })();
+            ended.push((feed, result, last));
+        }
+        let changed = ended.iter().any(|(_, result, last)| {
+            last.changesets_done > 0
+                || matches!(
+                    result,
+                    Ok(Outcome::UpToDate { applied: 1.., .. }
+                        | Outcome::StartedAgain { .. }
+                        | Outcome::Partial { .. })
+                )
+        });
         if changed {
             // Reopen so the search index is rebuilt from the new data, whatever came after.
             reopen(&state, &path);
         }
-        let (ok, offline, mut message) = finished_message(&result, last);
+        let (first, others) = ended.split_first().expect("at least one feed");
+        let (mut ok, mut offline, mut message) = finished_message(&first.1, first.2);
+        if !others.is_empty() {
+            message = format!("{}: {message}", first.0);
+        }
+        for (feed, result, last) in others {
+            let (feed_ok, feed_offline, said) = finished_message(result, *last);
+            ok &= feed_ok;
+            offline |= feed_offline;
+            message.push_str(&format!(" {feed}: {said}"));
+        }
         match &outbox {
-            Ok(sent) if sent.delivered + sent.refused > 0 => message.push_str(&format!(
+            Some(Ok(sent)) if sent.delivered + sent.refused > 0 => message.push_str(&format!(
                 " Sent {} of your reports and submissions{}.",
                 sent.delivered,
                 if sent.refused > 0 {
@@ -348,12 +384,12 @@ pub fn sync_now<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> An
                     String::new()
                 }
             )),
-            Ok(sent) if sent.waiting > 0 => message.push_str(&format!(
+            Some(Ok(sent)) if sent.waiting > 0 => message.push_str(&format!(
                 " {} of your reports and submissions wait to be sent.",
                 sent.waiting
             )),
-            Ok(_) => {}
-            Err(e) => message.push_str(&format!(" Your reports wait on this device: {e}")),
+            Some(Ok(_)) | None => {}
+            Some(Err(e)) => message.push_str(&format!(" Your reports wait on this device: {e}")),
         }
         let listings = state
             .directory

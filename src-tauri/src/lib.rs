@@ -125,6 +125,8 @@ pub fn builder<R: tauri::Runtime>(
             region_commands::region_add,
             region_commands::region_add_file,
             region_commands::region_remove,
+            region_commands::feed_follow,
+            region_commands::feed_unfollow,
             coverage_commands::coverage,
             coverage_commands::save_coverage_csv,
             caseload_commands::caseload_status,

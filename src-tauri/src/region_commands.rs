@@ -1,6 +1,8 @@
-//! Regions from inside the app: what the directory holds (each source with its count), the
-//! bundled regions it does not, adding one (bundled, or a file the person picked) and removing
-//! one. The work is the directory's (`Directory::load_region`, `remove_region`, `sources`);
+//! Regions and feeds from inside the app: what the directory holds (each source with its
+//! count), the bundled regions it does not, adding one (bundled, or a file the person picked)
+//! and removing one; the feeds it follows (with counts and last update), following another and
+//! stopping. The work is the directory's (`Directory::load_region`, `remove_region`, `sources`,
+//! `feeds`, `follow_feed`, `unfollow_feed`);
 //! these commands run it off the UI thread on a connection of their own, then reopen the shared
 //! one so the search index is rebuilt.
 use std::sync::atomic::Ordering;
@@ -10,7 +12,7 @@ use signpost_directory::{Directory, Region, SourceCount};
 use tauri::ipc::{InvokeBody, Request};
 use tauri::State;
 
-use crate::commands::{directory, reopen, say, Answer};
+use crate::commands::{directory, personal, reopen, say, Answer};
 use crate::AppState;
 
 /// A bundled region the directory does not hold, to offer.
@@ -21,14 +23,70 @@ pub struct Available {
     description: String,
 }
 
+/// A feed the directory follows, as settings lists it.
+#[derive(Serialize)]
+pub struct FeedRow {
+    feed: String,
+    /// Listings shown from it.
+    listings: usize,
+    /// Listings it publishes that another feed's version is shown for.
+    shadowed: usize,
+    /// The changeset the directory is at.
+    seq: u64,
+    /// When the directory was last up to date with it, in UK form in UK time ("1 Dec 2026,
+    /// 14:05"); `None` before its first update.
+    updated: Option<String>,
+    /// The feed address set in settings: updated first, sent this device's reports, and not
+    /// stopped from here (clearing the address is how).
+    configured: bool,
+}
+
 /// The "Your directory" section of settings.
 #[derive(Serialize)]
 pub struct RegionsView {
     sources: Vec<SourceCount>,
     available: Vec<Available>,
+    /// The configured feed first, then the others by address.
+    feeds: Vec<FeedRow>,
 }
 
-fn view(dir: &Directory) -> Answer<RegionsView> {
+/// `updated_at` (UTC, RFC 3339) as settings shows it: "1 Dec 2026, 14:05", London time.
+pub(crate) fn uk_time(rfc3339: &str) -> Option<String> {
+    let at = chrono::DateTime::parse_from_rfc3339(rfc3339).ok()?;
+    Some(
+        at.with_timezone(&chrono_tz::Europe::London)
+            .format("%-d %b %Y, %H:%M")
+            .to_string(),
+    )
+}
+
+fn view(dir: &Directory, configured: Option<&str>) -> Answer<RegionsView> {
+    let mut feeds: Vec<FeedRow> = dir
+        .feeds()
+        .map_err(say)?
+        .into_iter()
+        .map(|f| FeedRow {
+            configured: configured == Some(f.feed.as_str()),
+            updated: uk_time(&f.updated_at),
+            feed: f.feed,
+            listings: f.listings,
+            shadowed: f.shadowed,
+            seq: f.seq,
+        })
+        .collect();
+    // The configured feed before its first update: listed, so the person sees it is there.
+    if let Some(feed) = configured.filter(|c| !feeds.iter().any(|f| f.feed == *c)) {
+        feeds.push(FeedRow {
+            feed: feed.to_string(),
+            listings: 0,
+            shadowed: 0,
+            seq: 0,
+            updated: None,
+            configured: true,
+        });
+    }
+    // Stable: the others stay in address order.
+    feeds.sort_by_key(|f| !f.configured);
     let sources = dir.sources().map_err(say)?;
     let available = Region::bundled()
         .map_err(say)?
@@ -40,12 +98,24 @@ fn view(dir: &Directory) -> Answer<RegionsView> {
             description: r.manifest.description.clone(),
         })
         .collect();
-    Ok(RegionsView { sources, available })
+    Ok(RegionsView {
+        sources,
+        available,
+        feeds,
+    })
+}
+
+/// The feed address set in settings, if any.
+fn configured_feed(state: &State<'_, AppState>) -> Answer<Option<String>> {
+    personal(state)?
+        .setting(signpost_personal::Setting::FeedUrl)
+        .map_err(say)
 }
 
 #[tauri::command]
 pub fn regions(state: State<'_, AppState>) -> Answer<RegionsView> {
-    view(&*directory(&state)?)
+    let configured = configured_feed(&state)?;
+    view(&*directory(&state)?, configured.as_deref())
 }
 
 /// Run `change` on a connection of its own while nothing else writes (an update uses the same
@@ -71,7 +141,8 @@ async fn change_directory(
     reopen(&state, &path);
     state.syncing.store(false, Ordering::SeqCst);
     done?;
-    view(&*directory(&state)?)
+    let configured = configured_feed(&state)?;
+    view(&*directory(&state)?, configured.as_deref())
 }
 
 /// Add (or refresh) the bundled region `id`.
@@ -137,6 +208,37 @@ pub async fn region_add_file(
 pub async fn region_remove(state: State<'_, AppState>, name: String) -> Answer<RegionsView> {
     change_directory(state, move |dir| {
         dir.remove_region(&name).map(|_| ()).map_err(say)
+    })
+    .await
+}
+
+/// Follow another feed: its address is checked as the feed address setting is; its listings
+/// arrive with the next update, which updates every feed followed.
+#[tauri::command]
+pub async fn feed_follow(state: State<'_, AppState>, feed: String) -> Answer<RegionsView> {
+    let feed = signpost_personal::feed_address(&feed).map_err(say)?;
+    change_directory(state, move |dir| {
+        if dir.follow_feed(&feed).map_err(say)? {
+            Ok(())
+        } else {
+            Err(format!("You already follow {feed}."))
+        }
+    })
+    .await
+}
+
+/// Stop following a feed: its listings go, except where another feed publishes the same one
+/// (that feed's version is shown instead). The configured feed is not stopped here: it would
+/// come back with the next update.
+#[tauri::command]
+pub async fn feed_unfollow(state: State<'_, AppState>, feed: String) -> Answer<RegionsView> {
+    if configured_feed(&state)?.as_deref() == Some(feed.as_str()) {
+        return Err(format!(
+            "{feed} is your regional feed: clear the feed address above to stop using it."
+        ));
+    }
+    change_directory(state, move |dir| {
+        dir.unfollow_feed(&feed).map(|_| ()).map_err(say)
     })
     .await
 }
@@ -225,5 +327,125 @@ mod tests {
         assert_eq!(count(&view, "England's public libraries"), Some(2986));
         let err = call(&w, "region_add", json!({"id": "atlantis"})).unwrap_err();
         assert!(err.as_str().unwrap().contains("atlantis"), "{err}");
+    }
+
+    /// A feed server on 127.0.0.1 publishing `records`; its database is `path`.
+    fn feed(path: &std::path::Path, records: Vec<Value>) -> signpost_feed::Background {
+        signpost_directory::Directory::open_publisher(path)
+            .unwrap()
+            .import_sources(vec![("feed".to_string(), records)], &mut |_| {})
+            .unwrap();
+        signpost_feed::Background::serve(
+            "127.0.0.1:0".parse().unwrap(),
+            signpost_feed::router(signpost_feed::AppState::new(
+                signpost_directory::Directory::open(path).unwrap(),
+            )),
+        )
+        .unwrap()
+    }
+
+    fn feed_counts(view: &Value) -> Vec<(String, u64, u64, bool)> {
+        view["feeds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["feed"].as_str().unwrap().to_string(),
+                    f["listings"].as_u64().unwrap(),
+                    f["shadowed"].as_u64().unwrap(),
+                    f["configured"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// Two feeds followed at once from settings: "Update now" updates both (the configured one
+    /// first), a listing both publish is shown once, a deletion in one leaves the other's, and
+    /// stopping the other shows the configured feed's version again.
+    #[test]
+    fn feeds_are_followed_listed_and_stopped_through_ipc() {
+        let t = tempfile::tempdir().unwrap();
+        let (a_db, b_db) = (t.path().join("a.db"), t.path().join("b.db"));
+        let shared = |name: &str, date: &str| {
+            json!({"id": "feed-shared", "name": name, "status": "active", "assured_date": date,
+                   "service_at_locations": [{"location": {"id": "feed-shared-l", "latitude": 51.45, "longitude": -2.59}}]})
+        };
+        let a = feed(
+            &a_db,
+            vec![
+                json!({"id": "feed-a1", "name": "Walk A1", "status": "active"}),
+                shared("Shared from A", "2026-01-05"),
+            ],
+        );
+        let b = feed(
+            &b_db,
+            vec![
+                json!({"id": "feed-b1", "name": "Library B1", "status": "active"}),
+                shared("Shared from B", "2026-06-01"),
+            ],
+        );
+        let (a_url, b_url) = (
+            format!("http://{}", a.addr()),
+            format!("http://{}", b.addr()),
+        );
+        let (_data, w) = app();
+        call(
+            &w,
+            "set_setting",
+            json!({"key": "feed_url", "value": a_url}),
+        )
+        .unwrap();
+        let err = call(&w, "feed_follow", json!({"feed": "feed.example.org"})).unwrap_err();
+        assert!(err.as_str().unwrap().contains("https://"), "{err}");
+        let view = call(&w, "feed_follow", json!({"feed": format!("{b_url}/")})).unwrap();
+        assert_eq!(
+            feed_counts(&view),
+            vec![(a_url.clone(), 0, 0, true), (b_url.clone(), 0, 0, false)],
+            "the configured feed is listed before its first update too"
+        );
+        assert_eq!(view["feeds"][1]["updated"], Value::Null);
+        assert!(call(&w, "feed_follow", json!({"feed": b_url})).is_err());
+
+        crate::tests::sync_and_wait(&w);
+        let view = call(&w, "regions", json!({})).unwrap();
+        assert_eq!(
+            feed_counts(&view),
+            vec![(a_url.clone(), 1, 1, true), (b_url.clone(), 2, 0, false)]
+        );
+        let updated = view["feeds"][0]["updated"].as_str().unwrap();
+        // "1 Dec 2026, 14:05"
+        let (day, time) = updated.split_once(", ").unwrap();
+        assert!(
+            day.split(' ').count() == 3 && time.len() == 5 && time.as_bytes()[2] == b':',
+            "{updated}"
+        );
+        let name = |w: &_, id: &str| {
+            call(w, "listing", json!({"id": id})).map(|v| v["detail"]["name"].clone())
+        };
+        assert_eq!(name(&w, "feed-shared").unwrap(), "Shared from B");
+
+        // Feed A deletes its own listing and its copy of the shared one.
+        signpost_directory::Directory::open_publisher(&a_db)
+            .unwrap()
+            .delete_all(&["feed-a1".to_string()])
+            .unwrap();
+        crate::tests::sync_and_wait(&w);
+        let view = call(&w, "regions", json!({})).unwrap();
+        assert_eq!(
+            feed_counts(&view),
+            vec![(a_url.clone(), 0, 1, true), (b_url.clone(), 2, 0, false)]
+        );
+        assert!(name(&w, "feed-a1").is_err());
+        assert_eq!(name(&w, "feed-b1").unwrap(), "Library B1");
+
+        // The configured feed is not stopped from here; the other is, and A's version of the
+        // shared listing is shown again.
+        let err = call(&w, "feed_unfollow", json!({"feed": a_url})).unwrap_err();
+        assert!(err.as_str().unwrap().contains("regional feed"), "{err}");
+        let view = call(&w, "feed_unfollow", json!({"feed": b_url})).unwrap();
+        assert_eq!(feed_counts(&view), vec![(a_url.clone(), 1, 0, true)]);
+        assert!(name(&w, "feed-b1").is_err());
+        assert_eq!(name(&w, "feed-shared").unwrap(), "Shared from A");
     }
 }

@@ -412,7 +412,7 @@ fn a_groups_listing_is_queued_with_a_pending_edit_key() {
 
 /// Start a sync through the IPC and wait for it to finish (the command returns at once; the
 /// sync runs on its own thread and clears `syncing` at the end).
-fn sync_and_wait(w: &tauri::WebviewWindow<tauri::test::MockRuntime>) {
+pub(crate) fn sync_and_wait(w: &tauri::WebviewWindow<tauri::test::MockRuntime>) {
     use tauri::Manager;
     call(w, "sync_now", json!({})).unwrap();
     let state = w.app_handle().state::<AppState>();

@@ -1604,6 +1604,76 @@ async fn browser_click(browser: &fantoccini::Client, css: &str) {
 }
 
 /// A feed of 300 allotment clubs in six changesets of 50.
+/// Issue 13: a second feed followed from settings. "Update now" updates both; a listing both
+/// publish is shown once (the one checked more recently); each feed is listed with its count and
+/// last update; the second is stopped after a second press and only its own listings go.
+#[test]
+fn a_second_feed_is_followed_from_settings_and_stopped() {
+    let feed_dir = tempfile::tempdir().unwrap();
+    let (a_db, b_db) = (feed_dir.path().join("a.db"), feed_dir.path().join("b.db"));
+    allotment_feed(&a_db);
+    Directory::open_publisher(&b_db)
+        .unwrap()
+        .import_sources(
+            vec![(
+                "feed".into(),
+                vec![
+                    json!({"id": "feed-0", "name": "Allotment Club 0, checked by B", "status": "active",
+                           "assured_date": "2026-06-01",
+                           "service_at_locations": [{"location": {"id": "feed-loc-0", "latitude": 51.40, "longitude": -2.65}}]}),
+                    json!({"id": "b-walk", "name": "Border Walk", "status": "active",
+                           "service_at_locations": [{"location": {"id": "b-walk-l", "latitude": 51.41, "longitude": -2.64}}]}),
+                ],
+            )],
+            &mut |_| {},
+        )
+        .unwrap();
+    let (a, b) = (start_feed(&a_db), start_feed(&b_db));
+    let b_url = format!("http://{}", b.addr());
+    run(async {
+        let app = launch(data_with_fixture()).await;
+        click(&app, "a[data-tab=settings]").await;
+        set_feed_address(&app, &a).await;
+        // Listed at once (and the list painted again) before its first update.
+        wait_for_text(&app, "#feeds", "Regional feed: http://").await;
+        find(&app, "#feed-add")
+            .await
+            .send_keys(&b_url)
+            .await
+            .unwrap();
+        click(&app, "#feed-add-save").await;
+        wait_for_text(&app, "#regions-status", "Following").await;
+        wait_for_text(&app, "#feeds", "not updated yet").await;
+
+        click(&app, "#sync-now").await;
+        wait_until(
+            &app,
+            "both feeds updated",
+            "return !!document.querySelector('#feeds') && document.querySelector('#feeds').textContent.includes('299 listings (and 1 listing shown from another feed)')",
+        )
+        .await;
+        let feeds = text(&app, "#feeds").await;
+        assert!(
+            feeds.contains(&format!("Feed: {b_url}: 2 listings, updated ")),
+            "{feeds}"
+        );
+        assert!(feeds.contains("Regional feed: http://"), "{feeds}");
+        screenshot(&app, "settings-feeds", 1280, 800).await;
+        axe_check(&app, "settings with two feeds").await;
+
+        click(&app, &format!("#feeds li[data-feed='{b_url}'] button")).await;
+        click(&app, &format!("button[data-confirm='{b_url}']")).await;
+        wait_for_text(&app, "#regions-status", "Stopped following").await;
+        let feeds = text(&app, "#feeds").await;
+        assert!(!feeds.contains(&b_url), "{feeds}");
+        assert!(
+            feeds.contains("300 listings"),
+            "A's own version is back: {feeds}"
+        );
+        app.client.close().await.unwrap();
+    });
+}
+
 fn allotment_feed(path: &Path) {
     let mut feed = Directory::open_publisher(path).unwrap();
     let records: Vec<Value> = (0..300)

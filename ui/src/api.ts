@@ -148,10 +148,26 @@ export interface SourceCount {
   listings: number;
 }
 
+/** A feed the directory follows. */
+export interface FeedRow {
+  feed: string;
+  /** Listings shown from it. */
+  listings: number;
+  /** Listings it publishes that another feed's version is shown for. */
+  shadowed: number;
+  seq: number;
+  /** When the directory was last up to date with it, e.g. "1 Dec 2026, 14:05"; null before its first update. */
+  updated: string | null;
+  /** The feed address set in settings (not stopped from the list). */
+  configured: boolean;
+}
+
 export interface RegionsView {
   sources: SourceCount[];
   /** Bundled regions the directory does not hold. */
   available: { id: string; name: string; description: string }[];
+  /** The configured feed first, then the others by address. */
+  feeds: FeedRow[];
 }
 
 export interface AppInfo {
@@ -227,6 +243,8 @@ export const api = {
   regions: () => invoke<RegionsView>("regions"),
   regionAdd: (id: string) => invoke<RegionsView>("region_add", { id }),
   regionRemove: (name: string) => invoke<RegionsView>("region_remove", { name }),
+  feedFollow: (feed: string) => invoke<RegionsView>("feed_follow", { feed }),
+  feedUnfollow: (feed: string) => invoke<RegionsView>("feed_unfollow", { feed }),
   /** The file's bytes go as the raw body (no JSON array of numbers), its name in a header. */
   regionAddFile: async (file: File) =>
     invoke<RegionsView>("region_add_file", new Uint8Array(await file.arrayBuffer()), {

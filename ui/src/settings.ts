@@ -9,6 +9,8 @@ let progressText: HTMLElement | null = null;
 let syncStatus: HTMLElement | null = null;
 let syncButton: HTMLButtonElement | null = null;
 let summary: HTMLElement | null = null;
+/** Paints "Your directory" again: after an update, each feed's count and last update change. */
+let repaintDirectory: ((v: RegionsView) => void) | null = null;
 
 function summaryText(): string {
   const info = state.info;
@@ -56,6 +58,8 @@ export function onSyncFinished(f: SyncFinished): void {
   if (progressText) progressText.textContent = "";
   if (syncButton) syncButton.disabled = false;
   if (summary) summary.textContent = summaryText();
+  const repaint = repaintDirectory;
+  if (repaint) void api.regions().then(repaint, () => undefined);
   if (syncStatus) {
     syncStatus.textContent = lastSyncText();
     syncStatus.className = f.ok ? "status" : "status error";
@@ -85,6 +89,9 @@ function settingForm(
           input.value = stored ?? "";
           status.textContent = stored ? "Saved." : "Cleared.";
           status.className = "";
+          // The feeds listed under "Your directory" show which one is the regional feed.
+          const repaint = repaintDirectory;
+          if (key === "feed_url" && repaint) void api.regions().then(repaint, () => undefined);
         } catch (err) {
           status.textContent = message(err);
           status.className = "error";
@@ -116,8 +123,10 @@ async function directoryChanged(view: RegionsView): Promise<void> {
 }
 
 /**
- * "Your directory": each source with its count (a region can be removed, after a second
- * press), the bundled regions not loaded (to add), and a listings file to add.
+ * "Your directory": each region or file with its count (a region can be removed, after a
+ * second press), the feeds followed (with counts and last update; any but the configured one
+ * can be stopped, after a second press), another feed to follow, the bundled regions not
+ * loaded (to add), and a listings file to add.
  */
 function regionsSection(view: RegionsView): HTMLElement {
   const status = el("p", { id: "regions-status", role: "status", "aria-live": "polite" });
@@ -143,8 +152,10 @@ function regionsSection(view: RegionsView): HTMLElement {
   const paint = (v: RegionsView) => {
     view = v;
     clear(box);
-    const sources = v.sources.length
-      ? el("ul", { class: "plain sources", id: "sources" }, ...v.sources.map((src) => {
+    // Feeds are listed apart, with their last update.
+    const held = v.sources.filter((src) => src.kind !== "feed");
+    const sources = held.length
+      ? el("ul", { class: "plain sources", id: "sources" }, ...held.map((src) => {
           const remove = el("button", { type: "button", class: "link-button", "aria-label": `Remove ${src.name}` }, "Remove");
           const row = el("li", { "data-source": src.name },
             el("strong", {}, `${kindWords[src.kind]}${src.name}`), `: ${count(src.listings)}`,
@@ -165,7 +176,48 @@ function regionsSection(view: RegionsView): HTMLElement {
           });
           return row;
         }))
-      : el("p", { id: "sources-empty" }, "Your directory is empty: add a region below, or set a regional feed.");
+      : v.feeds.length
+        ? null
+        : el("p", { id: "sources-empty" }, "Your directory is empty: add a region below, or set a regional feed.");
+    const feeds = v.feeds.length
+      ? el("ul", { class: "plain sources", id: "feeds" }, ...v.feeds.map((f) => {
+          const stop = el("button", { type: "button", class: "link-button", "aria-label": `Stop following ${f.feed}` }, "Stop following");
+          const row = el("li", { "data-feed": f.feed },
+            el("strong", {}, f.configured ? `Regional feed: ${f.feed}` : `Feed: ${f.feed}`),
+            `: ${count(f.listings)}`,
+            f.shadowed ? ` (and ${count(f.shadowed)} shown from another feed)` : "",
+            f.updated ? `, updated ${f.updated}` : ", not updated yet: press Update now",
+            f.configured ? null : " ",
+            f.configured ? null : stop);
+          stop.addEventListener("click", () => {
+            const yes = el("button", { type: "button", class: "secondary", "data-confirm": f.feed }, "Yes, stop following");
+            const no = el("button", { type: "button", class: "link-button" }, "Keep it");
+            const ask = el("p", { class: "confirm" },
+              `Stop following ${f.feed}? Its ${count(f.listings)} leave this device, unless another feed publishes them. `,
+              yes, " ", no);
+            stop.replaceWith(ask);
+            yes.focus();
+            no.addEventListener("click", () => paint(view));
+            yes.addEventListener("click", () =>
+              void run(`Stopping ${f.feed}…`, () => api.feedUnfollow(f.feed), () => `Stopped following ${f.feed}.`));
+          });
+          return row;
+        }))
+      : null;
+    const feedInput = el("input", { type: "url", id: "feed-add", name: "feed", "aria-describedby": "feed-add-hint" }) as HTMLInputElement;
+    const follow = el("form", {
+      class: "setting",
+      novalidate: true,
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const address = feedInput.value;
+        void run(`Adding ${address}…`, () => api.feedFollow(address),
+          () => `Following ${address.trim()}: press Update now to fetch its listings.`);
+      },
+    },
+      el("label", { for: feedInput.id }, "Follow another feed"),
+      el("p", { class: "hint", id: "feed-add-hint" }, "For a neighbouring area, e.g. https://feed.example.org. A listing two feeds publish is shown once: the one checked more recently."),
+      el("div", { class: "where-row" }, feedInput, el("button", { type: "submit", id: "feed-add-save" }, "Follow")));
     const available = v.available.length
       ? el("ul", { class: "plain", id: "regions-available" }, ...v.available.map((r) =>
           el("li", { "data-region": r.id },
@@ -191,6 +243,9 @@ function regionsSection(view: RegionsView): HTMLElement {
     });
     append(box,
       sources,
+      feeds ? el("h4", {}, "Feeds you follow") : null,
+      feeds,
+      follow,
       available ? el("h4", {}, "Regions that come with Signpost") : null,
       available,
       el("label", { for: file.id }, "Add listings from a file"),
@@ -199,6 +254,11 @@ function regionsSection(view: RegionsView): HTMLElement {
     );
   };
   paint(view);
+  repaintDirectory = (v) => {
+    status.textContent = ""; // "press Update now" is done with
+    status.className = "";
+    paint(v);
+  };
   return el("div", {}, box, status);
 }
 

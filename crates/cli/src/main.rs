@@ -61,10 +61,24 @@ enum Command {
     Stats,
     /// Print the hex digest of the whole directory (equal digests mean equal listings).
     Digest,
-    /// Bring the directory up to date from a regional feed.
+    /// Bring the directory up to date from a regional feed. A feed not followed yet is added:
+    /// a directory can follow several (see `feeds`).
     Sync {
         /// The feed's base URL, e.g. http://127.0.0.1:8080.
         #[arg(long)]
+        feed: String,
+    },
+    /// The feeds this directory follows: listings shown from each, the changeset it is at, and
+    /// when it was last up to date.
+    Feeds {
+        /// Print them as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop following a feed: its listings go (where another feed publishes one too, that
+    /// feed's version is shown instead), and its place in the feed's log.
+    Unfollow {
+        /// The feed's base URL, as `feeds` lists it.
         feed: String,
     },
     /// Load a region: a bundled one by name (see `regions`), a folder with a region.json, or
@@ -678,6 +692,8 @@ fn main() -> Result<()> {
             })?;
             match outcome {
                 signpost_sync::Outcome::UpToDate { seq, applied } => {
+                    // Nothing new is news too: the feed's "last update" is now.
+                    dir.confirm_feed(&feed)?;
                     println!("up to date with {feed} (changeset {seq}; {applied} applied now)")
                 }
                 signpost_sync::Outcome::StartedAgain {
@@ -707,6 +723,39 @@ fn main() -> Result<()> {
                      directory holds (a cache not refreshed yet); your directory is unchanged"
                 ),
             }
+        }
+        Command::Feeds { json } => {
+            let dir = open_to_read(&cli.db, true)?;
+            let feeds = dir.feeds()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&feeds)?);
+            } else if feeds.is_empty() {
+                println!("this directory follows no feed (signpost sync --feed URL adds one)");
+            }
+            for f in feeds.iter().filter(|_| !json) {
+                let updated = if f.updated_at.is_empty() {
+                    "never".to_string()
+                } else {
+                    f.updated_at.clone()
+                };
+                let shadowed = if f.shadowed > 0 {
+                    format!(" (and {} shown from another feed)", f.shadowed)
+                } else {
+                    String::new()
+                };
+                println!(
+                    "{}  {} listings{shadowed}  changeset {}  updated {}",
+                    printable(&f.feed),
+                    f.listings,
+                    f.seq,
+                    printable(&updated)
+                );
+            }
+        }
+        Command::Unfollow { feed } => {
+            let mut dir = open(&cli.db)?;
+            let removed = dir.unfollow_feed(&feed)?;
+            println!("stopped following {feed}: {removed} listings removed");
         }
         Command::Digest => {
             let dir = open_to_read(&cli.db, false)?;

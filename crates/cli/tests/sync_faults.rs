@@ -730,3 +730,130 @@ fn a_sync_that_fails_after_some_changesets_says_where_it_stopped() {
     );
     assert_eq!(cursor(&db), 3);
 }
+
+/// Publish `records` to the feed at `path`, as `signpost-feed import` does.
+fn publish_records(path: &Path, records: Vec<Value>) {
+    Directory::open_publisher(path)
+        .unwrap()
+        .import_sources(vec![("records".to_string(), records)], &mut |_| {})
+        .unwrap();
+}
+
+fn listing_named(db: &Path, id: &str) -> Option<String> {
+    let out = signpost(db, &["show", id, "--json"]);
+    if !out.status.success() {
+        return None;
+    }
+    let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+    Some(shown["name"].as_str().unwrap().to_string())
+}
+
+/// Issue 13: two feeds followed at once (a second `sync --feed` adds one), with deletions in
+/// one of them: a listing both publish is shown once, by the later check, and a deletion in one
+/// feed never removes what the other publishes.
+#[test]
+fn two_feeds_followed_at_once_with_deletions_in_one() {
+    let t = tempfile::tempdir().unwrap();
+    let (a_path, b_path) = (t.path().join("a.db"), t.path().join("b.db"));
+    publish_records(
+        &a_path,
+        vec![
+            json!({"id": "a1", "name": "Walk A1", "status": "active"}),
+            json!({"id": "a2", "name": "Choir A2", "status": "active"}),
+            json!({"id": "shared", "name": "Shared from A", "status": "active", "assured_date": "2026-01-05"}),
+        ],
+    );
+    publish_records(
+        &b_path,
+        vec![
+            json!({"id": "b1", "name": "Library B1", "status": "active"}),
+            json!({"id": "shared", "name": "Shared from B", "status": "active", "assured_date": "2026-06-01"}),
+        ],
+    );
+    let (a, b) = (
+        serve_feed(&a_path, "127.0.0.1:0".parse().unwrap()),
+        serve_feed(&b_path, "127.0.0.1:0".parse().unwrap()),
+    );
+    let (a_url, b_url) = (
+        format!("http://{}", a.addr()),
+        format!("http://{}", b.addr()),
+    );
+    let db = t.path().join("client.db");
+    sync_ok(&db, &a_url);
+    sync_ok(&db, &b_url);
+    let feeds = |db: &Path| -> Vec<Value> {
+        let out = signpost(db, &["feeds", "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let counts = |db: &Path| -> Vec<(String, u64, u64, u64)> {
+        feeds(db)
+            .iter()
+            .map(|f| {
+                (
+                    f["feed"].as_str().unwrap().to_string(),
+                    f["listings"].as_u64().unwrap(),
+                    f["shadowed"].as_u64().unwrap(),
+                    f["seq"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let mut expected = vec![(a_url.clone(), 2, 1, 1), (b_url.clone(), 2, 0, 1)];
+    expected.sort();
+    assert_eq!(counts(&db), expected);
+    assert_eq!(
+        listing_named(&db, "shared").as_deref(),
+        Some("Shared from B")
+    );
+
+    // Feed A deletes a1 and its own copy of `shared` (`signpost-feed delete`).
+    Directory::open_publisher(&a_path)
+        .unwrap()
+        .delete_all(&["a1".to_string(), "shared".to_string()])
+        .unwrap();
+    sync_ok(&db, &a_url);
+    assert_eq!(listing_named(&db, "a1"), None);
+    assert_eq!(
+        listing_named(&db, "shared").as_deref(),
+        Some("Shared from B")
+    );
+    assert_eq!(listing_named(&db, "b1").as_deref(), Some("Library B1"));
+    let mut expected = vec![(a_url.clone(), 1, 0, 2), (b_url.clone(), 2, 0, 1)];
+    expected.sort();
+    assert_eq!(counts(&db), expected);
+    assert!(feeds(&db)
+        .iter()
+        .all(|f| f["updated_at"].as_str().unwrap().ends_with('Z')));
+
+    // The plain listing names each feed with its count, changeset and last update.
+    let out = signpost(&db, &["feeds"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.lines().any(|l| l.starts_with(&a_url)
+            && l.contains(" 1 listings")
+            && l.contains("changeset 2")
+            && l.contains("updated 20")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&b_url) && l.contains(" 2 listings")),
+        "{text}"
+    );
+
+    // Unfollowing A removes what only A published, and A's place in its log.
+    let out = signpost(&db, &["unfollow", &a_url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(listing_named(&db, "a2"), None);
+    assert_eq!(counts(&db), vec![(b_url.clone(), 2, 0, 1)]);
+    assert!(!signpost(&db, &["unfollow", &a_url]).status.success());
+}

@@ -64,6 +64,9 @@ pub enum Error {
     /// A changeset failed verification (hash, chain or format). Nothing from it was applied.
     #[error("changeset rejected: {0}")]
     Changeset(String),
+    /// The directory does not follow that feed.
+    #[error("this directory does not follow the feed {0}")]
+    NotFollowed(String),
     /// No listing with that id.
     #[error("no listing with id {0:?}")]
     NotFound(String),

@@ -27,6 +27,7 @@ pub mod changeset;
 pub mod coords;
 pub mod db;
 mod error;
+mod feeds;
 pub mod freshness;
 pub mod import;
 pub mod model;
@@ -45,6 +46,7 @@ mod write;
 
 pub use catalogue::{ListQuery, OrukPage, Page, Proximity, ServiceQuery};
 pub use error::{Error, RecordError, Result};
+pub use feeds::FeedInfo;
 pub use freshness::may_be_out_of_date;
 pub use region::Region;
 pub use search::{Filters, Hit, NearQuery, WeekTimes};

@@ -59,7 +59,11 @@ const MIGRATIONS: &[Migration] = &[
         backfill: None,
     },
     Migration {
-        sql: V10_LOG_PAGES,
+        sql: V10_FEED_SHADOWS,
+        backfill: None,
+    },
+    Migration {
+        sql: V11_LOG_PAGES,
         backfill: Some(crate::write::backfill_log_pages),
     },
 ];
@@ -364,11 +368,37 @@ INSERT INTO region(name, loaded_at)
     SELECT value, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM meta WHERE key = 'region';
 "#;
 
-/// Version 10: the log's full pages (`changeset::LogPage`), each named by its hash, so the log
+/// Version 10: several feeds at once.
+///
+/// A listing two feeds publish is shown once, from the feed whose version wins (see
+/// `Directory::apply_changeset`); every other feed's version of it waits in `feed_shadow`, as
+/// the validated record it published and the `source` it would be shown with, so that when the
+/// winning feed deletes it, stops publishing it or is unfollowed, the best remaining version is
+/// shown instead, without asking any feed again. `assured_date` is the record's, kept beside it
+/// so choosing needs no parse.
+///
+/// `sync_state.updated_at`: when this directory was last known to be up to date with the feed
+/// (its cursor moved, or a sync found nothing new), which settings shows as "last update".
+/// `synced_at` stays: when the cursor last moved.
+const V10_FEED_SHADOWS: &str = r#"
+CREATE TABLE feed_shadow (
+    feed TEXT NOT NULL,
+    id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    assured_date TEXT,
+    record TEXT NOT NULL,
+    PRIMARY KEY (feed, id)
+) STRICT;
+CREATE INDEX feed_shadow_id ON feed_shadow(id);
+ALTER TABLE sync_state ADD COLUMN updated_at TEXT NOT NULL DEFAULT '';
+UPDATE sync_state SET updated_at = synced_at;
+"#;
+
+/// Version 11: the log's full pages (`changeset::LogPage`), each named by its hash, so the log
 /// can be read as static files: `head.json` names the newest page and each page the one
 /// before. Written in the transaction that appends a page's last changeset, like the log
 /// itself; the backfill pages a feed's existing log.
-const V10_LOG_PAGES: &str = r#"
+const V11_LOG_PAGES: &str = r#"
 CREATE TABLE log_page (
     n INTEGER PRIMARY KEY,
     hash TEXT NOT NULL UNIQUE,

@@ -302,7 +302,14 @@ impl Resync<'_> {
         let mut batch = prepare_all(&source, &snapshot.records, &what)?;
         self.keep
             .extend(batch.listings.iter().map(|l| l.service.id.clone()));
-        let report = write_batch(&self.tx, self.publishing, &source, &mut batch, &[])?;
+        let report = crate::feeds::write_feed_batch(
+            &self.tx,
+            self.publishing,
+            self.feed,
+            &source,
+            &mut batch,
+            &[],
+        )?;
         self.report.absorb(report);
         self.seq = snapshot.seq;
         self.hash = snapshot.head.clone();
@@ -320,9 +327,10 @@ impl Resync<'_> {
         for id in &changeset.deletes {
             self.keep.remove(id);
         }
-        let report = write_batch(
+        let report = crate::feeds::write_feed_batch(
             &self.tx,
             self.publishing,
+            self.feed,
             &source,
             &mut batch,
             &changeset.deletes,
@@ -338,10 +346,24 @@ impl Resync<'_> {
         self.seq
     }
 
-    /// Swap the new state in: listings from this feed that it does not hold are removed, the
-    /// cursor is replaced, and all of it commits at once.
+    /// Swap the new state in: listings (and waiting versions) from this feed that it does not
+    /// hold are removed, as the feed's deletions are (another feed's version of one is shown
+    /// instead), the cursor is replaced, and all of it commits at once.
     pub fn commit(mut self) -> Result<ImportReport> {
-        self.report.deleted += write::delete_feed_listings_except(&self.tx, self.feed, &self.keep)?;
+        let mut gone: Vec<String> = crate::feeds::feed_ids(&self.tx, self.feed)?
+            .into_iter()
+            .filter(|id| !self.keep.contains(id))
+            .collect();
+        gone.sort();
+        let report = crate::feeds::write_feed_batch(
+            &self.tx,
+            self.publishing,
+            self.feed,
+            "delete",
+            &mut PreparedBatch::default(),
+            &gone,
+        )?;
+        self.report.absorb(report);
         write::set_cursor(
             &self.tx,
             &write::Cursor {
@@ -789,7 +811,7 @@ impl Directory {
             let written = (|| {
                 for (source, mut batch) in batches {
                     let handled = batch.listings.len() + batch.skipped;
-                    report.absorb(self.write_changes(&source, &mut batch, &[], None)?);
+                    report.absorb(self.write_changes(&source, &mut batch, &[])?);
                     checkpointer.committed(batch, handled);
                     done += handled;
                     progress(Progress { done, total });
@@ -802,20 +824,16 @@ impl Directory {
         Ok(report)
     }
 
-    /// Write listings and deletions in one transaction, with the feed cursor if syncing. The
-    /// batch's errors and warnings move into the report; its listings are left to the caller.
+    /// Write listings and deletions in one transaction. The batch's errors and warnings move
+    /// into the report; its listings are left to the caller.
     fn write_changes(
         &mut self,
         source: &str,
         batch: &mut PreparedBatch,
         deletes: &[String],
-        cursor: Option<&write::Cursor<'_>>,
     ) -> Result<ImportReport> {
         let tx = self.conn.transaction()?;
         let report = write_batch(&tx, self.publishing, source, batch, deletes)?;
-        if let Some(cursor) = cursor {
-            write::set_cursor(&tx, cursor)?;
-        }
         tx.commit()?;
         if report.inserted + report.replaced + report.deleted > 0 {
             self.index = Arc::default();
@@ -823,11 +841,93 @@ impl Directory {
         Ok(report)
     }
 
+    /// Write a feed's records and deletions with its new cursor in one transaction, by the rule
+    /// for several feeds (see `feeds.rs`).
+    fn write_feed_changes(
+        &mut self,
+        source: &str,
+        batch: &mut PreparedBatch,
+        deletes: &[String],
+        cursor: &write::Cursor<'_>,
+    ) -> Result<ImportReport> {
+        let tx = self.conn.transaction()?;
+        let report = crate::feeds::write_feed_batch(
+            &tx,
+            self.publishing,
+            cursor.feed,
+            source,
+            batch,
+            deletes,
+        )?;
+        write::set_cursor(&tx, cursor)?;
+        tx.commit()?;
+        if report.inserted + report.replaced + report.deleted > 0 {
+            self.index = Arc::default();
+        }
+        Ok(report)
+    }
+
+    /// The feeds this directory follows, in address order: each with its cursor, the listings
+    /// shown from it, those of its listings another feed's version outranks, and when the
+    /// directory was last known to be up to date with it.
+    pub fn feeds(&self) -> Result<Vec<crate::FeedInfo>> {
+        crate::feeds::feeds(&self.conn)
+    }
+
+    /// Follow `feed` before its first sync, so it is listed (with nothing from it yet, never
+    /// updated) and the next update of every feed fetches it. Returns whether it was new.
+    pub fn follow_feed(&mut self, feed: &str) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let new = write::follow_feed(&tx, feed)?;
+        tx.commit()?;
+        Ok(new)
+    }
+
+    /// Record that a sync found `feed` had nothing new: settings shows it as updated now.
+    /// Returns whether the feed is followed.
+    pub fn confirm_feed(&mut self, feed: &str) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let known = write::confirm_feed(&tx, feed)?;
+        tx.commit()?;
+        Ok(known)
+    }
+
+    /// Stop following `feed`, in one transaction: its listings go (where another feed
+    /// publishes one, that feed's version is shown instead), its waiting versions and its
+    /// cursor too. Returns how many listings stopped being shown. A feed not followed is an
+    /// error.
+    pub fn unfollow_feed(&mut self, feed: &str) -> Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut ids: Vec<String> = crate::feeds::feed_ids(&tx, feed)?.into_iter().collect();
+        ids.sort();
+        let report = crate::feeds::write_feed_batch(
+            &tx,
+            self.publishing,
+            feed,
+            "delete",
+            &mut PreparedBatch::default(),
+            &ids,
+        )?;
+        if !write::forget_feed(&tx, feed)? {
+            return Err(Error::NotFollowed(feed.to_string()));
+        }
+        tx.commit()?;
+        self.index = Arc::default();
+        Ok(report.deleted)
+    }
+
     /// Apply a verified changeset from `feed`, whose log is `feed_id` (`""` if it publishes
     /// none): every record is validated first, and a single bad record rejects the whole
     /// changeset with nothing applied. Records, deletions and the new cursor (with the feed id)
     /// are committed in one transaction, so a crash at any instant leaves either the previous
     /// state or the new one.
+    ///
+    /// Several feeds can be followed at once. A listing another feed also publishes is shown
+    /// once: the version with the later `assured_date` (a date beats none; on a tie, the feed
+    /// whose address sorts first), whatever order the feeds synced in; the other version is
+    /// kept aside in the same transaction. A deletion removes only this feed's version: a
+    /// listing shown from another feed, a region or a file stays, and one shown from this feed
+    /// gives way to the best version another feed publishes, if any (see `feeds.rs`).
     pub fn apply_changeset(
         &mut self,
         feed: &str,
@@ -843,16 +943,16 @@ impl Directory {
             &format!("changeset {}", changeset.seq),
         )?;
         let this_hash = changeset.hash();
-        self.write_changes(
+        self.write_feed_changes(
             &source,
             &mut batch,
             &changeset.deletes,
-            Some(&write::Cursor {
+            &write::Cursor {
                 feed,
                 feed_id,
                 seq: changeset.seq,
                 hash: &this_hash,
-            }),
+            },
         )
     }
 
@@ -1003,16 +1103,16 @@ impl Directory {
             &snapshot.records,
             &format!("snapshot {}", snapshot.seq),
         )?;
-        self.write_changes(
+        self.write_feed_changes(
             &source,
             &mut batch,
             &[],
-            Some(&write::Cursor {
+            &write::Cursor {
                 feed,
                 feed_id,
                 seq: snapshot.seq,
                 hash: &snapshot.head,
-            }),
+            },
         )
     }
 
@@ -1071,7 +1171,7 @@ impl Directory {
     /// that drops a thousand listings moves its clients' head by one, not a thousand). Returns
     /// how many existed.
     pub fn delete_all(&mut self, ids: &[String]) -> Result<usize> {
-        let report = self.write_changes("delete", &mut PreparedBatch::default(), ids, None)?;
+        let report = self.write_changes("delete", &mut PreparedBatch::default(), ids)?;
         Ok(report.deleted)
     }
 
@@ -1375,12 +1475,27 @@ fn write_batch(
         warnings: std::mem::take(&mut batch.warnings),
         ..Default::default()
     };
-    let mut written: Vec<(i64, &import::Prepared)> = Vec::with_capacity(batch.listings.len());
+    let listings: Vec<(&str, &import::Prepared)> =
+        batch.listings.iter().map(|l| (source, l)).collect();
+    write_listings(tx, publishing, &listings, deletes, &mut report)?;
+    Ok(report)
+}
+
+/// Write listings, each with its own source, then delete `deletes`, inside `tx`, publishing a
+/// changeset of what changed when `publishing`; counts go into `report`.
+pub(crate) fn write_listings(
+    tx: &rusqlite::Transaction<'_>,
+    publishing: bool,
+    listings: &[(&str, &import::Prepared)],
+    deletes: &[String],
+    report: &mut ImportReport,
+) -> Result<()> {
+    let mut written: Vec<(i64, &import::Prepared)> = Vec::with_capacity(listings.len());
     // Where each id is in `written`: an id that comes twice in one batch keeps only its
     // later version there, so the earlier one is neither indexed for text nor published.
-    let mut position: HashMap<&str, usize> = HashMap::with_capacity(batch.listings.len());
+    let mut position: HashMap<&str, usize> = HashMap::with_capacity(listings.len());
     let mut memo = write::BatchMemo::default();
-    for listing in &batch.listings {
+    for &(source, listing) in listings {
         let rowid = match write::upsert_listing(tx, listing, source, &mut memo)? {
             write::Outcome::Inserted(rowid) => {
                 report.inserted += 1;
@@ -1425,6 +1540,6 @@ fn write_batch(
             .collect::<Result<Vec<Value>>>()?;
         write::append_changeset(tx, upserts, deleted.clone())?;
     }
-    report.deleted = deleted.len();
-    Ok(report)
+    report.deleted += deleted.len();
+    Ok(())
 }

@@ -715,34 +715,75 @@ pub fn forget_region(tx: &Transaction<'_>, name: &str) -> Result<usize> {
     Ok(tx.execute("DELETE FROM region WHERE name = ?1", [name])?)
 }
 
-/// Record that `feed` has been applied up to `cursor`.
+/// Record that `feed` has been applied up to `cursor`; the directory is up to date with it as of
+/// now (`updated_at`).
 pub fn set_cursor(tx: &Transaction<'_>, cursor: &Cursor<'_>) -> Result<()> {
     tx.execute(
-        "INSERT INTO sync_state(feed, seq, hash, feed_id, synced_at) VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-         ON CONFLICT(feed) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, feed_id = excluded.feed_id, synced_at = excluded.synced_at",
+        "INSERT INTO sync_state(feed, seq, hash, feed_id, synced_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+         ON CONFLICT(feed) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, feed_id = excluded.feed_id,
+             synced_at = excluded.synced_at, updated_at = excluded.updated_at",
         params![cursor.feed, cursor.seq as i64, cursor.hash, cursor.feed_id],
     )?;
     Ok(())
 }
 
-/// Delete the listings that came from `feed` (their source is `FEED#…`) unless their id is in
-/// `keep`: what a client that started again from a feed's current state no longer holds.
-/// Returns how many were deleted.
-pub fn delete_feed_listings_except(
+/// Follow `feed` from the start of its log: the next sync fetches everything (a cursor at 0
+/// is a first sync). Returns whether it was new; a feed already followed is left as it is.
+pub fn follow_feed(tx: &Transaction<'_>, feed: &str) -> Result<bool> {
+    Ok(tx.execute(
+        "INSERT INTO sync_state(feed, seq, hash, feed_id, synced_at, updated_at)
+         VALUES (?1, 0, '', '', '', '') ON CONFLICT(feed) DO NOTHING",
+        [feed],
+    )? == 1)
+}
+
+/// Record that a sync found nothing new in `feed`: the directory is up to date with it as of
+/// now. Returns whether the feed is followed.
+pub fn confirm_feed(tx: &Transaction<'_>, feed: &str) -> Result<bool> {
+    Ok(tx.execute(
+        "UPDATE sync_state SET updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE feed = ?1",
+        [feed],
+    )? == 1)
+}
+
+/// Forget `feed`'s cursor (its listings and shadows are removed as any are). Returns whether it
+/// was followed.
+pub fn forget_feed(tx: &Transaction<'_>, feed: &str) -> Result<bool> {
+    Ok(tx.execute("DELETE FROM sync_state WHERE feed = ?1", [feed])? == 1)
+}
+
+/// Keep `feed`'s version of listing `id`, which another version outranks, for when that one
+/// goes (migration 10). Replaces the feed's earlier version of it.
+pub fn put_shadow(
     tx: &Transaction<'_>,
     feed: &str,
-    keep: &HashSet<String>,
-) -> Result<usize> {
-    let prefix = format!("{feed}#");
-    let ids: Vec<String> = tx
-        .prepare("SELECT id FROM service WHERE substr(source, 1, length(?1)) = ?1")?
-        .query_map([&prefix], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut deleted = 0;
-    for id in ids.iter().filter(|id| !keep.contains(*id)) {
-        if delete_listing(tx, id)? {
-            deleted += 1;
-        }
-    }
-    Ok(deleted)
+    id: &str,
+    source: &str,
+    assured_date: Option<&str>,
+    record: &str,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO feed_shadow(feed, id, source, assured_date, record) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(feed, id) DO UPDATE SET source = excluded.source,
+             assured_date = excluded.assured_date, record = excluded.record",
+    )?
+    .execute(params![feed, id, source, assured_date, record])?;
+    Ok(())
+}
+
+/// Drop `feed`'s waiting version of listing `id`. Returns whether there was one.
+pub fn drop_shadow(tx: &Transaction<'_>, feed: &str, id: &str) -> Result<bool> {
+    Ok(tx
+        .prepare_cached("DELETE FROM feed_shadow WHERE feed = ?1 AND id = ?2")?
+        .execute([feed, id])?
+        == 1)
+}
+
+/// Show a listing as coming from `source` when its stored content is already the version that
+/// won (an unchanged upsert writes nothing, so it would keep the loser's source).
+pub fn set_source(tx: &Transaction<'_>, id: &str, source: &str) -> Result<()> {
+    tx.prepare_cached("UPDATE service SET source = ?2 WHERE id = ?1 AND source IS NOT ?2")?
+        .execute([id, source])?;
+    Ok(())
 }

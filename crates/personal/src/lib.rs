@@ -16,6 +16,6 @@ mod store;
 pub use edit_keys::{key_sha256, key_sha256_of_raw, new_key, KeyState, KeyStore, OsKeyring};
 pub use error::{Error, Result};
 pub use store::{
-    OutboxItem, OutboxKind, OutboxStatus, Outgoing, Personal, Report, ReportKind, Saved, Setting,
-    TILE_HTTP_HOSTS,
+    feed_address, OutboxItem, OutboxKind, OutboxStatus, Outgoing, Personal, Report, ReportKind,
+    Saved, Setting, TILE_HTTP_HOSTS,
 };

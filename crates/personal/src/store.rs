@@ -206,6 +206,12 @@ pub enum Setting {
     LastSync,
 }
 
+/// Check and normalise a feed's address as the `feed_url` setting is (http or https, naming a
+/// server, no trailing slash): for another feed the directory follows, which is not a setting.
+pub fn feed_address(text: &str) -> Result<String> {
+    Setting::FeedUrl.check(text)
+}
+
 impl Setting {
     fn key(self) -> &'static str {
         match self {
@@ -1152,6 +1158,14 @@ mod tests {
             assert!(p.set_setting(Setting::TileUrl, local).is_ok(), "{local}");
         }
         assert_eq!(p.set_setting(Setting::FeedUrl, "").unwrap(), None);
+        // Another feed's address is checked the same way, and may not be empty.
+        assert_eq!(
+            crate::feed_address(" http://127.0.0.1:8080/ ").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        for bad in ["", "feed.example.org", "ftp://feed.example.org"] {
+            assert!(crate::feed_address(bad).is_err(), "{bad}");
+        }
         assert_eq!(p.setting(Setting::FeedUrl).unwrap(), None);
     }
 

@@ -50,7 +50,7 @@ fn the_migration_pages_an_existing_log_as_writing_would() {
     {
         let db = Directory::open_publisher(&path).unwrap();
         db.connection()
-            .execute_batch("DROP TABLE log_page; PRAGMA user_version = 9;")
+            .execute_batch("DROP TABLE log_page; PRAGMA user_version = 10;")
             .unwrap();
     }
     let reopened = Directory::open_publisher(&path).unwrap();

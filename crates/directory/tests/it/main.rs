@@ -2,6 +2,7 @@
 mod assets_schema;
 mod bulk;
 mod catalogue;
+mod feeds;
 mod import;
 mod log_pages;
 mod migrations;

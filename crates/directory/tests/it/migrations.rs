@@ -118,7 +118,7 @@ fn upgrade_keeps_language_names_with_spaces_whole() {
             .unwrap();
         assert_eq!(report.inserted, 1);
         assert_eq!(near(&db, "British Sign Language"), 1);
-        // Put the column back the way version 5 wrote it (and undo versions 7 to 10).
+        // Put the column back the way version 5 wrote it (and undo versions 7 to 11).
         db.connection()
             .execute_batch(
                 "UPDATE service_facet SET languages = 'bfi british sign language ur urdu';
@@ -126,6 +126,7 @@ fn upgrade_keeps_language_names_with_spaces_whole() {
                  ALTER TABLE sync_state DROP COLUMN feed_id;
                  DELETE FROM meta WHERE key = 'feed_id';
                  DROP TABLE region; DROP TABLE log_page;
+                 DROP TABLE feed_shadow; ALTER TABLE sync_state DROP COLUMN updated_at;
                  PRAGMA user_version = 5;",
             )
             .unwrap();
@@ -225,11 +226,12 @@ fn upgrade_stores_a_feeds_oruk_text_and_answers_the_same_pages() {
             db.import_sources(vec![("test".into(), listings.clone())], &mut crate::quiet)
                 .unwrap();
             let before = pages(&db);
-            // Undo versions 8 to 10, as version 7 left a database.
+            // Undo versions 8 to 11, as version 7 left a database.
             db.connection()
                 .execute_batch(
                     "DROP TABLE service_oruk; DROP TABLE service_at_location_oruk; DROP INDEX service_at_location_id;
                      DROP TABLE region; DROP TABLE log_page;
+                     DROP TABLE feed_shadow; ALTER TABLE sync_state DROP COLUMN updated_at;
                      PRAGMA user_version = 7;",
                 )
                 .unwrap();

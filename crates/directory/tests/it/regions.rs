@@ -154,8 +154,11 @@ fn a_directory_from_before_regions_were_counted_keeps_its_region() {
         db.load_region(&stops, &mut quiet).unwrap();
     }
     let conn = Connection::open(&path).unwrap();
-    conn.execute_batch("DROP TABLE region; PRAGMA user_version = 8;")
-        .unwrap();
+    conn.execute_batch(
+        "DROP TABLE region; DROP TABLE feed_shadow; ALTER TABLE sync_state DROP COLUMN updated_at; DROP TABLE log_page;
+         PRAGMA user_version = 8;",
+    )
+    .unwrap();
     drop(conn);
     let mut db = Directory::open(&path).unwrap();
     assert_eq!(count(&db, "UK mobile library stops"), Some(4438));
