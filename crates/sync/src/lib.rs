@@ -1,4 +1,9 @@
-//! The sync client: brings a local directory up to date from a regional feed.
+//! The sync client: brings a local directory up to date from a regional feed, or from any
+//! static copy of one (`signpost-feed publish`: an object store, a CDN, a folder on a web
+//! server). Both are read the same way: `sync/head.json` names the newest changeset and
+//! snapshot and lists the changesets after the newest full log page; a client further behind
+//! walks back through the pages (`sync/log/{hash}`), each checked against its hash. A feed
+//! server older than that layout answers `/sync/head` and `/sync/changesets?after=` instead.
 //!
 //! It reads the feed's log after the local cursor, fetches each changeset by its hash, checks
 //! the hash, the chain (`seq` and `prev`) and every record's schema, and applies it with the new
@@ -15,11 +20,15 @@
 //!
 //! **A rebuilt feed is caught.** `/sync/head` names the feed's log (`feed_id`, made anew with a
 //! fresh data folder), and the cursor keeps the id it was applied from. A cursor that is not on
-//! the feed's chain (another id, a head behind it, a different hash at its `seq`, or a next
-//! changeset whose `prev` is not its hash) starts again from the newest snapshot and the
+//! the feed's chain (another id, a different hash at its `seq`, a next changeset whose `prev`
+//! is not its hash, or a head behind it when no id tells the log) starts again from the newest snapshot and the
 //! changesets after it, or, if the feed has published no snapshot, from changeset 1: all in
 //! one transaction ([`Directory::resync`]), so the old data stays until the new state is
 //! complete ([`Outcome::StartedAgain`]).
+//!
+//! **A stale copy only delays.** A head behind the cursor on the same log (the same `feed_id`)
+//! is what a cache not yet refreshed serves, so it changes nothing ([`Outcome::Behind`]); a log
+//! restored from a backup looks the same until it passes the cursor, and is then caught as above.
 #![deny(missing_docs)]
 
 pub mod outbox;
