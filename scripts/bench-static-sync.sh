@@ -30,7 +30,7 @@ mkdir -p "$WORK/nginx"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$WORK/nginx/nginx.conf" <<EOF
 user root;
-worker_processes 1;
+worker_processes auto;
 daemon off;
 pid $WORK/nginx/nginx.pid;
 error_log $WORK/nginx/error.log;
@@ -59,7 +59,7 @@ for _ in $(seq 100); do
 done
 ORIGIN=$(sed -n 's/^listening on //p' "$WORK/serve.out")
 STATIC="http://127.0.0.1:$PORT"
-echo "$N listings; nginx at $STATIC (1 worker), signpost-feed at $ORIGIN; $(nproc) cores; $(date -u +%FT%TZ)"
+echo "$N listings; nginx at $STATIC ($(nproc) workers), signpost-feed at $ORIGIN; $(nproc) cores; $(date -u +%FT%TZ)"
 
 HASH=$(jq -r '.log.recent[-1].hash // .hash' "$WORK/www/sync/head.json")
 run() { # title, url
@@ -92,3 +92,10 @@ DELTA_BYTES=0
 for h in $NEW; do DELTA_BYTES=$((DELTA_BYTES + $(stat -c %s "$WORK/www/sync/changesets/$h"))); done
 echo "a day's delta ($DELTA listings changed): $(echo "$NEW" | wc -w) changeset(s), $DELTA_BYTES bytes gzip + head ($(stat -c %s "$WORK/www/sync/head.json") bytes)"
 /usr/bin/time -f "the client's delta sync: %e s" "$CLI" --db "$WORK/client.db" sync --feed "$STATIC" | tail -1
+
+echo
+DAY=$(echo "$NEW" | head -1)
+run "the day's changeset ($(stat -c %s "$WORK/www/sync/changesets/$DAY") bytes gzip), nginx" "$STATIC/sync/changesets/$DAY"
+run "the same changeset, signpost-feed" "$ORIGIN/sync/changesets/$DAY"
+run "head after the delta, nginx" "$STATIC/sync/head.json"
+run "head after the delta, signpost-feed" "$ORIGIN/sync/head.json"
