@@ -857,3 +857,43 @@ fn two_feeds_followed_at_once_with_deletions_in_one() {
     assert_eq!(counts(&db), vec![(b_url.clone(), 2, 0, 1)]);
     assert!(!signpost(&db, &["unfollow", &a_url]).status.success());
 }
+
+/// A static head (as any web server can serve) claiming a log of a trillion pages: refused
+/// before a page is fetched, the directory unchanged.
+#[test]
+fn a_head_claiming_an_endless_log_is_refused_at_once() {
+    async fn endless_head() -> axum::Json<Value> {
+        let pages: u64 = 1 << 40;
+        axum::Json(json!({
+            "seq": pages * 64, "hash": BOMB_HASH, "feed_id": "hostile",
+            "log": {"pages": pages, "page": BOMB_HASH, "recent": []}
+        }))
+    }
+    let pages_asked = Arc::new(AtomicUsize::new(0));
+    let asked = pages_asked.clone();
+    let hostile = serve(
+        Router::new()
+            .route("/sync/head.json", get(endless_head))
+            .route(
+                "/sync/log/{hash}",
+                get(move || {
+                    asked.fetch_add(1, Ordering::SeqCst);
+                    async { axum::http::StatusCode::NOT_FOUND }
+                }),
+            ),
+    );
+    let t = tempfile::tempdir().unwrap();
+    let db = t.path().join("client.db");
+    let out = signpost(
+        &db,
+        &["sync", "--feed", &format!("http://{}", hostile.addr())],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("more than the 1000000 one sync reads"),
+        "{err}"
+    );
+    assert_eq!(pages_asked.load(Ordering::SeqCst), 0);
+    assert_eq!(cursor(&db), 0);
+}

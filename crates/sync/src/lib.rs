@@ -168,6 +168,9 @@ struct Log {
 
 /// The largest `/sync/head` or log page read: a page of 1,000 entries is about 250 KB.
 const MAX_JSON_BYTES: u64 = 16 * 1024 * 1024;
+/// The most changesets one sync lists: a feed appends one per import or approval, so a real
+/// log grows by thousands a year; a head claiming more is refused before anything is read.
+const MAX_PENDING: u64 = 1_000_000;
 /// The largest static log page read: 64 entries are about 16 KB.
 const MAX_PAGE_BYTES: u64 = 1024 * 1024;
 
@@ -273,6 +276,13 @@ impl Client {
     /// The log after `after`: from the head's tail and its pages when the head has them (a
     /// static copy can answer nothing else), otherwise from `/sync/changesets?after=`.
     fn log(&self, after: u64, head: &Head) -> Result<std::result::Result<Vec<LogEntry>, String>> {
+        let behind = head.seq.saturating_sub(after);
+        if behind > MAX_PENDING {
+            return Err(self.bad(format!(
+                "its log is {behind} changesets ahead of this directory, more than the \
+                 {MAX_PENDING} one sync reads; a feed publishes a snapshot long before that"
+            )));
+        }
         match &head.log {
             Some(tail) => self.static_log(after, head.seq, tail),
             None => self.listed_log(after, head.seq),
