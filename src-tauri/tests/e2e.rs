@@ -1658,6 +1658,12 @@ fn a_second_feed_is_followed_from_settings_and_stopped() {
             "{feeds}"
         );
         assert!(feeds.contains("Regional feed: http://"), "{feeds}");
+        // The feeds list at the top of the window, as a person scrolls to it.
+        js(
+            &app,
+            "document.querySelector('#feeds').previousElementSibling.scrollIntoView({block: 'start'}); return true;",
+        )
+        .await;
         screenshot(&app, "settings-feeds", 1280, 800).await;
         axe_check(&app, "settings with two feeds").await;
 

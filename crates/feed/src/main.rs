@@ -58,6 +58,10 @@ enum Command {
         /// AWS_SECRET_ACCESS_KEY, ...).
         #[arg(long, value_name = "TARGET")]
         to: String,
+        /// Also read back every file already there and put again any that differs from the
+        /// feed's (a copy damaged on the host, which clients refuse).
+        #[arg(long)]
+        verify: bool,
     },
     /// Import listing files into the published directory (the formats `signpost import` takes).
     Import {
@@ -209,7 +213,8 @@ fn publish_on_change(path: &Path, target: &signpost_feed::publish::Target) {
             let (directory, published) = held.as_mut().expect("opened above");
             let version = directory.data_version()?;
             if published.as_ref() != Some(&version) {
-                let done = signpost_feed::publish::publish(directory, target, &mut |_, _| {})?;
+                let done =
+                    signpost_feed::publish::publish(directory, target, false, &mut |_, _| {})?;
                 tracing::info!(seq = done.seq, put = done.put, "published");
                 *published = Some(version);
             }
@@ -348,16 +353,21 @@ fn main() -> Result<()> {
             );
             snapshot_if_due(&mut directory)?;
         }
-        Command::Publish { to } => {
+        Command::Publish { to, verify } => {
             let directory = open(&cli.data)?;
             let target = signpost_feed::publish::Target::parse(&to)?;
             let mut last = std::time::Instant::now();
-            let done = signpost_feed::publish::publish(&directory, &target, &mut |done, total| {
-                if done == total || last.elapsed() >= Duration::from_secs(1) {
-                    last = std::time::Instant::now();
-                    eprintln!("publishing: {done} of {total} files");
-                }
-            })?;
+            let done = signpost_feed::publish::publish(
+                &directory,
+                &target,
+                verify,
+                &mut |done, total| {
+                    if done == total || last.elapsed() >= Duration::from_secs(1) {
+                        last = std::time::Instant::now();
+                        eprintln!("publishing: {done} of {total} files");
+                    }
+                },
+            )?;
             println!(
                 "published changeset {} to {to}: {} files put ({} KB), {} already there",
                 done.seq,
@@ -365,6 +375,9 @@ fn main() -> Result<()> {
                 done.bytes.div_ceil(1024),
                 done.skipped
             );
+            if verify {
+                println!("{} damaged files put again", done.repaired);
+            }
         }
         Command::Snapshot => match open(&cli.data)?.publish_snapshot()? {
             Some((seq, hash)) => println!("snapshot at changeset {seq}: {hash}"),

@@ -171,6 +171,8 @@ pub struct Published {
     pub put: usize,
     /// Files already there, skipped.
     pub skipped: usize,
+    /// Files that were there but differed from the feed's (read back with `verify`), put again.
+    pub repaired: usize,
     /// Bytes put now.
     pub bytes: u64,
 }
@@ -192,11 +194,25 @@ enum Kind {
 /// How many puts run at once: an object store's latency, not its bandwidth, is the limit.
 const PUTS_AT_ONCE: usize = 16;
 
+impl File {
+    /// The bytes the target should hold: the feed's own, exactly as put.
+    fn body(&self, directory: &Directory) -> Result<Vec<u8>> {
+        Ok(match self.kind {
+            Kind::Changeset => directory.changeset_body(&self.hash)?,
+            Kind::Snapshot => directory.snapshot_body(&self.hash)?,
+            Kind::LogPage => directory.log_page_body(&self.hash)?,
+        })
+    }
+}
+
 /// Publish `directory`'s sync layout to `target`: every file its head names that the target
-/// lacks, then the head. `progress` hears (files done, files to put).
+/// lacks, then the head. With `verify`, every file already there is read back too, and put
+/// again if it differs from the feed's (a copy damaged on the host, which clients refuse).
+/// `progress` hears (files done, files to put).
 pub fn publish(
     directory: &Directory,
     target: &Target,
+    verify: bool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Published> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -220,25 +236,40 @@ pub fn publish(
         seq,
         ..Published::default()
     };
-    // Each put is whole or absent, so a file there under its name is the file.
-    let missing: Vec<&File> = files
+    // Each put is whole or absent, so a file there under its name is the file, unless the host
+    // damaged it since: `verify` reads each one back to find out.
+    let (there, mut missing): (Vec<&File>, Vec<&File>) = files
         .iter()
-        .filter(|f| !present.contains(&target.key(&f.rel)))
-        .collect();
+        .partition(|f| present.contains(&target.key(&f.rel)));
+    if verify {
+        for chunk in there.chunks(PUTS_AT_ONCE) {
+            let read = runtime.block_on(async {
+                futures::stream::iter(chunk)
+                    .map(|f| async move {
+                        let got = target.store.get(&target.key(&f.rel)).await?.bytes().await?;
+                        Ok::<_, object_store::Error>((*f, got))
+                    })
+                    .buffered(PUTS_AT_ONCE)
+                    .try_collect::<Vec<_>>()
+                    .await
+                    .map_err(|e| target.store_error(e))
+            })?;
+            for (f, got) in read {
+                if got.as_ref() != f.body(directory)?.as_slice() {
+                    tracing::warn!(file = %f.rel, "damaged in the target; putting it again");
+                    missing.push(f);
+                    done.repaired += 1;
+                }
+            }
+        }
+    }
     done.skipped = files.len() - missing.len();
     let total = missing.len() + 1;
     progress(0, total);
     for chunk in missing.chunks(PUTS_AT_ONCE) {
         let bodies = chunk
             .iter()
-            .map(|f| {
-                let body = match f.kind {
-                    Kind::Changeset => directory.changeset_body(&f.hash)?,
-                    Kind::Snapshot => directory.snapshot_body(&f.hash)?,
-                    Kind::LogPage => directory.log_page_body(&f.hash)?,
-                };
-                Ok((f, body))
-            })
+            .map(|f| Ok((*f, f.body(directory)?)))
             .collect::<Result<Vec<_>>>()?;
         let bytes: u64 = bodies.iter().map(|(_, b)| b.len() as u64).sum();
         runtime.block_on(async {

@@ -82,10 +82,20 @@ impl S3 {
 
     /// `signpost-feed publish --to s3://bucket/{prefix}`, not waited for.
     fn publish(&self, data: &Path, prefix: &str) -> Child {
+        self.publish_with(data, prefix, &[])
+    }
+
+    /// The same, reading back what is there (`--verify`).
+    fn publish_verified(&self, data: &Path, prefix: &str) -> Child {
+        self.publish_with(data, prefix, &["--verify"])
+    }
+
+    fn publish_with(&self, data: &Path, prefix: &str, more: &[&str]) -> Child {
         Command::new(env!("CARGO_BIN_EXE_signpost-feed"))
             .arg("--data")
             .arg(data)
             .args(["publish", "--to", &format!("s3://bucket/{prefix}")])
+            .args(more)
             .env("AWS_ENDPOINT_URL", format!("http://{}", self.addr))
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
@@ -287,9 +297,16 @@ fn a_bucket_publish_survives_a_kill_and_clients_reject_a_corrupted_file() {
             .0,
         750
     );
-    // Put right (removed, published again), the client catches up.
-    std::fs::remove_file(&stored).unwrap();
-    finished(s3.publish(&data, "region"));
+    // A plain publish trusts what is there; `--verify` reads it back and puts it right.
+    let said = finished(s3.publish(&data, "region"));
+    assert!(!said.contains("damaged"), "{said}");
+    assert!(sync_from(&client, &s3.base("region")).is_err());
+    let said = finished(s3.publish_verified(&data, "region"));
+    assert!(said.contains("1 damaged files put again"), "{said}");
+    assert!(
+        said.contains(": 2 files put"),
+        "the changeset and the head: {said}"
+    );
     assert_eq!(
         sync_from(&client, &s3.base("region")).unwrap(),
         Outcome::UpToDate {
