@@ -146,12 +146,7 @@ pub(crate) fn write_feed_batch(
     batch: &mut PreparedBatch,
     deletes: &[String],
 ) -> Result<ImportReport> {
-    let mut report = ImportReport {
-        skipped: std::mem::take(&mut batch.skipped),
-        errors: std::mem::take(&mut batch.errors),
-        warnings: std::mem::take(&mut batch.warnings),
-        ..Default::default()
-    };
+    let mut report = ImportReport::taking_problems(batch);
     let followed = followed(tx, feed)?;
     // Most directories follow one feed and hold no waiting versions: then no listing needs its
     // own look for them (this batch only adds ones for ids it has already passed).

@@ -1021,16 +1021,7 @@ impl Directory {
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, hash, prev, upserts, deletes, bytes FROM changeset WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![seq as i64, limit as i64], |r| {
-            Ok(ChangesetInfo {
-                seq: r.get::<_, i64>(0)? as u64,
-                hash: r.get(1)?,
-                prev: r.get(2)?,
-                upserts: r.get::<_, i64>(3)? as u64,
-                deletes: r.get::<_, i64>(4)? as u64,
-                bytes: r.get::<_, i64>(5)? as u64,
-            })
-        })?;
+        let rows = stmt.query_map(params![seq as i64, limit as i64], write::log_entry)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -1074,12 +1065,7 @@ impl Directory {
 
     /// A published snapshot's gzip body, by hash.
     pub fn snapshot_body(&self, hash: &str) -> Result<Vec<u8>> {
-        self.conn
-            .query_row("SELECT body FROM snapshot WHERE hash = ?1", [hash], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or_else(|| Error::NotFound(hash.to_string()))
+        self.body_named("SELECT body FROM snapshot WHERE hash = ?1", hash)
     }
 
     /// Start from a verified snapshot: only for a directory that has applied nothing from `feed`.
@@ -1118,12 +1104,7 @@ impl Directory {
 
     /// A published changeset's gzip body, by hash.
     pub fn changeset_body(&self, hash: &str) -> Result<Vec<u8>> {
-        self.conn
-            .query_row("SELECT body FROM changeset WHERE hash = ?1", [hash], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or_else(|| Error::NotFound(hash.to_string()))
+        self.body_named("SELECT body FROM changeset WHERE hash = ?1", hash)
     }
 
     /// The log as `head.json` describes it: how many full pages it has, the newest one's hash
@@ -1145,14 +1126,17 @@ impl Directory {
         })
     }
 
-    /// A full log page's canonical bytes, by hash.
-    pub fn log_page_body(&self, hash: &str) -> Result<Vec<u8>> {
+    /// A stored body (changeset, snapshot or log page) by the hash that names it.
+    fn body_named(&self, sql: &'static str, hash: &str) -> Result<Vec<u8>> {
         self.conn
-            .query_row("SELECT body FROM log_page WHERE hash = ?1", [hash], |r| {
-                r.get(0)
-            })
+            .query_row(sql, [hash], |r| r.get(0))
             .optional()?
             .ok_or_else(|| Error::NotFound(hash.to_string()))
+    }
+
+    /// A full log page's canonical bytes, by hash.
+    pub fn log_page_body(&self, hash: &str) -> Result<Vec<u8>> {
+        self.body_named("SELECT body FROM log_page WHERE hash = ?1", hash)
     }
 
     /// Every full log page's hash, oldest first.
@@ -1459,6 +1443,18 @@ impl Directory {
     }
 }
 
+impl ImportReport {
+    /// A report starting with what a batch skipped, and its errors and warnings (moved out).
+    pub(crate) fn taking_problems(batch: &mut PreparedBatch) -> ImportReport {
+        ImportReport {
+            skipped: std::mem::take(&mut batch.skipped),
+            errors: std::mem::take(&mut batch.errors),
+            warnings: std::mem::take(&mut batch.warnings),
+            ..Default::default()
+        }
+    }
+}
+
 /// Write a batch's listings and `deletes` inside `tx`, publishing a changeset of what changed
 /// when `publishing`. The batch's errors and warnings move into the report; its listings are
 /// left to the caller.
@@ -1469,12 +1465,7 @@ fn write_batch(
     batch: &mut PreparedBatch,
     deletes: &[String],
 ) -> Result<ImportReport> {
-    let mut report = ImportReport {
-        skipped: std::mem::take(&mut batch.skipped),
-        errors: std::mem::take(&mut batch.errors),
-        warnings: std::mem::take(&mut batch.warnings),
-        ..Default::default()
-    };
+    let mut report = ImportReport::taking_problems(batch);
     let listings: Vec<(&str, &import::Prepared)> =
         batch.listings.iter().map(|l| (source, l)).collect();
     write_listings(tx, publishing, &listings, deletes, &mut report)?;

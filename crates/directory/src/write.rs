@@ -566,6 +566,18 @@ pub fn append_changeset(
     Ok(changeset)
 }
 
+/// A log entry from a row of `SELECT seq, hash, prev, upserts, deletes, bytes FROM changeset`.
+pub(crate) fn log_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<changeset::LogEntry> {
+    Ok(changeset::LogEntry {
+        seq: r.get::<_, i64>(0)? as u64,
+        hash: r.get(1)?,
+        prev: r.get(2)?,
+        upserts: r.get::<_, i64>(3)? as u64,
+        deletes: r.get::<_, i64>(4)? as u64,
+        bytes: r.get::<_, i64>(5)? as u64,
+    })
+}
+
 /// Store page `n` of the log (see [`changeset::LogPage`]): its changesets must all be there.
 fn append_log_page(tx: &Transaction<'_>, n: u64) -> Result<()> {
     let prev: String = match n {
@@ -587,16 +599,7 @@ fn append_log_page(tx: &Transaction<'_>, n: u64) -> Result<()> {
     let changesets = stmt
         .query_map(
             params![first as i64, (first + changeset::LOG_PAGE - 1) as i64],
-            |r| {
-                Ok(changeset::LogEntry {
-                    seq: r.get::<_, i64>(0)? as u64,
-                    hash: r.get(1)?,
-                    prev: r.get(2)?,
-                    upserts: r.get::<_, i64>(3)? as u64,
-                    deletes: r.get::<_, i64>(4)? as u64,
-                    bytes: r.get::<_, i64>(5)? as u64,
-                })
-            },
+            log_entry,
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     if changesets.len() as u64 != changeset::LOG_PAGE {

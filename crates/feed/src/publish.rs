@@ -274,7 +274,7 @@ pub fn publish(
         let bytes: u64 = bodies.iter().map(|(_, b)| b.len() as u64).sum();
         runtime.block_on(async {
             futures::stream::iter(bodies)
-                .map(|(f, body)| put(target, &f.rel, body, f.kind))
+                .map(|(f, body)| put(target, &f.rel, body, Some(f.kind)))
                 .buffer_unordered(PUTS_AT_ONCE)
                 .try_collect::<Vec<()>>()
                 .await
@@ -285,7 +285,7 @@ pub fn publish(
     }
     let head = serde_json::to_vec(&head).expect("a JSON value always serialises");
     done.bytes += head.len() as u64;
-    runtime.block_on(put_head(target, head))?;
+    runtime.block_on(put(target, "sync/head.json", head, None))?;
     done.put += 1;
     progress(done.put, total);
     Ok(done)
@@ -297,7 +297,6 @@ fn consistent_state(directory: &Directory) -> Result<(u64, serde_json::Value, Ve
     loop {
         let before = directory.data_version()?;
         let feed_id = directory.feed_id()?;
-        let head = directory.changeset_head()?;
         let snapshot = directory.newest_snapshot()?;
         let tail = directory.log_tail()?;
         let changesets = directory.changesets_after(0, usize::MAX)?;
@@ -305,6 +304,7 @@ fn consistent_state(directory: &Directory) -> Result<(u64, serde_json::Value, Ve
         if directory.data_version()? != before {
             continue;
         }
+        let head = changesets.last().cloned();
         let seq = head.as_ref().map_or(0, |h| h.seq);
         let mut files: Vec<File> = changesets
             .into_iter()
@@ -330,12 +330,18 @@ fn consistent_state(directory: &Directory) -> Result<(u64, serde_json::Value, Ve
     }
 }
 
-async fn put(target: &Target, rel: &str, body: Vec<u8>, kind: Kind) -> Result<()> {
+/// Put one file of the layout, with the headers it should be served with when the store keeps
+/// them: immutable files for ever, the head briefly; changesets and snapshots are gzip.
+async fn put(target: &Target, rel: &str, body: Vec<u8>, kind: Option<Kind>) -> Result<()> {
     let mut attributes = Attributes::new();
     if target.keeps_headers {
         attributes.insert(Attribute::ContentType, "application/json".into());
-        attributes.insert(Attribute::CacheControl, IMMUTABLE_CACHE_CONTROL.into());
-        if matches!(kind, Kind::Changeset | Kind::Snapshot) {
+        let cache = match kind {
+            Some(_) => IMMUTABLE_CACHE_CONTROL,
+            None => HEAD_CACHE_CONTROL,
+        };
+        attributes.insert(Attribute::CacheControl, cache.into());
+        if matches!(kind, Some(Kind::Changeset | Kind::Snapshot)) {
             attributes.insert(Attribute::ContentEncoding, "gzip".into());
         }
     }
@@ -346,28 +352,6 @@ async fn put(target: &Target, rel: &str, body: Vec<u8>, kind: Kind) -> Result<()
     target
         .store
         .put_opts(&target.key(rel), PutPayload::from(body), options)
-        .await
-        .map_err(|e| target.store_error(e))?;
-    Ok(())
-}
-
-async fn put_head(target: &Target, body: Vec<u8>) -> Result<()> {
-    let mut attributes = Attributes::new();
-    if target.keeps_headers {
-        attributes.insert(Attribute::ContentType, "application/json".into());
-        attributes.insert(Attribute::CacheControl, HEAD_CACHE_CONTROL.into());
-    }
-    let options = PutOptions {
-        attributes,
-        ..PutOptions::default()
-    };
-    target
-        .store
-        .put_opts(
-            &target.key("sync/head.json"),
-            PutPayload::from(body),
-            options,
-        )
         .await
         .map_err(|e| target.store_error(e))?;
     Ok(())

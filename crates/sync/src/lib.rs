@@ -309,7 +309,8 @@ impl Client {
                 tail.pages
             )));
         }
-        let mut entries: Vec<LogEntry> = Vec::new();
+        // Pages newest first, joined oldest first once the walk ends.
+        let mut pages: Vec<Vec<LogEntry>> = Vec::new();
         let mut next = (tail.pages, tail.page.clone());
         // Page n lists changesets (n - 1) * LOG_PAGE + 1 ..= n * LOG_PAGE.
         while next.0 > 0 && next.0 * LOG_PAGE > after {
@@ -329,8 +330,9 @@ impl Client {
                 .into());
             }
             next = (n - 1, page.prev.clone());
-            entries.splice(0..0, page.changesets);
+            pages.push(page.changesets);
         }
+        let mut entries: Vec<LogEntry> = pages.into_iter().rev().flatten().collect();
         entries.extend(tail.recent.iter().cloned());
         entries.retain(|e| e.seq > after);
         Ok(Ok(entries))
